@@ -1,0 +1,128 @@
+"""The Python entry points: load scenarios, simulate them, get an ``xarray.Dataset``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .calibration import Anchor
+from .scenarios.compile import Timeline, compile_scenario, stack_batch, stream_id
+from .scenarios.loader import LoadedScenario, ScenarioError, load_scenarios
+
+ScenarioRef = str | Path | LoadedScenario
+
+
+def _loaded(scenarios: ScenarioRef | Sequence[ScenarioRef]) -> list[LoadedScenario]:
+    if isinstance(scenarios, str | Path | LoadedScenario):
+        scenarios = [scenarios]
+    refs = [s for s in scenarios if not isinstance(s, LoadedScenario)]
+    loaded = iter(load_scenarios(refs))
+    out = [s if isinstance(s, LoadedScenario) else next(loaded) for s in scenarios]
+    if not out:
+        raise ValueError("no scenarios given")
+    return out
+
+
+def enable_x64_if(dtype: str) -> None:
+    """float64 needs JAX's x64 mode, which must be on before float64 arrays are made."""
+    if dtype == "float64":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+
+
+def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | None = None,
+             seed: int | None = None, dtype: str | None = None, chunk_size: int | None = None,
+             device: str | None = None, common_random_numbers: bool = True,
+             anchors: Mapping[str, Anchor] | None = None,
+             progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """Simulate scenarios (built-in names, YAML paths or loaded scenarios) in one batch.
+
+    ``draws``, ``seed`` and ``dtype`` default to the first scenario's ``settings``. All
+    scenarios must share the start quarter and horizon. ``device`` is ``"cpu"`` or ``"gpu"``
+    (default: JAX's default device). Returns a Dataset with dims (scenario, draw, time).
+    """
+    import jax
+
+    from .sim.engine import DEFAULT_CHUNK, simulate_arrays
+
+    loaded = _loaded(scenarios)
+    first = loaded[0].scenario.settings
+    for s in loaded[1:]:
+        st = s.scenario.settings
+        if (st.start, st.horizon_quarters) != (first.start, first.horizon_quarters):
+            raise ScenarioError(s.path, None, "settings",
+                                f"start {st.start} / horizon {st.horizon_quarters} differ from "
+                                f"{loaded[0].scenario.name}'s {first.start} / "
+                                f"{first.horizon_quarters}; a batch shares one timeline")
+    draws = int(draws if draws is not None else first.draws)
+    seed = int(seed if seed is not None else first.seed)
+    dtype = dtype or first.dtype
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    enable_x64_if(dtype)
+    dev = None
+    if device is not None:
+        try:
+            dev = jax.devices(device)[0]
+        except RuntimeError as e:
+            raise RuntimeError(f"no JAX {device} device is available ({e}); install the CUDA "
+                               "extra (pip install 'aicapex[cuda]') or use --device cpu") from None
+
+    t0 = time.perf_counter()
+    arrays = [compile_scenario(s.scenario, anchors, dtype) for s in loaded]
+    batch = stack_batch(arrays)
+    streams = np.array([stream_id(s.scenario.name) for s in loaded], np.uint32)
+    t1 = time.perf_counter()
+    results = simulate_arrays(batch, seed, draws, chunk_size=chunk_size or DEFAULT_CHUNK,
+                              common_random_numbers=common_random_numbers, stream_ids=streams,
+                              device=dev, progress=progress)
+    t2 = time.perf_counter()
+
+    from .outputs.dataset import to_dataset
+
+    tl = Timeline(first.start, first.horizon_quarters)
+    init = arrays[0].init
+    e0 = np.array([init.hw_net_margin * init.hw_revenue_bn, init.platform_earnings_bn,
+                   init.other_earnings_bn], dtype=np.float64)
+    pe0 = np.asarray(init.pe, np.float64)
+    start_values = {
+        "index_level": init.index_level, "policy_rate": init.policy_rate,
+        "yield_10y": init.yield_10y, "inflation": init.inflation, "ai_capex": init.capex_bn,
+        "ai_revenue": init.ai_revenue_bn, "hw_revenue": init.hw_revenue_bn,
+        "earnings_hw": e0[0], "earnings_platforms": e0[1], "earnings_other": e0[2],
+        "pe_hw": pe0[0], "pe_platforms": pe0[1], "pe_other": pe0[2],
+        "mcap_hw": pe0[0] * e0[0], "mcap_platforms": pe0[1] * e0[1],
+        "mcap_other": pe0[2] * e0[2], "credit_spread": init.credit_spread,
+        "volatility": init.volatility, "depreciation": init.depreciation_bn,
+        "mag10_weight": (pe0[0] * e0[0] + pe0[1] * e0[1]) / float(np.sum(pe0 * e0)),
+    }
+    attrs = {
+        "title": "aicapex Monte Carlo simulation of the AI-capex cycle",
+        "package": "aicapex",
+        "package_version": version("aicapex"),
+        "jax_version": jax.__version__,
+        "backend": jax.default_backend() if dev is None else dev.platform,
+        "device": str(dev if dev is not None else jax.devices()[0]),
+        "dtype": dtype,
+        "seed": seed,
+        "draws": draws,
+        "start": first.start,
+        "horizon_quarters": first.horizon_quarters,
+        "common_random_numbers": int(common_random_numbers),
+        "scenarios": json.dumps([s.scenario.name for s in loaded]),
+        "scenario_yaml": json.dumps({s.scenario.name: s.resolved_yaml for s in loaded}),
+        "scenario_files": json.dumps({s.scenario.name: list(s.chain) for s in loaded}),
+        "compile_scenarios_seconds": round(t1 - t0, 4),
+        "simulate_seconds": round(t2 - t1, 4),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return to_dataset(results, [s.scenario.name for s in loaded], tl.quarter_ends(), attrs,
+                      start_values)

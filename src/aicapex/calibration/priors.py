@@ -1,0 +1,166 @@
+"""Default prior of every model parameter, with the figure it comes from.
+
+A prior is a distribution spec in the scenario-file form (a number is a fixed value; a
+mapping has ``dist`` and that distribution's fields). Values taken from the source documents
+reference anchors by name; the rest are marked ASSUMPTION (to be replaced by the fits of the
+calibration issue) with the reasoning in the note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from .anchors import Anchor, anchor_values
+
+
+class Prior(NamedTuple):
+    spec: Any      # a number or a distribution mapping
+    source: str    # anchor names or ASSUMPTION
+    note: str
+
+
+def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Prior]:
+    """name -> Prior for every parameter of ``aicapex.sim.parameters.PARAMETERS``."""
+    a = anchor_values(anchors)
+    neutral_mid = 0.5 * (a["fed_longer_run_rate"] + a["neutral_policy_rate"])
+    required_2030 = a["ai_revenue_needed_2030_bn"] - a["ai_revenue_shortfall_2030_bn"]
+    tariff_rise_2025 = a["effective_tariff_rate"] - 0.024  # from the 2024 average of ~2.4%
+    passthrough = a["tariff_inflation_effect"] / (a["import_share_of_gdp"] * tariff_rise_2025)
+    multiplier = a["ai_buildout_gdp_share_with_multiplier"] / a["ai_buildout_gdp_share"]
+    P = Prior
+    return {
+        # --- Fed
+        "neutral_rate": P({"dist": "uniform", "low": a["fed_longer_run_rate"],
+                           "high": a["neutral_policy_rate"]},
+                          "fed_longer_run_rate, neutral_policy_rate",
+                          "between the FOMC's longer-run dot (3%) and Burry's ~4%"),
+        "policy_pull": P(0.05, "ASSUMPTION", "slow pull to the rule rate beyond meeting odds"),
+        "taylor_weight": P(0.0, "ASSUMPTION", "off in the baseline; fed_hawkish turns it on"),
+        "fed_put_threshold": P(3.0, "ASSUMPTION", "used only when fed_put_cut > 0"),
+        "fed_put_cut": P(0.0, "ASSUMPTION", "no Fed put in the baseline"),
+        # --- inflation
+        "inflation_target": P(a["inflation_target"], "inflation_target", "2% target"),
+        "inflation_persistence": P(0.85, "inflation_target",
+                                   "a 1pp gap halves in ~4 quarters: 2% reached in 2027"),
+        "inflation_sigma": P(0.006, "ASSUMPTION", "quarterly CPI noise, annualised"),
+        "tariff_passthrough": P({"dist": "triangular", "low": 0.5 * passthrough,
+                                 "mode": passthrough, "high": min(1.0, 2.0 * passthrough)},
+                                "tariff_inflation_effect, import_share_of_gdp",
+                                "+0.5pp inflation from the 2025 tariff rise implies this share"),
+        "import_share": P(a["import_share_of_gdp"], "import_share_of_gdp", ""),
+        "tariff_gdp_drag": P({"dist": "uniform", "low": 0.03, "high": 0.08}, "ASSUMPTION",
+                             "GDP level loss per unit tariff rise (0.5-1% for 2025's rise)"),
+        # --- rates
+        "long_rate_beta": P(0.5, "ASSUMPTION", "10y moves half as much as the policy rate"),
+        "term_premium_mean": P(a["yield_10y_fair"] - neutral_mid, "yield_10y_fair",
+                               "10y settles at JIN's 4.2% fair value at the mid neutral rate"),
+        "term_premium_persistence": P(0.9, "ASSUMPTION", ""),
+        "term_premium_sigma": P(0.006, "ASSUMPTION", ""),
+        # --- GDP
+        "gdp_trend": P({"dist": "normal", "mean": a["real_gdp_growth"], "sd": 0.003},
+                       "real_gdp_growth", ""),
+        "capex_gdp_multiplier": P({"dist": "uniform", "low": 0.5, "high": multiplier},
+                                  "ai_buildout_gdp_share_with_multiplier",
+                                  "up to KUP's 2%/1.5%; less for imported chips"),
+        "rate_gdp_drag": P(0.3, "ASSUMPTION", ""),
+        "wealth_effect": P(0.03, "ASSUMPTION", "~3 cents of spending per $ of equity wealth"),
+        "gdp_sigma": P(0.03, "ASSUMPTION", "quarterly annualised growth noise"),
+        # --- capex
+        "capex_sigma": P(0.10, "ASSUMPTION", ""),
+        "discipline_threshold": P(1.0, "ASSUMPTION",
+                                  "cash burn beyond core earnings needs outside funding"),
+        "discipline_strength": P(0.6, "ASSUMPTION", ""),
+        "discipline_spread_sensitivity": P(10.0, "ASSUMPTION",
+                                           "100bp wider spreads cut capex growth by 10pp"),
+        "discipline_memory": P(0.5, "ASSUMPTION", "'for several quarters'"),
+        "debt_financed_share": P(0.25, "ASSUMPTION", "bond-funded share of 2025 AI capex"),
+        # --- AI revenue
+        "ai_revenue_2030_bn": P({"dist": "lognormal", "median": required_2030, "sigma": 0.4},
+                                "ai_revenue_needed_2030_bn, ai_revenue_shortfall_2030_bn",
+                                "Bain: $2tn needed, $800bn short -> median $1.2tn"),
+        "ai_revenue_ceiling_multiple": P({"dist": "uniform", "low": 1.5, "high": 3.0},
+                                         "ASSUMPTION", "adoption half done to a third done"),
+        "ai_opex_per_revenue": P({"dist": "uniform", "low": a["ai_opex_per_revenue_low"],
+                                  "high": a["ai_opex_per_revenue_high"]},
+                                 "ai_opex_per_revenue_low, ai_opex_per_revenue_high",
+                                 "OpenAI's $0.75-0.85 per $1 of revenue"),
+        "ai_revenue_sigma": P(0.25, "ASSUMPTION", ""),
+        "ai_revenue_persistence": P(0.8, "ASSUMPTION", ""),
+        # --- hardware
+        "chip_share_of_capex": P({"dist": "beta", "a": 40.0, "b": 40.0 * (
+            1.0 - a["gpu_share_of_dc_cost"]) / a["gpu_share_of_dc_cost"]},
+            "gpu_share_of_dc_cost", "GPU ~50% of data-centre cost, sd ~0.055"),
+        "hw_margin_floor": P({"dist": "uniform", "low": 0.25, "high": 0.40}, "ASSUMPTION",
+                             "semiconductor margins after competition"),
+        "hw_margin_erosion": P({"dist": "uniform", "low": 0.05, "high": 0.25}, "ASSUMPTION", ""),
+        "hw_operating_leverage": P(0.3, "ASSUMPTION", "a 10% revenue fall costs 3pp of margin"),
+        "other_demand_growth": P({"dist": "normal", "mean": 0.12, "sd": 0.05}, "ASSUMPTION",
+                                 "sovereign, neocloud and non-AI demand"),
+        # --- earnings
+        "platform_core_growth": P({"dist": "normal", "mean": a["eps_growth_10y"], "sd": 0.02},
+                                  "eps_growth_10y", "S&P EPS grew 7.3% a year for ten years"),
+        "other_core_growth": P({"dist": "normal", "mean": 0.05, "sd": 0.015}, "ASSUMPTION",
+                               "below the index's 7.3%, which the Mag-10 lifted"),
+        "other_gdp_leverage": P(2.0, "ASSUMPTION", "operating leverage to nominal growth"),
+        "other_net_margin": P(0.11, "ASSUMPTION", "S&P 500 net margin ~11-12%"),
+        "earnings_sigma": P(0.06, "ASSUMPTION", ""),
+        "tax_rate": P(0.15, "ASSUMPTION", "effective tax rate of the platforms"),
+        "ai_productivity_gain": P({"dist": "triangular", "low": 0.001, "mode": 0.003,
+                                   "high": a["productivity_gain_goldman"]},
+                                  "productivity_gain_goldman",
+                                  "low end of the 0.1%-2.9% range, up to Goldman's 1.5%"),
+        # --- credit
+        "spread_persistence": P(0.8, "ASSUMPTION", ""),
+        "spread_sigma": P(0.004, "ASSUMPTION", ""),
+        "spread_leverage_beta": P(0.005, "ASSUMPTION", "leverage 0.25 -> 1.0 adds ~40bp"),
+        "spread_drawdown_beta": P(0.02, "ASSUMPTION", "a 30% drawdown adds 60bp"),
+        # --- valuation
+        "pe_mean_reversion": P({"dist": "uniform", "low": 0.08, "high": 0.20}, "ASSUMPTION",
+                               "half-life of a valuation gap 3-8 quarters"),
+        "erp_stress_beta": P(0.002, "ASSUMPTION", ""),
+        "pe_max": P(80.0, "ASSUMPTION", "caps the fair multiple (Polaroid 90x in 1971, TP)"),
+        "growth_expectation_speed": P(0.01, "ASSUMPTION", "expectations move 1% of the way per quarter"),
+        "expected_growth_cap": P(a["eps_growth_10y"] + 0.01, "eps_growth_10y",
+                                 "expected long-run growth rises at most 1pp above 7.3%"),
+        "regime_jump": P(0.5, "ASSUMPTION", ""),
+        "capex_reflex": P(a["capex_to_mcap_reflex"], "capex_to_mcap_reflex",
+                          "$1 of capex -> $3 of market cap, in ramp"),
+        "premium_wobble_ai": P(-0.2, "ASSUMPTION", ""),
+        "premium_bust_ai": P(-0.6, "ASSUMPTION", "Nasdaq 2000-02 multiple compression"),
+        "premium_wobble_other": P(-0.08, "ASSUMPTION", ""),
+        "premium_bust_other": P(-0.25, "ASSUMPTION", ""),
+        "beta_hw": P(1.5, "ASSUMPTION", ""),
+        "beta_platforms": P(1.2, "ASSUMPTION", ""),
+        "beta_other": P(0.9, "ASSUMPTION", ""),
+        # --- volatility
+        "vol_ramp": P(0.11, "ASSUMPTION", "calm market factor; US implied vol was below its long-run average in Sep 2025, TP"),
+        "vol_wobble": P(0.18, "ASSUMPTION", "x P/E loadings ~ the 26.4% implied of 20 Nov 2025, CICC"),
+        "vol_bust": P(0.30, "ASSUMPTION", ""),
+        "sv_persistence": P(0.7, "ASSUMPTION", ""),
+        "sv_sigma": P(0.15, "ASSUMPTION", ""),
+        # --- regime
+        "p_ramp_to_wobble": P(0.05, "ASSUMPTION", "a ramp lasts ~5 years on average"),
+        "p_wobble_to_bust": P(0.10, "ASSUMPTION", ""),
+        "p_wobble_to_ramp": P(0.30, "ASSUMPTION", "most wobbles are pull-backs, JIN"),
+        "p_bust_to_wobble": P(0.20, "ASSUMPTION", "busts last ~5 quarters (2000-02: 10)"),
+        "fragility_gap": P(0.5, "ASSUMPTION", ""),
+        "fragility_capex": P(3.0, "ASSUMPTION", ""),
+        "fragility_spread": P(1.0, "ASSUMPTION", ""),
+        "fragility_real_yield": P(0.5, "ASSUMPTION", ""),
+    }
+
+
+SHOCK_CORRELATIONS: dict[tuple[str, str], float] = {
+    ("gdp", "earnings"): 0.5,
+    ("earnings", "valuation"): 0.3,
+    ("valuation", "credit_spread"): -0.5,
+    ("valuation", "log_volatility"): -0.6,
+    ("credit_spread", "log_volatility"): 0.4,
+    ("capex", "ai_revenue"): 0.3,
+    ("gdp", "capex"): 0.2,
+    ("inflation", "term_premium"): 0.3,
+    ("gdp", "valuation"): 0.2,
+}
+"""Default correlations of the quarterly shocks (ASSUMPTION, pending the calibration fits);
+pairs not listed are uncorrelated."""

@@ -1,0 +1,73 @@
+"""Assembling simulation arrays into a labelled, self-describing ``xarray.Dataset``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..sim.step import Outputs
+from ..sim.types import REGIMES
+
+# name -> (units, long_name)
+VARIABLES: dict[str, tuple[str, str]] = {
+    "policy_rate": ("1/yr", "Fed policy rate (annual decimal)"),
+    "yield_10y": ("1/yr", "US 10-year Treasury yield (annual decimal)"),
+    "inflation": ("1/yr", "CPI inflation, annualised quarterly rate (decimal)"),
+    "gdp_growth": ("1/yr", "real GDP growth, annualised quarterly rate (decimal)"),
+    "ai_capex": ("$bn/yr", "AI capital expenditure of the platforms, annualised"),
+    "ai_revenue": ("$bn/yr", "AI revenue, annualised"),
+    "ai_opex": ("$bn/yr", "AI operating cost, annualised"),
+    "depreciation": ("$bn/yr", "depreciation of AI capital, annualised"),
+    "net_book_value": ("$bn", "net book value of AI capital"),
+    "impairment": ("$bn", "impairment of AI capital booked in the quarter"),
+    "hw_revenue": ("$bn/yr", "revenue of AI hardware suppliers (NVDA, AVGO, AMD), annualised"),
+    "earnings_hw": ("$bn/yr", "net earnings of AI hardware suppliers, annualised"),
+    "earnings_platforms": ("$bn/yr",
+                           "operating net earnings of the platforms (other Mag-10), annualised"),
+    "earnings_platforms_gaap": ("$bn/yr",
+                                "GAAP net earnings of the platforms incl. impairments, annualised"),
+    "earnings_other": ("$bn/yr", "net earnings of the other 490 S&P 500 companies, annualised"),
+    "pe_hw": ("x", "P/E of AI hardware suppliers"),
+    "pe_platforms": ("x", "P/E of the platforms (on operating earnings)"),
+    "pe_other": ("x", "P/E of the other 490"),
+    "mcap_hw": ("$bn", "market cap of AI hardware suppliers"),
+    "mcap_platforms": ("$bn", "market cap of the platforms"),
+    "mcap_other": ("$bn", "market cap of the other 490"),
+    "mag10_weight": ("1", "Magnificent-Ten share of S&P 500 market cap"),
+    "index_level": ("index points", "S&P 500 level"),
+    "drawdown": ("1", "drawdown of the index from its running peak (quarter-end)"),
+    "realized_vol": ("1/yr", "realised index volatility, EWMA of quarterly returns, annualised"),
+    "volatility": ("1/yr", "conditional index volatility (regime x stochastic vol), annualised"),
+    "credit_spread": ("1/yr", "credit spread of AI borrowers (annual decimal)"),
+    "stress": ("stress units", "financial stress index (0 at the start; mean of spread, vol, "
+               "drawdown in units of 50bp, 5 vol points, 10%)"),
+    "regime": ("1", "narrative regime: 0 ramp, 1 wobble, 2 bust"),
+}
+assert set(VARIABLES) == set(Outputs._fields), "every output needs units and a long name"
+
+
+def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
+               quarter_ends: pd.DatetimeIndex, attrs: Mapping[str, Any],
+               start_values: Mapping[str, float] | None = None) -> xr.Dataset:
+    """Dataset with dims (scenario, draw, time) from host arrays shaped (S, T, N)."""
+    n = next(iter(arrays.values())).shape[-1]
+    data_vars = {}
+    for name, arr in arrays.items():
+        units, long_name = VARIABLES[name]
+        va: dict[str, Any] = {"units": units, "long_name": long_name}
+        if name == "regime":
+            va.update(flag_values=np.arange(len(REGIMES), dtype=np.int32),
+                      flag_meanings=" ".join(REGIMES))
+        if start_values and name in start_values:
+            va["start_value"] = float(start_values[name])
+        data_vars[name] = (("scenario", "draw", "time"), np.swapaxes(arr, 1, 2), va)
+    coords = {
+        "scenario": ("scenario", list(scenario_names), {"long_name": "scenario name"}),
+        "draw": ("draw", np.arange(n, dtype=np.int64), {"long_name": "Monte Carlo draw"}),
+        "time": ("time", quarter_ends.values, {"long_name": "quarter end"}),
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs=dict(attrs))

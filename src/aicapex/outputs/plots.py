@@ -1,0 +1,118 @@
+"""Plots a committee would want: fan charts over time and horizon histograms, one colour per
+scenario throughout. matplotlib is imported here only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+BANDS = ((0.05, 0.95, 0.15), (0.25, 0.75, 0.30))
+
+FAN_PANELS: dict[str, tuple[str, ...]] = {
+    "index_level": ("index_level",),
+    "earnings": ("earnings_hw", "earnings_platforms", "earnings_other"),
+    "ai_capex_revenue": ("ai_capex", "ai_revenue"),
+}
+
+
+def scenario_colors(names: Sequence[str]) -> dict[str, tuple]:
+    """A stable colour per scenario (tab10, tab20 beyond ten scenarios)."""
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+
+
+def _label(ds: xr.Dataset, var: str) -> str:
+    a = ds[var].attrs
+    return f"{a.get('long_name', var)} [{a.get('units', '')}]"
+
+
+def fan_chart(ds: xr.Dataset, var: str, ax=None, qs: xr.Dataset | None = None):
+    """Median and 25-75% / 5-95% bands of ``var`` over time, one colour per scenario."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 5))
+    names = [str(s) for s in ds["scenario"].values]
+    colors = scenario_colors(names)
+    q = (qs if qs is not None else ds[[var]].quantile([0.05, 0.25, 0.5, 0.75, 0.95], "draw"))
+    t = ds["time"].values
+    for name in names:
+        qv = q[var].sel(scenario=name)
+        for lo, hi, alpha in BANDS:
+            ax.fill_between(t, qv.sel(quantile=lo), qv.sel(quantile=hi),
+                            color=colors[name], alpha=alpha, linewidth=0)
+        ax.plot(t, qv.sel(quantile=0.5), color=colors[name], lw=2, label=name)
+    ax.set_ylabel(_label(ds, var))
+    ax.set_title(f"{ds[var].attrs.get('long_name', var)}: median, 25-75% and 5-95% of draws",
+                 fontsize=10)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def horizon_histogram(ds: xr.Dataset, var: str = "index_level", ax=None, bins: int = 60):
+    """Overlaid histograms of ``var`` at the last quarter, one per scenario."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 5))
+    names = [str(s) for s in ds["scenario"].values]
+    colors = scenario_colors(names)
+    final = ds[var].isel(time=-1)
+    lo, hi = np.nanpercentile(final.values, [0.5, 99.5])
+    edges = np.linspace(lo, hi, bins + 1)
+    for name in names:
+        v = final.sel(scenario=name).values
+        ax.hist(v, bins=edges, density=True, histtype="stepfilled", alpha=0.25,
+                color=colors[name])
+        ax.hist(v, bins=edges, density=True, histtype="step", lw=1.5, color=colors[name],
+                label=f"{name} (median {np.median(v):,.0f})")
+    start = ds[var].attrs.get("start_value")
+    if start is not None:
+        ax.axvline(start, color="k", ls="--", lw=1, label=f"start {start:,.0f}")
+    when = str(np.datetime_as_string(ds["time"].values[-1], unit="D"))
+    ax.set_xlabel(_label(ds, var))
+    ax.set_ylabel("density")
+    ax.set_title(f"{ds[var].attrs.get('long_name', var)} at the horizon ({when}), "
+                 "distribution over draws (central 99%)", fontsize=10)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def _legend(fig, ax, n):
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center",
+               ncol=min(n, 5), frameon=False, fontsize=9)
+
+
+def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png") -> list[Path]:
+    """Write the standard figures to ``out_dir``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted = sorted({v for vs in FAN_PANELS.values() for v in vs})
+    qs = ds[wanted].quantile([0.05, 0.25, 0.5, 0.75, 0.95], "draw")
+    n = ds.sizes["scenario"]
+    rows = -(-n // 5)
+    paths = []
+    for key, variables in FAN_PANELS.items():
+        fig, axes = plt.subplots(len(variables), 1, figsize=(10, 3.6 * len(variables) + 0.4 * rows),
+                                 sharex=True, squeeze=False)
+        for ax, var in zip(axes[:, 0], variables, strict=True):
+            fan_chart(ds, var, ax=ax, qs=qs)
+        _legend(fig, axes[0, 0], n)
+        fig.tight_layout(rect=(0, 0.04 + 0.03 * rows, 1, 1))
+        path = out_dir / f"fan_{key}.{fmt}"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    horizon_histogram(ds, "index_level", ax=ax)
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    path = out_dir / f"horizon_index_level.{fmt}"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    paths.append(path)
+    return paths

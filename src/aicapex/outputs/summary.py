@@ -1,0 +1,63 @@
+"""Summaries over draws: quantiles per quarter, tail probabilities, the horizon table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+DRAWDOWN_LEVELS = (0.10, 0.20, 0.30)
+
+
+def quantiles(ds: xr.Dataset, q=QUANTILES) -> xr.Dataset:
+    """Quantiles over draws of every variable: dims (quantile, scenario, time)."""
+    return ds.quantile(list(q), dim="draw", keep_attrs=True)
+
+
+def summary_table(ds: xr.Dataset, q=QUANTILES) -> pd.DataFrame:
+    """Long table: scenario, variable, quarter, mean and one column per quantile."""
+    qs = quantiles(ds, q)
+    mean = ds.mean("draw")
+    frames = []
+    quarters = pd.DatetimeIndex(ds["time"].values).to_period("Q").astype(str)
+    for name in ds.data_vars:
+        for s in ds["scenario"].values:
+            row = {"scenario": s, "variable": name, "units": ds[name].attrs.get("units", ""),
+                   "quarter": quarters, "mean": mean[name].sel(scenario=s).values}
+            for qq in q:
+                row[f"q{round(qq * 100):02d}"] = qs[name].sel(scenario=s, quantile=qq).values
+            frames.append(pd.DataFrame(row))
+    return pd.concat(frames, ignore_index=True)
+
+
+def tail_probabilities(ds: xr.Dataset) -> pd.DataFrame:
+    """Per scenario: P(max drawdown over the horizon beyond 10/20/30%) and P(index at the
+    horizon below its start)."""
+    max_dd = ds["drawdown"].max("time")
+    start = ds["index_level"].attrs.get("start_value")
+    final = ds["index_level"].isel(time=-1)
+    out = {}
+    for lvl in DRAWDOWN_LEVELS:
+        out[f"P(drawdown>{round(lvl * 100)}%)"] = (max_dd > lvl).mean("draw").values
+    if start is not None:
+        out["P(index<start at horizon)"] = (final < start).mean("draw").values
+    return pd.DataFrame(out, index=pd.Index(ds["scenario"].values, name="scenario"))
+
+
+def horizon_table(ds: xr.Dataset) -> pd.DataFrame:
+    """The closing table: index at the horizon (median, 5%, 95%), P(drawdown > 20%), median
+    Mag-10 weight and median change of platform earnings from the start."""
+    final = ds.isel(time=-1)
+    idx = final["index_level"]
+    e_start = ds["earnings_platforms"].attrs.get("start_value", np.nan)
+    table = pd.DataFrame({
+        "index median": idx.median("draw").values,
+        "index 5%": idx.quantile(0.05, "draw").values,
+        "index 95%": idx.quantile(0.95, "draw").values,
+        "P(drawdown>20%)": (ds["drawdown"].max("time") > 0.2).mean("draw").values,
+        "Mag-10 weight median": final["mag10_weight"].median("draw").values,
+        "platform earnings change median": (final["earnings_platforms"] / e_start - 1.0
+                                            ).median("draw").values,
+    }, index=pd.Index(ds["scenario"].values, name="scenario"))
+    return table

@@ -1,0 +1,353 @@
+"""Loading scenario files: safe YAML with line numbers, ``extends:`` with a deep merge, and
+errors that name the file, the line, the field and what is allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .schema import Scenario
+
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+MAX_BYTES = 5_000_000
+MAX_EXTENDS_DEPTH = 32
+
+Loc = tuple[Any, ...]
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used, with where and why."""
+
+    def __init__(self, file: str, line: int | None, field_path: str, message: str):
+        self.file, self.line, self.field_path, self.message = file, line, field_path, message
+        where = f"{file}:{line}" if line else file
+        what = f" {field_path}:" if field_path else ""
+        super().__init__(f"{where}:{what} {message}")
+
+
+@dataclass
+class Located:
+    """YAML data with the (file, line) of every mapping key and sequence item."""
+
+    data: Any
+    where: dict[Loc, tuple[str, int]] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- YAML
+
+
+def parse_yaml(text: str, file: str) -> Located:
+    """Safe-load one YAML document, recording lines; rejects duplicate keys, non-scalar keys,
+    oversized input and alias bombs."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ScenarioError(file, None, "", f"file is larger than {MAX_BYTES // 1_000_000} MB")
+    if "\x00" in text:
+        raise ScenarioError(file, None, "", "file contains NUL bytes; is it a YAML text file?")
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        raise ScenarioError(file, line, "", f"not valid YAML: {e.problem or e}") from None
+    except yaml.YAMLError as e:
+        raise ScenarioError(file, None, "", f"not valid YAML: {e}") from None
+    finally:
+        loader.dispose()
+    out = Located(None)
+    if node is None:
+        raise ScenarioError(file, None, "", "file is empty; a scenario needs at least 'name:'")
+    counter = [0]
+    out.data = _build(node, (), file, out.where, counter, 0, loader)
+    return out
+
+
+def _build(node, loc: Loc, file: str, where, counter, depth, loader) -> Any:
+    counter[0] += 1
+    line = node.start_mark.line + 1
+    if counter[0] > MAX_NODES:
+        raise ScenarioError(file, line, _dotted(loc),
+                            f"more than {MAX_NODES} YAML nodes (alias expansion?)")
+    if depth > MAX_DEPTH:
+        raise ScenarioError(file, line, _dotted(loc), f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        loader.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ScenarioError(file, key_node.start_mark.line + 1, _dotted(loc),
+                                    "mapping keys must be plain values")
+            key = _scalar(key_node, loader, file, loc)
+            if not isinstance(key, str | int | float | bool | dt.date) and key is not None:
+                raise ScenarioError(file, key_node.start_mark.line + 1, _dotted(loc),
+                                    f"unsupported key type {type(key).__name__}")
+            if key in result:
+                raise ScenarioError(file, key_node.start_mark.line + 1, _dotted((*loc, key)),
+                                    "duplicate key")
+            where[(*loc, key)] = (file, key_node.start_mark.line + 1)
+            result[key] = _build(value_node, (*loc, key), file, where, counter, depth + 1,
+                                 loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, item in enumerate(node.value):
+            where[(*loc, i)] = (file, item.start_mark.line + 1)
+            items.append(_build(item, (*loc, i), file, where, counter, depth + 1, loader))
+        return items
+    return _scalar(node, loader, file, loc)
+
+
+def _scalar(node, loader, file: str, loc: Loc) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as e:
+        raise ScenarioError(file, node.start_mark.line + 1, _dotted(loc),
+                            f"cannot read value {node.value!r}: {e}") from None
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    return ".".join(x.isoformat() if isinstance(x, dt.date) else str(x) for x in loc)
+
+
+# ----------------------------------------------------------------------------- library
+
+
+def library_dir() -> Path:
+    return Path(str(resources.files(__package__).joinpath("library")))
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios."""
+    return sorted(p.stem for p in library_dir().glob("*.yaml"))
+
+
+def _resolve(ref: str, relative_to: Path | None, file: str, line: int | None) -> Path:
+    """A scenario reference: a file path (relative to the extending file) or a built-in."""
+    candidates = []
+    if ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref:
+        base = relative_to.parent if relative_to else Path.cwd()
+        candidates.append(base / ref)
+        candidates.append(Path(ref))
+    else:
+        candidates.append(library_dir() / f"{ref}.yaml")
+    for c in candidates:
+        if c.is_file():
+            return c
+    close = difflib.get_close_matches(ref, builtin_names(), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ScenarioError(file, line, "extends" if relative_to else "",
+                        f"no scenario file or built-in named {ref!r}{hint} "
+                        f"(built-ins: {', '.join(builtin_names())})")
+
+
+# ----------------------------------------------------------------------------- merging
+
+
+def _atomic(path: Loc, value: Any) -> bool:
+    """Mappings that are one value, replaced whole: distributions and meeting odds."""
+    return (isinstance(value, dict) and "dist" in value) or path[:1] == ("fed",) and (
+        path[1:2] == ("default_meeting",) or (len(path) == 3 and path[1] == "meetings"))
+
+
+def deep_merge(base: Any, over: Any, path: Loc = ()) -> Any:
+    """Mappings merge key by key (recursively); anything else in ``over`` replaces, and so do
+    distributions and meeting odds (a child's odds must not mix with its parent's)."""
+    if isinstance(base, dict) and isinstance(over, dict) and not _atomic(path, over):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = deep_merge(base[k], v, (*path, k)) if k in base else v
+        return out
+    return over
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with the text it came from."""
+
+    scenario: Scenario
+    path: str               # the file named by the user (or the built-in's file)
+    resolved_yaml: str      # the scenario after inheritance, as YAML
+    chain: tuple[str, ...]  # files read, child first
+
+
+def _read(path: Path, shown: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError(shown, None, "", f"cannot read file: {e.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(shown, None, "", f"file is larger than {MAX_BYTES // 1_000_000} MB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(shown, None, "", f"not UTF-8 text (byte {e.start})") from None
+
+
+def _load_chain(path: Path, shown: str, stack: tuple[Path, ...]) -> tuple[Located, list[str]]:
+    real = path.resolve()
+    if real in stack:
+        cycle = " -> ".join(p.name for p in (*stack, real))
+        raise ScenarioError(shown, None, "extends", f"extends cycle: {cycle}")
+    if len(stack) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(shown, None, "extends", f"more than {MAX_EXTENDS_DEPTH} extends")
+    located = parse_yaml(_read(path, shown), shown)
+    if not isinstance(located.data, dict):
+        raise ScenarioError(shown, 1, "", "a scenario file must be a mapping of fields "
+                            f"(name:, settings:, fed:, ...), got {type(located.data).__name__}")
+    parent_ref = located.data.get("extends")
+    if parent_ref is None:
+        return located, [shown]
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(shown, located.where.get(("extends",), (shown, None))[1], "extends",
+                            "extends must name a built-in scenario or a file")
+    line = located.where.get(("extends",), (shown, None))[1]
+    parent_path = _resolve(parent_ref, path, shown, line)
+    parent_shown = str(parent_path) if parent_path.parent != library_dir() else (
+        f"<built-in {parent_path.stem}>")
+    parent, chain = _load_chain(parent_path, parent_shown, (*stack, real))
+    # Identity fields are not inherited.
+    pdata = {k: v for k, v in parent.data.items() if k not in ("name", "description", "extends")}
+    merged = Located(deep_merge(pdata, located.data))
+    merged.where.update({k: v for k, v in parent.where.items()
+                         if k and k[0] not in ("name", "description", "extends")})
+    merged.where.update(located.where)
+    return merged, [shown, *chain]
+
+
+def load_scenario(ref: str | Path) -> LoadedScenario:
+    """Load, inherit and validate one scenario given by file path or built-in name."""
+    ref_s = str(ref)
+    path = _resolve(ref_s, None, ref_s, None)
+    shown = ref_s if path.parent != library_dir() else f"<built-in {path.stem}>"
+    located, chain = _load_chain(path, shown, ())
+    data = dict(located.data)
+    data.setdefault("name", path.stem)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as e:
+        raise _translate(e, data, located.where, shown) from None
+    resolved = yaml.safe_dump(_plain(data), sort_keys=False, allow_unicode=True)
+    return LoadedScenario(scenario, str(path), resolved, tuple(chain))
+
+
+def load_scenarios(refs: Iterable[str | Path]) -> list[LoadedScenario]:
+    """Load several scenarios; names must be unique within a batch."""
+    out = [load_scenario(r) for r in refs]
+    seen: dict[str, str] = {}
+    for s in out:
+        if s.scenario.name in seen:
+            raise ScenarioError(s.path, None, "name",
+                                f"scenario name {s.scenario.name!r} is also used by "
+                                f"{seen[s.scenario.name]}; names must be unique in a run")
+        seen[s.scenario.name] = s.path
+    return out
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {(k.isoformat() if isinstance(k, dt.date) else k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, dt.date):
+        return x.isoformat()
+    return x
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def _translate(err: ValidationError, data: Any, where: dict[Loc, tuple[str, int]],
+               default_file: str) -> ScenarioError:
+    """The first validation error as a ScenarioError pointing at the file and line."""
+    e = err.errors(include_url=False)[0]
+    path = _data_path(e["loc"], data)
+    file, line = default_file, None
+    for n in range(len(path), 0, -1):
+        if path[:n] in where:
+            file, line = where[path[:n]]
+            break
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        allowed = _allowed_fields(path[:-1])
+        close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        msg = f"unknown field {path[-1]!r}.{hint} Allowed here: {', '.join(allowed)}"
+    elif e["type"] == "literal_error":
+        msg = f"{msg} (got {e.get('input')!r})"
+    elif "input" in e and not isinstance(e["input"], dict | list) and e["type"] not in (
+            "missing", "value_error"):
+        msg = f"{msg} (got {e['input']!r})"
+    extra = len(err.errors()) - 1
+    if extra:
+        msg += f" [and {extra} more problem{'s' if extra > 1 else ''}]"
+    return ScenarioError(file, line, _dotted(path), msg)
+
+
+def _data_path(loc: Loc, data: Any) -> Loc:
+    """The part of a pydantic error location that exists in the data (drops union tags)."""
+    out: list[Any] = []
+    cur = data
+    for item in loc:
+        if isinstance(cur, dict):
+            key = next((k for k in cur if k == item or str(item) in (_dotted((k,)), repr(k))),
+                       _MISSING)
+            if key is _MISSING:
+                if item in ("fixed", "normal", "lognormal", "uniform", "triangular", "beta",
+                            "list[PathStep]", "float", "int", "str", "bool", "date"):
+                    continue  # a union branch tag
+                out.append(item)  # a missing field: report it, stop descending
+                break
+            out.append(key)
+            cur = cur[key]
+        elif isinstance(cur, list) and isinstance(item, int) and 0 <= item < len(cur):
+            out.append(item)
+            cur = cur[item]
+        else:
+            continue
+    return tuple(out)
+
+
+_MISSING = object()
+
+
+def _allowed_fields(path: Loc) -> list[str]:
+    """Field names accepted at ``path`` (a mapping location), following the schema."""
+    model: Any = Scenario
+    for key in path:
+        model = _model_of(model, key)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or n for n, f in model.model_fields.items()]
+    return []
+
+
+def _model_of(model: Any, key: Any) -> Any:
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        f = model.model_fields.get(str(key))
+        return _unwrap(f.annotation) if f else None
+    return None
+
+
+def _unwrap(ann: Any) -> Any:
+    origin = typing.get_origin(ann)
+    if origin in (typing.Union, types.UnionType):
+        for a in typing.get_args(ann):
+            u = _unwrap(a)
+            if isinstance(u, type) and issubclass(u, BaseModel):
+                return u
+        return None
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(ann)[0])
+    return ann

@@ -1,0 +1,368 @@
+"""The scenario file schema (pydantic v2, strict: unknown keys are errors).
+
+Units: rates and growth are annual decimals (0.25 = 25%), money is $bn, quarters are written
+``2026Q3``. Every model parameter can be set in its section (``revenue.ai_revenue_2030_bn``)
+or in ``parameters:``, as a number or a distribution; see ``aicapex.sim.parameters``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from ..sim.parameters import PARAM_NAMES, PARAMETERS
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+_QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def _to_quarter(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return f"{value.year}Q{(value.month - 1) // 3 + 1}"
+    return value
+
+
+def _check_quarter(value: str) -> str:
+    if not isinstance(value, str) or not _QUARTER_RE.match(value):
+        raise ValueError(f"a quarter is written like 2026Q3 (year, 'Q', 1-4), got {value!r}")
+    year = int(value[:4])
+    if not 1900 <= year <= 2200:
+        raise ValueError(f"quarter year must be between 1900 and 2200, got {year}")
+    return value
+
+
+Quarter = Annotated[str, BeforeValidator(_check_quarter), BeforeValidator(_to_quarter)]
+
+
+def quarter_ordinal(q: str) -> int:
+    """Quarters since year 0: 2025Q4 -> 2025 * 4 + 3."""
+    m = _QUARTER_RE.match(q)
+    if m is None:
+        raise ValueError(f"not a quarter: {q!r}")
+    return int(m.group(1)) * 4 + int(m.group(2)) - 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------ distributions
+
+
+class Fixed(Strict):
+    dist: Literal["fixed"]
+    value: Finite
+
+
+class Normal(Strict):
+    dist: Literal["normal"]
+    mean: Finite
+    sd: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+class LogNormal(Strict):
+    """Parameterised by the median and the sd of the log."""
+
+    dist: Literal["lognormal"]
+    median: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+    sigma: Annotated[float, Field(gt=0.0, le=5.0, allow_inf_nan=False)]
+
+
+class Uniform(Strict):
+    dist: Literal["uniform"]
+    low: Finite
+    high: Finite
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.low < self.high:
+            raise ValueError(f"uniform needs low < high, got low={self.low}, high={self.high}")
+        return self
+
+
+class Triangular(Strict):
+    dist: Literal["triangular"]
+    low: Finite
+    mode: Finite
+    high: Finite
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("triangular needs low <= mode <= high and low < high, got "
+                             f"low={self.low}, mode={self.mode}, high={self.high}")
+        return self
+
+
+class Beta(Strict):
+    """Beta(a, b) scaled to [low, high] (default [0, 1])."""
+
+    dist: Literal["beta"]
+    a: Annotated[float, Field(gt=0.0, le=1e4, allow_inf_nan=False)]
+    b: Annotated[float, Field(gt=0.0, le=1e4, allow_inf_nan=False)]
+    low: Finite = 0.0
+    high: Finite = 1.0
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.low < self.high:
+            raise ValueError(f"beta needs low < high, got low={self.low}, high={self.high}")
+        return self
+
+
+DIST_KINDS = ("fixed", "normal", "lognormal", "uniform", "triangular", "beta")
+
+
+def _number_to_fixed(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    if isinstance(value, dict) and "dist" not in value:
+        raise ValueError(f"a distribution needs 'dist', one of {', '.join(DIST_KINDS)}")
+    if isinstance(value, dict) and value.get("dist") not in DIST_KINDS:
+        raise ValueError(f"unknown dist {value.get('dist')!r}; allowed: {', '.join(DIST_KINDS)}")
+    return value
+
+
+Dist = Annotated[
+    Fixed | Normal | LogNormal | Uniform | Triangular | Beta,
+    Field(discriminator="dist"),
+    BeforeValidator(_number_to_fixed),
+]
+"""A number (fixed value) or a distribution mapping with ``dist``."""
+
+
+def dist_support(d: Fixed | Normal | LogNormal | Uniform | Triangular | Beta
+                 ) -> tuple[float, float]:
+    """Closed interval holding the distribution's central mass (used for bound checks)."""
+    match d:
+        case Fixed():
+            return d.value, d.value
+        case Normal():
+            return d.mean, d.mean
+        case LogNormal():
+            return d.median, d.median
+        case Uniform() | Triangular() | Beta():
+            return d.low, d.high
+    raise TypeError(d)
+
+
+# ------------------------------------------------------------------ paths and shocks
+
+
+class PathStep(Strict):
+    """From quarter ``from`` (the start when omitted) on, the value is ``value``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    start: Quarter | None = Field(default=None, alias="from")
+    value: Finite
+
+
+def _number_to_path(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [{"value": value}]
+    return value
+
+
+def _check_path(steps: list[PathStep]) -> list[PathStep]:
+    starts = [quarter_ordinal(s.start) if s.start else -1 for s in steps]
+    if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+        raise ValueError("path steps must be in increasing 'from' order")
+    return steps
+
+
+Path = Annotated[list[PathStep], BeforeValidator(_number_to_path)]
+"""A number (constant) or a list of ``{from: 2026Q1, value: ...}`` steps."""
+
+MOVES_BP: dict[str, int] = {
+    "cut_100": -100, "cut_75": -75, "cut_50": -50, "cut_25": -25, "hold": 0,
+    "hike_25": 25, "hike_50": 50, "hike_75": 75, "hike_100": 100,
+}
+MoveName = Literal["cut_100", "cut_75", "cut_50", "cut_25", "hold", "hike_25", "hike_50",
+                   "hike_75", "hike_100"]
+
+
+def _check_odds(odds: dict[str, float]) -> dict[str, float]:
+    total = sum(odds.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ValueError(f"meeting probabilities must sum to 1, got {total:.6g}")
+    return odds
+
+
+MeetingOdds = Annotated[dict[MoveName, Probability], Field(min_length=1)]
+
+
+class Slowdown(Strict):
+    start: Quarter
+    growth_shift: Annotated[float, Field(ge=-5.0, le=5.0, allow_inf_nan=False)]
+    quarters: Annotated[int, Field(ge=1, le=200)]
+
+
+class LifeChange(Strict):
+    at: Quarter
+    to: Annotated[float, Field(ge=0.25, le=10.0, allow_inf_nan=False)]
+    impairment: bool = True
+
+
+# ------------------------------------------------------------------ sections
+
+
+class FedBase(Strict):
+    """Meeting odds by date; calendar meetings not listed use ``default_meeting``."""
+
+    meetings: dict[dt.date, MeetingOdds] = {}
+    default_meeting: MeetingOdds | None = None
+
+    @field_validator("meetings")
+    @classmethod
+    def _sum_meetings(cls, v):
+        for odds in v.values():
+            _check_odds(odds)
+        return v
+
+    @field_validator("default_meeting")
+    @classmethod
+    def _sum_default(cls, v):
+        return v if v is None else _check_odds(v)
+
+
+class TariffsBase(Strict):
+    effective_rate: Path | None = None
+    passthrough_quarters: Annotated[int, Field(ge=1, le=12)] = 4
+
+    @field_validator("effective_rate")
+    @classmethod
+    def _rate(cls, v):
+        if v is not None:
+            _check_path(v)
+            for s in v:
+                if not 0.0 <= s.value <= 2.0:
+                    raise ValueError(f"an effective tariff rate is in [0, 2], got {s.value}")
+        return v
+
+
+class RatesBase(Strict):
+    term_premium_shift: Path | None = None
+
+
+class CapexBase(Strict):
+    growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
+                         Annotated[float, Field(gt=-1.0, le=10.0, allow_inf_nan=False)]] = {}
+    slowdown: Slowdown | list[Slowdown] | None = None
+
+
+class DepreciationBase(Strict):
+    useful_life_years: Annotated[float, Field(ge=0.25, le=10.0, allow_inf_nan=False)] | None = None
+    change: LifeChange | None = None
+
+
+class RevenueBase(Strict):
+    price_deflation: Path | None = None
+
+
+class HardwareBase(Strict):
+    china_multiplier: Path | None = None
+
+
+class CreditBase(Strict):
+    spread_shift: Path | None = None
+
+
+class ValuationBase(Strict):
+    erp_liquidity: Path | None = None
+
+
+class Empty(Strict):
+    pass
+
+
+_SECTION_BASES: dict[str, type[Strict]] = {
+    "fed": FedBase, "inflation": Empty, "tariffs": TariffsBase, "rates": RatesBase,
+    "gdp": Empty, "capex": CapexBase, "depreciation": DepreciationBase,
+    "revenue": RevenueBase, "hardware": HardwareBase, "earnings": Empty, "credit": CreditBase,
+    "valuation": ValuationBase, "volatility": Empty, "regime": Empty,
+}
+
+
+def _section_model(section: str, base: type[Strict]) -> type[Strict]:
+    fields = {p.name: (Dist | None, Field(default=None, description=f"{p.doc} [{p.unit}]"))
+              for p in PARAMETERS if p.section == section}
+    return create_model(f"{section.capitalize()}Section", __base__=base, **fields)
+
+
+SECTIONS: dict[str, type[Strict]] = {k: _section_model(k, b) for k, b in _SECTION_BASES.items()}
+_unplaced = {p.section for p in PARAMETERS} - set(SECTIONS)
+assert not _unplaced, f"parameters in sections with no schema: {_unplaced}"
+
+
+class Settings(Strict):
+    start: Quarter = "2025Q4"
+    horizon_quarters: Annotated[int, Field(ge=1, le=200)] = 20
+    draws: Annotated[int, Field(ge=1, le=100_000_000)] = 10_000
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    dtype: Literal["float32", "float64"] = "float32"
+
+
+_ScenarioBase = create_model(
+    "_ScenarioBase", __base__=Strict,
+    **{k: (m, Field(default_factory=m)) for k, m in SECTIONS.items()})
+
+
+class Scenario(_ScenarioBase):
+    """One scenario after ``extends:`` has been resolved."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    description: str = ""
+    extends: str | None = None
+    settings: Settings = Field(default_factory=Settings)
+    parameters: dict[str, Dist] = {}
+
+    @field_validator("parameters")
+    @classmethod
+    def _known(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name in v:
+            if name not in PARAM_NAMES:
+                close = difflib.get_close_matches(name, PARAM_NAMES, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ValueError(f"unknown parameter {name!r}{hint} (see `aicapex params`)")
+        return v
+
+    @model_validator(mode="after")
+    def _params_once_and_in_bounds(self):
+        for p in PARAMETERS:
+            in_section = getattr(getattr(self, p.section), p.name)
+            if in_section is not None and p.name in self.parameters:
+                raise ValueError(f"parameter {p.name!r} is set both in {p.section}: and in "
+                                 "parameters:; set it in one place")
+            spec = in_section if in_section is not None else self.parameters.get(p.name)
+            if spec is None:
+                continue
+            lo, hi = dist_support(spec)
+            if lo < p.lo or hi > p.hi:
+                raise ValueError(f"{p.section}.{p.name}: values must lie in [{p.lo:g}, {p.hi:g}]"
+                                 f" ({p.doc}); this prior spans [{lo:g}, {hi:g}]")
+        return self
+
+    def param_overrides(self) -> dict[str, Any]:
+        """Parameter name -> distribution for every parameter this scenario sets."""
+        out = {}
+        for p in PARAMETERS:
+            spec = getattr(getattr(self, p.section), p.name)
+            if spec is not None:
+                out[p.name] = spec
+        out.update(self.parameters)
+        return out
