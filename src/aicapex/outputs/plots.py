@@ -48,7 +48,7 @@ def fan_chart(ds: xr.Dataset, var: str, ax=None, qs: xr.Dataset | None = None):
             ax.fill_between(t, qv.sel(quantile=lo), qv.sel(quantile=hi),
                             color=colors[name], alpha=alpha, linewidth=0)
         ax.plot(t, qv.sel(quantile=0.5), color=colors[name], lw=2, label=name)
-    ax.set_ylabel(_label(ds, var))
+    ax.set_ylabel(ds[var].attrs.get("units", ""))
     ax.set_title(f"{ds[var].attrs.get('long_name', var)}: median, 25-75% and 5-95% of draws",
                  fontsize=10)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))

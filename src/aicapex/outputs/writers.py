@@ -3,6 +3,7 @@ the target, which is renamed into place only when every file is complete."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,6 +31,9 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
                                 "to replace it or choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".aicapex-tmp-{out.name}-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the run is an ordinary folder
     try:
         ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
         summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")

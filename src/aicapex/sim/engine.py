@@ -27,6 +27,9 @@ RNG_BLOCK = 1024
 
 DEFAULT_CHUNK = 32 * RNG_BLOCK
 
+TRACES = {"simulate_chunk": 0}
+"""How many times ``simulate_chunk`` was traced (compiled) in this process; tests read it."""
+
 _Z0 = float(PRIOR_Z[0])
 _DZ = float(PRIOR_Z[1] - PRIOR_Z[0])
 
@@ -98,6 +101,7 @@ def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_b
     """Simulate draws ``[first_block, first_block + n_blocks) * RNG_BLOCK`` of every scenario
     in the batch. Returns ``Outputs`` with leaves (S, T, B). Compiled once per (shapes,
     n_blocks, common); every scenario number is traced."""
+    TRACES["simulate_chunk"] += 1  # runs only while tracing
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)

@@ -1,0 +1,206 @@
+"""The ``aicapex`` command line.
+
+    aicapex run baseline capex_slowdown --draws 20000 --seed 1 --out runs/nov
+    aicapex list | aicapex params | aicapex validate my.yaml | aicapex plot runs/nov
+
+Exit status: 0 success, 1 a run failed, 2 bad input (a scenario or an argument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True, highlight=False)
+out = Console(width=None if sys.stdout.isatty() else 120)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aicapex", description=(
+        "Monte Carlo scenarios of the AI-capex cycle: capex -> depreciation and AI revenue -> "
+        "earnings -> valuations -> S&P 500."))
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="simulate scenarios and write results, summary and plots")
+    r.add_argument("scenarios", nargs="+", metavar="SCENARIO_OR_FILE",
+                   help="built-in scenario names (see `aicapex list`) or YAML files")
+    r.add_argument("--draws", type=int, help="draws per scenario (default: the scenario's)")
+    r.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    r.add_argument("--out", required=True, type=Path, help="output directory")
+    r.add_argument("--dtype", choices=["float32", "float64"], help="floating-point precision")
+    r.add_argument("--device", choices=["cpu", "gpu"], help="JAX device (default: JAX's)")
+    r.add_argument("--chunk-size", type=int, help="draws per compiled chunk (default 32768)")
+    r.add_argument("--independent-streams", action="store_true",
+                   help="give each scenario its own random numbers instead of common ones")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+    sub.add_parser("list", help="list built-in scenarios with their descriptions")
+    sub.add_parser("params", help="list model parameters with their default priors")
+
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("files", nargs="+", metavar="FILE")
+
+    pl = sub.add_parser("plot", help="(re)draw the plots of a finished run")
+    pl.add_argument("run_dir", type=Path)
+    pl.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .scenarios.loader import ScenarioError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except ScenarioError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]: no output was written")
+        return 130
+    except Exception as e:  # noqa: BLE001 - the CLI reports, it does not dump tracebacks
+        if args.debug:
+            raise
+        err.print(f"[red]error:[/red] {type(e).__name__}: {e}", highlight=False, soft_wrap=True)
+        return EXIT_FAILED
+
+
+def _cmd_list(args) -> int:
+    from .scenarios.loader import builtin_names, load_scenario
+
+    for name in builtin_names():
+        desc = " ".join(load_scenario(name).scenario.description.split())
+        print(f"{name}\t{desc}")
+    return 0
+
+
+def _cmd_params(args) -> int:
+    from .calibration import default_priors
+    from .sim.parameters import PARAMETERS
+
+    priors = default_priors()
+    t = Table("section", "name", "default prior", "unit", "source", "meaning")
+    for p in PARAMETERS:
+        pr = priors[p.name]
+        t.add_row(p.section, p.name, str(pr.spec), p.unit, pr.source, p.doc)
+    out.print(t)
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .scenarios.loader import ScenarioError, load_scenario
+
+    bad = 0
+    for f in args.files:
+        if not Path(f).is_file():
+            err.print(f"[red]error:[/red] {f}: no such file", highlight=False)
+            bad += 1
+            continue
+        try:
+            s = load_scenario(f).scenario
+            out.print(f"[green]ok[/green] {f}: {s.name}", highlight=False)
+        except ScenarioError as e:
+            err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            bad += 1
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def _cmd_plot(args) -> int:
+    import xarray as xr
+
+    from .outputs.plots import write_plots
+
+    nc = args.run_dir / "results.nc"
+    if not nc.is_file():
+        err.print(f"[red]error:[/red] {nc} not found; is {args.run_dir} a finished run?")
+        return EXIT_BAD_INPUT
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        paths = write_plots(ds.load(), args.run_dir / "plots", fmt=args.format)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .api import _loaded, enable_x64_if, simulate
+    from .outputs.summary import horizon_table
+    from .outputs.writers import OutputExistsError, write_run
+
+    if args.draws is not None and args.draws < 1:
+        err.print("[red]error:[/red] --draws must be at least 1")
+        return EXIT_BAD_INPUT
+    if args.chunk_size is not None and args.chunk_size < 1:
+        err.print("[red]error:[/red] --chunk-size must be at least 1")
+        return EXIT_BAD_INPUT
+    out_dir: Path = args.out
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not (
+            args.overwrite):
+        err.print(f"[red]error:[/red] {out_dir} already exists and is not empty; pass "
+                  "--overwrite to replace it or choose another --out", highlight=False)
+        return EXIT_BAD_INPUT
+    loaded = _loaded(args.scenarios)
+    draws = args.draws or loaded[0].scenario.settings.draws
+    enable_x64_if(args.dtype or loaded[0].scenario.settings.dtype)
+    names = ", ".join(s.scenario.name for s in loaded)
+    err.print(f"simulating {len(loaded)} scenario(s) ({names}) x {draws:,} draws",
+              markup=False)
+    t0 = time.perf_counter()
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,}/{task.total:,} draws"), TimeElapsedColumn(),
+                  console=err, transient=False, disable=not err.is_terminal and
+                  os.environ.get("AICAPEX_PROGRESS") != "1") as bar:
+        task = bar.add_task("compiling + simulating", total=draws)
+
+        def tick(n: int) -> None:
+            bar.update(task, advance=n, description="simulating")
+
+        ds = simulate(loaded, draws=args.draws, seed=args.seed, dtype=args.dtype,
+                      chunk_size=args.chunk_size, device=args.device,
+                      common_random_numbers=not args.independent_streams, progress=tick)
+    t1 = time.perf_counter()
+    err.print(f"simulated in {t1 - t0:.1f}s on {ds.attrs['device']} ({ds.attrs['dtype']}); "
+              "writing outputs", highlight=False)
+    try:
+        write_run(ds, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
+    except OutputExistsError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        return EXIT_BAD_INPUT
+    err.print(f"wrote {out_dir}/results.nc, summary.csv, tail_probabilities.csv"
+              + ("" if args.no_plots else ", plots/") + f" in {time.perf_counter() - t1:.1f}s",
+              highlight=False)
+    _print_table(horizon_table(ds), ds)
+    return 0
+
+
+def _print_table(table, ds) -> None:
+    when = str(ds["time"].values[-1])[:10]
+    t = Table(title=f"At the horizon ({when}); index start {ds['index_level'].attrs.get('start_value', float('nan')):,.0f}")
+    for col in ("scenario", "index median", "index 5%-95%", "P(drawdown>20%)",
+                "Mag-10 weight", "platform earnings chg"):
+        t.add_column(col, justify="right" if col != "scenario" else "left")
+    for name, r in table.iterrows():
+        t.add_row(str(name), f"{r['index median']:,.0f}",
+                  f"{r['index 5%']:,.0f} - {r['index 95%']:,.0f}",
+                  f"{r['P(drawdown>20%)']:.1%}", f"{r['Mag-10 weight median']:.1%}",
+                  f"{r['platform earnings change median']:+.1%}")
+    out.print(t)
+
+
+_COMMANDS = {"run": _cmd_run, "list": _cmd_list, "params": _cmd_params,
+             "validate": _cmd_validate, "plot": _cmd_plot}
+
+if __name__ == "__main__":
+    sys.exit(main())
