@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]: no output was written")
         return 130
-    except Exception as e:  # noqa: BLE001 - the CLI reports, it does not dump tracebacks
+    except Exception as e:
         if args.debug:
             raise
         err.print(f"[red]error:[/red] {type(e).__name__}: {e}", highlight=False, soft_wrap=True)
@@ -187,7 +187,8 @@ def _cmd_run(args) -> int:
 
 def _print_table(table, ds) -> None:
     when = str(ds["time"].values[-1])[:10]
-    t = Table(title=f"At the horizon ({when}); index start {ds['index_level'].attrs.get('start_value', float('nan')):,.0f}")
+    start = ds["index_level"].attrs.get("start_value", float("nan"))
+    t = Table(title=f"At the horizon ({when}); index start {start:,.0f}")
     for col in ("scenario", "index median", "index 5%-95%", "P(drawdown>20%)",
                 "Mag-10 weight", "platform earnings chg"):
         t.add_column(col, justify="right" if col != "scenario" else "left")

@@ -156,8 +156,8 @@ def _resolve(ref: str, relative_to: Path | None, file: str, line: int | None) ->
 
 def _atomic(path: Loc, value: Any) -> bool:
     """Mappings that are one value, replaced whole: distributions and meeting odds."""
-    return (isinstance(value, dict) and "dist" in value) or path[:1] == ("fed",) and (
-        path[1:2] == ("default_meeting",) or (len(path) == 3 and path[1] == "meetings"))
+    return (isinstance(value, dict) and "dist" in value) or (path[:1] == ("fed",) and (
+        path[1:2] == ("default_meeting",) or (len(path) == 3 and path[1] == "meetings")))
 
 
 def deep_merge(base: Any, over: Any, path: Loc = ()) -> Any:

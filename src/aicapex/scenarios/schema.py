@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
 import math
 import re
 from typing import Annotated, Any, Literal
@@ -180,7 +181,7 @@ def _number_to_path(value: Any) -> Any:
 
 def _check_path(steps: list[PathStep]) -> list[PathStep]:
     starts = [quarter_ordinal(s.start) if s.start else -1 for s in steps]
-    if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(starts)):
         raise ValueError("path steps must be in increasing 'from' order")
     return steps
 
@@ -329,7 +330,7 @@ class Scenario(_ScenarioBase):
     description: str = ""
     extends: str | None = None
     settings: Settings = Field(default_factory=Settings)
-    parameters: dict[str, Dist] = {}
+    parameters: dict[str, Dist] = Field(default_factory=dict)
 
     @field_validator("parameters")
     @classmethod

@@ -2,7 +2,7 @@
 
 from .engine import RNG_BLOCK, block_randoms, run_scenario, simulate_arrays, simulate_chunk
 from .parameters import DT, PARAM_NAMES, PARAMETERS, Params
-from .step import Outputs, step
+from .step import Outputs
 from .types import Initial, ScenarioArrays, State
 
 __all__ = [
@@ -19,5 +19,4 @@ __all__ = [
     "run_scenario",
     "simulate_arrays",
     "simulate_chunk",
-    "step",
 ]

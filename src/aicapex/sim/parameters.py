@@ -102,7 +102,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("hw_operating_leverage", "hardware", 0.0, 3.0, "-",
               "margin change per unit log change in hardware revenue"),
     ParamSpec("other_demand_growth", "hardware", -1.0, 2.0, "1/yr",
-              "log growth of hardware revenue outside platform capex (sovereign, neocloud, non-AI)"),
+              "log growth of hardware revenue outside platform capex (sovereign, neocloud,"
+              " non-AI)"),
     # --- earnings
     ParamSpec("platform_core_growth", "earnings", -0.5, 1.0, "1/yr",
               "trend growth of platform earnings excluding AI"),
@@ -179,7 +180,7 @@ PARAM_NAMES: tuple[str, ...] = tuple(p.name for p in PARAMETERS)
 PARAM_INDEX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
 N_PARAMS = len(PARAMETERS)
 
-Params = namedtuple("Params", PARAM_NAMES)  # noqa: PYI024 - built from the registry
+Params = namedtuple("Params", PARAM_NAMES)
 Params.__doc__ = "Per-draw parameter values, one array of shape (draw,) per field; see PARAMETERS."
 
 

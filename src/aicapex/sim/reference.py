@@ -88,11 +88,12 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
     stress = np.zeros(B)
     leverage0 = ini["ai_debt_bn"] / (ini["platform_earnings_bn"] + ini["depreciation_bn"])
 
-    names = ("policy_rate yield_10y inflation gdp_growth ai_capex ai_revenue ai_opex "
-             "depreciation net_book_value impairment hw_revenue earnings_hw earnings_platforms "
-             "earnings_platforms_gaap earnings_other pe_hw pe_platforms pe_other mcap_hw "
-             "mcap_platforms mcap_other mag10_weight index_level drawdown realized_vol "
-             "volatility credit_spread stress regime").split()
+    names = ("policy_rate", "yield_10y", "inflation", "gdp_growth", "ai_capex", "ai_revenue",
+             "ai_opex", "depreciation", "net_book_value", "impairment", "hw_revenue",
+             "earnings_hw", "earnings_platforms", "earnings_platforms_gaap", "earnings_other",
+             "pe_hw", "pe_platforms", "pe_other", "mcap_hw", "mcap_platforms", "mcap_other",
+             "mag10_weight", "index_level", "drawdown", "realized_vol", "volatility",
+             "credit_spread", "stress", "regime")
     out = {n: np.empty((T, B)) for n in names}
     chol = sc["shock_chol"]
 

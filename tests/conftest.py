@@ -1,0 +1,42 @@
+"""Shared fixtures. float64 is switched on once for the whole session (the reference tests
+need it); float32 runs still use float32 arrays, which a test checks."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+
+from aicapex.calibration import default_priors  # noqa: E402
+from aicapex.scenarios import compile_scenario, load_scenario  # noqa: E402
+from aicapex.scenarios.compile import _as_dist, prior_quantiles  # noqa: E402
+from aicapex.sim.parameters import PARAMETERS, Params  # noqa: E402
+
+BUILTINS_2 = ["baseline", "capex_slowdown", "fast_depreciation", "fed_hawkish",
+              "tariff_escalation"]
+
+
+def central_params(n: int = 1, **overrides) -> Params:
+    """Every parameter at its default prior's median, as (n,) float64 arrays."""
+    priors = default_priors()
+    vals = {}
+    for p in PARAMETERS:
+        q = prior_quantiles(_as_dist(priors[p.name].spec), p.lo, p.hi)
+        vals[p.name] = np.full(n, q[len(q) // 2])
+    for k, v in overrides.items():
+        assert k in vals, k
+        vals[k] = np.full(n, v, dtype=np.float64)
+    return Params(**vals)
+
+
+@pytest.fixture(scope="session")
+def compiled64():
+    """Built-in scenarios compiled in float64, by name."""
+    return {n: compile_scenario(load_scenario(n).scenario, dtype="float64") for n in BUILTINS_2}
+
+
+@pytest.fixture(scope="session")
+def rng():
+    return np.random.default_rng(12345)

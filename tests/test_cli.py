@@ -1,0 +1,74 @@
+"""The command line, end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+
+def cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aicapex.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_run_end_to_end_and_reproducible(tmp_path):
+    out1, out2 = tmp_path / "r1", tmp_path / "r2"
+    args = ["baseline", "capex_slowdown", "fast_depreciation", "--draws", "300", "--seed", "4"]
+    r = cli("run", *args, "--out", out1)
+    assert r.returncode == 0, r.stderr
+    assert "baseline" in r.stdout and "P(drawdown>20%)" in r.stdout
+    for f in ("results.nc", "summary.csv", "tail_probabilities.csv",
+              "plots/fan_index_level.png", "plots/fan_earnings.png",
+              "plots/fan_ai_capex_revenue.png", "plots/horizon_index_level.png"):
+        assert (out1 / f).is_file() and (out1 / f).stat().st_size > 0, f
+    with xr.open_dataset(out1 / "results.nc") as ds:
+        assert dict(ds.sizes) == {"scenario": 3, "draw": 300, "time": 20}
+        for v in ds.data_vars:
+            assert ds[v].dims == ("scenario", "draw", "time")
+            assert ds[v].attrs["units"] and ds[v].attrs["long_name"], v
+        assert ds.attrs["seed"] == 4 and "baseline" in ds.attrs["scenario_yaml"]
+        assert ds.attrs["dtype"] == "float32" and ds.attrs["package_version"]
+        first = ds.load()
+    summary = pd.read_csv(out1 / "summary.csv")
+    assert {"scenario", "variable", "quarter", "q05", "q50", "q95"} <= set(summary.columns)
+    assert len(summary) == 3 * len(first.data_vars) * 20
+
+    r = cli("run", *args, "--out", out2)
+    assert r.returncode == 0, r.stderr
+    with xr.open_dataset(out2 / "results.nc") as second:
+        for v in first.data_vars:
+            np.testing.assert_array_equal(first[v].values, second[v].values, err_msg=v)
+
+    # an existing run is not overwritten without --overwrite
+    r = cli("run", "baseline", "--draws", "10", "--out", out1)
+    assert r.returncode == 2 and "--overwrite" in r.stderr
+    assert (out1 / "results.nc").is_file()
+
+
+def test_validate_broken_file_exit_2_with_location(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nfed:\n  meetings:\n    2025-12-10: {cut_25: 1.3, hold: 0}\n")
+    good = tmp_path / "good.yaml"
+    good.write_text("name: good\nextends: baseline\n")
+    r = cli("validate", good, bad)
+    assert r.returncode == 2
+    assert f"{bad}:4: fed.meetings.2025-12-10.cut_25" in r.stderr.replace("\n", "")
+    assert "Traceback" not in r.stderr
+    assert "ok" in r.stdout
+    r = cli("run", bad, "--draws", "10", "--out", tmp_path / "x")
+    assert r.returncode == 2 and "cut_25" in r.stderr and not (tmp_path / "x").exists()
+
+
+def test_list_and_params():
+    r = cli("list")
+    assert r.returncode == 0
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("baseline\t") and len(lines) >= 5
+    assert all("\t" in line and line.split("\t")[1] for line in lines)
+    r = cli("params")
+    assert r.returncode == 0 and "ai_revenue_2030_bn" in r.stdout
