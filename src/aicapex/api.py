@@ -77,7 +77,12 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
                                "extra (pip install 'aicapex[cuda]') or use --device cpu") from None
 
     t0 = time.perf_counter()
-    arrays = [compile_scenario(s.scenario, anchors, dtype) for s in loaded]
+    arrays = []
+    for s in loaded:
+        try:
+            arrays.append(compile_scenario(s.scenario, anchors, dtype))
+        except ValueError as e:  # a valid file whose combination the model cannot express
+            raise ScenarioError(s.path, None, "", str(e)) from None
     batch = stack_batch(arrays)
     streams = np.array([stream_id(s.scenario.name) for s in loaded], np.uint32)
     t1 = time.perf_counter()
@@ -124,5 +129,13 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
         "simulate_seconds": round(t2 - t1, 4),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    nonfinite = {name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+                 for name, a in results.items()}
+    attrs["nonfinite_counts"] = json.dumps(nonfinite)
     return to_dataset(results, [s.scenario.name for s in loaded], tl.quarter_ends(), attrs,
                       start_values)
+
+
+def nonfinite_counts(ds: xr.Dataset) -> dict[str, int]:
+    """Non-finite values per variable of a simulated dataset (counted when it was made)."""
+    return json.loads(ds.attrs.get("nonfinite_counts", "{}"))

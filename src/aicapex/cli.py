@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="give each scenario its own random numbers instead of common ones")
     r.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--allow-nonfinite", action="store_true",
+                   help="write results even if some values are NaN or infinite")
 
     sub.add_parser("list", help="list built-in scenarios with their descriptions")
     sub.add_parser("params", help="list model parameters with their default priors")
@@ -57,8 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so partial outputs are removed on the way out.
+    signal.signal(signal.SIGTERM, _terminate)
     from .scenarios.loader import ScenarioError
 
     try:
@@ -69,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]: no output was written")
         return 130
+    except SystemExit as e:
+        if e.code not in (0, None):
+            err.print(f"[red]terminated[/red] (signal {int(e.code) - 128}): no output was "
+                      "written")
+        raise
     except Exception as e:
         if args.debug:
             raise
@@ -135,7 +149,7 @@ def _cmd_plot(args) -> int:
 def _cmd_run(args) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .api import _loaded, enable_x64_if, simulate
+    from .api import _loaded, enable_x64_if, nonfinite_counts, simulate
     from .outputs.summary import horizon_table
     from .outputs.writers import OutputExistsError, write_run
 
@@ -173,14 +187,24 @@ def _cmd_run(args) -> int:
     t1 = time.perf_counter()
     err.print(f"simulated in {t1 - t0:.1f}s on {ds.attrs['device']} ({ds.attrs['dtype']}); "
               "writing outputs", highlight=False)
+    bad = {k: v for k, v in nonfinite_counts(ds).items() if v}
+    if bad:
+        listing = ", ".join(f"{k}: {v:,}" for k, v in bad.items())
+        if not args.allow_nonfinite:
+            err.print(f"[red]error:[/red] the run produced non-finite values ({listing}); "
+                      "nothing was written. Check the scenario's parameters and paths, or pass "
+                      "--allow-nonfinite to write them anyway.", highlight=False)
+            return EXIT_FAILED
+        err.print(f"[yellow]warning:[/yellow] non-finite values ({listing}); written because "
+                  "of --allow-nonfinite", highlight=False)
     try:
         write_run(ds, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
     except OutputExistsError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         return EXIT_BAD_INPUT
     err.print(f"wrote {out_dir}/results.nc, summary.csv, tail_probabilities.csv"
-              + ("" if args.no_plots else ", plots/") + f" in {time.perf_counter() - t1:.1f}s",
-              highlight=False)
+              + ("" if args.no_plots else ", plots/") + ", manifest.json"
+              + f" in {time.perf_counter() - t1:.1f}s", highlight=False)
     _print_table(horizon_table(ds), ds)
     return 0
 

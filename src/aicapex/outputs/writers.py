@@ -3,10 +3,14 @@ the target, which is renamed into place only when every file is complete."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -18,9 +22,43 @@ class OutputExistsError(FileExistsError):
     pass
 
 
+def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
+             ) -> dict[str, Any]:
+    """What a run was: versions, scenarios (with hashes of their resolved YAML), seed, draws,
+    dtype, device, timings, non-finite counts and the files written (size, sha256)."""
+    a = ds.attrs
+    yamls = json.loads(a.get("scenario_yaml", "{}"))
+    return {
+        "package": a.get("package"), "package_version": a.get("package_version"),
+        "jax_version": a.get("jax_version"), "backend": a.get("backend"),
+        "device": a.get("device"), "dtype": a.get("dtype"), "seed": a.get("seed"),
+        "draws": a.get("draws"), "start": a.get("start"),
+        "horizon_quarters": a.get("horizon_quarters"),
+        "common_random_numbers": bool(a.get("common_random_numbers", 1)),
+        "scenarios": [{"name": n, "sha256": hashlib.sha256(y.encode()).hexdigest(),
+                       "files": json.loads(a.get("scenario_files", "{}")).get(n, [])}
+                      for n, y in yamls.items()],
+        "timings_seconds": {"compile_scenarios": a.get("compile_scenarios_seconds"),
+                            "simulate": a.get("simulate_seconds"), **timings},
+        "nonfinite_counts": json.loads(a.get("nonfinite_counts", "{}")),
+        "files": {name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+                  for name, p in files.items()},
+        "created": a.get("created"),
+    }
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
               plots: bool = True) -> Path:
-    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv`` and ``plots/``.
+    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``, ``plots/`` and,
+    last, ``manifest.json``.
 
     An existing, non-empty ``out_dir`` is replaced only with ``overwrite``; an interrupted
     write leaves at most a hidden ``.aicapex-tmp-*`` directory, never a partial ``out_dir``.
@@ -35,11 +73,17 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the run is an ordinary folder
     try:
+        t0 = time.perf_counter()
         ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
         summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         tail_probabilities(ds).to_csv(tmp / "tail_probabilities.csv", float_format="%.6g")
+        t1 = time.perf_counter()
         if plots:
             write_plots(ds, tmp / "plots")
+        t2 = time.perf_counter()
+        files = {str(p.relative_to(tmp)): p for p in sorted(tmp.rglob("*")) if p.is_file()}
+        man = manifest(ds, files, {"write_data": round(t1 - t0, 4), "plots": round(t2 - t1, 4)})
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n", encoding="utf-8")
         if out.exists():
             old = out.with_name(f".aicapex-old-{out.name}")
             if old.exists():

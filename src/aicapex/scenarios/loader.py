@@ -3,8 +3,10 @@ errors that name the file, the line, the field and what is allowed."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Iterable
@@ -18,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from .schema import Scenario
 
-MAX_NODES = 100_000
+MAX_NODES = 20_000  # a real scenario has a few hundred nodes
 MAX_DEPTH = 64
 MAX_BYTES = 5_000_000
 MAX_EXTENDS_DEPTH = 32
@@ -32,7 +34,8 @@ class ScenarioError(ValueError):
     def __init__(self, file: str, line: int | None, field_path: str, message: str):
         self.file, self.line, self.field_path, self.message = file, line, field_path, message
         where = f"{file}:{line}" if line else file
-        what = f" {field_path}:" if field_path else ""
+        shown = field_path if len(field_path) <= 120 else field_path[:117] + "..."
+        what = f" {shown}:" if field_path else ""
         super().__init__(f"{where}:{what} {message}")
 
 
@@ -54,17 +57,24 @@ def parse_yaml(text: str, file: str) -> Located:
         raise ScenarioError(file, None, "", f"file is larger than {MAX_BYTES // 1_000_000} MB")
     if "\x00" in text:
         raise ScenarioError(file, None, "", "file contains NUL bytes; is it a YAML text file?")
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         raise ScenarioError(file, line, "", f"not valid YAML: {e.problem or e}") from None
+    except yaml.reader.ReaderError as e:
+        raise ScenarioError(file, None, "", f"not valid YAML text: {e.reason} "
+                            f"(character {e.character!r} at position {e.position})") from None
     except yaml.YAMLError as e:
         raise ScenarioError(file, None, "", f"not valid YAML: {e}") from None
+    except RecursionError:
+        raise ScenarioError(file, None, "", "YAML nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     out = Located(None)
     if node is None:
         raise ScenarioError(file, None, "", "file is empty; a scenario needs at least 'name:'")
@@ -141,9 +151,13 @@ def _resolve(ref: str, relative_to: Path | None, file: str, line: int | None) ->
         candidates.append(Path(ref))
     else:
         candidates.append(library_dir() / f"{ref}.yaml")
+    if len(ref) > 255 or "\x00" in ref:
+        raise ScenarioError(file, line, "extends" if relative_to else "",
+                            "not a scenario name or file path (too long or contains NUL)")
     for c in candidates:
-        if c.is_file():
-            return c
+        with contextlib.suppress(OSError):  # names the OS cannot even look up
+            if c.is_file():
+                return c
     close = difflib.get_close_matches(ref, builtin_names(), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ScenarioError(file, line, "extends" if relative_to else "",
@@ -201,7 +215,23 @@ def _load_chain(path: Path, shown: str, stack: tuple[Path, ...]) -> tuple[Locate
         raise ScenarioError(shown, None, "extends", f"extends cycle: {cycle}")
     if len(stack) >= MAX_EXTENDS_DEPTH:
         raise ScenarioError(shown, None, "extends", f"more than {MAX_EXTENDS_DEPTH} extends")
-    located = parse_yaml(_read(path, shown), shown)
+    if path.parent == library_dir():
+        located = _parse_builtin(path, shown)
+    else:
+        located = parse_yaml(_read(path, shown), shown)
+    return _inherit(located, path, shown, (*stack, real))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_builtin(path: Path, shown: str) -> Located:
+    """Built-in files do not change while the package runs; parse each once. (Nothing
+    downstream mutates the parsed data: merges and validation build new objects.)"""
+    return parse_yaml(_read(path, shown), shown)
+
+
+def _inherit(located: Located, path: Path, shown: str, stack: tuple[Path, ...]
+             ) -> tuple[Located, list[str]]:
+    """Resolve ``extends:`` of already-parsed data; ``stack`` holds the files being read."""
     if not isinstance(located.data, dict):
         raise ScenarioError(shown, 1, "", "a scenario file must be a mapping of fields "
                             f"(name:, settings:, fed:, ...), got {type(located.data).__name__}")
@@ -215,7 +245,7 @@ def _load_chain(path: Path, shown: str, stack: tuple[Path, ...]) -> tuple[Locate
     parent_path = _resolve(parent_ref, path, shown, line)
     parent_shown = str(parent_path) if parent_path.parent != library_dir() else (
         f"<built-in {parent_path.stem}>")
-    parent, chain = _load_chain(parent_path, parent_shown, (*stack, real))
+    parent, chain = _load_chain(parent_path, parent_shown, stack)
     # Identity fields are not inherited.
     pdata = {k: v for k, v in parent.data.items() if k not in ("name", "description", "extends")}
     merged = Located(deep_merge(pdata, located.data))
@@ -231,6 +261,21 @@ def load_scenario(ref: str | Path) -> LoadedScenario:
     path = _resolve(ref_s, None, ref_s, None)
     shown = ref_s if path.parent != library_dir() else f"<built-in {path.stem}>"
     located, chain = _load_chain(path, shown, ())
+    return _validate(located, chain, path, shown)
+
+
+def parse_scenario_text(text: str, file: str = "<string>",
+                        relative_to: str | Path | None = None) -> LoadedScenario:
+    """Validate scenario YAML given as text (``extends:`` resolves from ``relative_to``, a
+    directory, or the working directory)."""
+    base = Path(relative_to) if relative_to is not None else Path.cwd()
+    pseudo = base / "<string>.yaml"
+    located = parse_yaml(text, file)
+    located, chain = _inherit(located, pseudo, file, ())
+    return _validate(located, chain, pseudo, file)
+
+
+def _validate(located: Located, chain: list[str], path: Path, shown: str) -> LoadedScenario:
     data = dict(located.data)
     data.setdefault("name", path.stem)
     try:

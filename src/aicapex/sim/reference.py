@@ -160,7 +160,8 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         ngdp = ngdp * np.exp((g + new_infl) * DT)
         nominal_gap = g + new_infl - (p.gdp_trend + p.inflation_target)
         # 7 AI revenue on the S-curve
-        ceiling = p.ai_revenue_ceiling_multiple * p.ai_revenue_2030_bn
+        ceiling = np.maximum(p.ai_revenue_ceiling_multiple * p.ai_revenue_2030_bn,
+                             1.01 * ini["ai_revenue_bn"])
         a = ceiling / ini["ai_revenue_bn"] - 1
         speed = np.log(a / (ceiling / p.ai_revenue_2030_bn - 1)) / ini["years_to_2030"]
         volume = ceiling / (1 + a * np.exp(-speed * sc["years"][t]))

@@ -25,6 +25,7 @@ CAPEX_GROWTH_NORMAL = 0.10  # capex growth below this adds to fragility
 SPREAD_FLOOR = 0.0005
 HW_MARGIN_BOUNDS = (0.02, 0.85)
 EXPECTED_GROWTH_FLOOR = 0.02  # long-run growth expectations stay above ~real GDP growth
+CEILING_OVER_START = 1.01    # the S-curve ceiling stays at least 1% above today's revenue
 EARNINGS_SMOOTHING = 0.75    # EWMA weight on past smoothed log earnings
 PLATFORM_EARNINGS_FLOOR = 0.1  # P/E applies to earnings floored at 10% of core earnings
 
@@ -150,8 +151,10 @@ def depreciation(ring, dep_w, imp_w, nbv_w):
 
 def s_curve(p: Params, init: Initial, years):
     """Block 7a. Adoption S-curve (volume at starting prices, $bn/yr) through the starting
-    revenue and the 2030 level, with ceiling = multiple x 2030 level."""
-    ceiling = p.ai_revenue_ceiling_multiple * p.ai_revenue_2030_bn
+    revenue and the 2030 level, with ceiling = multiple x 2030 level. Guard: the ceiling is
+    kept above the starting revenue (a lower one has no S-curve through today's level)."""
+    ceiling = jnp.maximum(p.ai_revenue_ceiling_multiple * p.ai_revenue_2030_bn,
+                          CEILING_OVER_START * init.ai_revenue_bn)
     a = ceiling / init.ai_revenue_bn - 1.0
     speed = jnp.log(a / (ceiling / p.ai_revenue_2030_bn - 1.0)) / init.years_to_2030
     return ceiling / (1.0 + a * jnp.exp(-speed * years))

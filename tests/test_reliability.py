@@ -1,0 +1,107 @@
+"""No lost or half-written results: interrupted runs, existing outputs, non-finite values, the
+manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aicapex import cli
+from aicapex.sim import engine
+
+
+def _start(out: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "aicapex.cli", "run", "baseline", "capex_slowdown",
+         "fast_depreciation", "fed_hawkish", "--draws", "400000", "--seed", "1", "--out",
+         str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, sig):
+    out = tmp_path / "run"
+    proc = _start(out)
+    time.sleep(6.0)  # compiled and simulating by now (a full run takes far longer)
+    assert proc.poll() is None, proc.communicate()[0]
+    proc.send_signal(sig)
+    text, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0, text
+    assert "Traceback" not in text, text
+    assert not (out / "results.nc").exists()
+    assert not out.exists() or not any(out.iterdir())
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".aicapex-tmp")]
+    assert leftovers == []
+    # and the same command then succeeds
+    r = subprocess.run([sys.executable, "-m", "aicapex.cli", "run", "baseline", "--draws",
+                        "200", "--out", str(out), "--no-plots"], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (out / "results.nc").is_file() and (out / "manifest.json").is_file()
+
+
+def test_manifest_records_the_run(tmp_path):
+    out = tmp_path / "m"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["run", "baseline", "fed_hawkish", "--draws", "300", "--seed", "8",
+                         "--out", str(out), "--no-plots"]) == 0
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["seed"] == 8 and m["draws"] == 300 and m["dtype"] == "float32"
+    assert [s["name"] for s in m["scenarios"]] == ["baseline", "fed_hawkish"]
+    assert all(len(s["sha256"]) == 64 for s in m["scenarios"])
+    assert set(m["files"]) == {"results.nc", "summary.csv", "tail_probabilities.csv"}
+    assert m["timings_seconds"]["simulate"] > 0
+    assert set(m["nonfinite_counts"].values()) == {0}
+    assert m["package_version"] and m["device"]
+
+
+def test_nonfinite_values_fail_loudly_unless_allowed(tmp_path, monkeypatch):
+    real = engine.simulate_arrays
+
+    def poisoned(*args, **kwargs):
+        res = real(*args, **kwargs)
+        res["earnings_hw"][0, 3, :5] = np.nan
+        return res
+
+    monkeypatch.setattr(engine, "simulate_arrays", poisoned)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "a"),
+                         "--no-plots"])
+    assert code == 1
+    assert "earnings_hw: 5" in err.getvalue() and "--allow-nonfinite" in err.getvalue()
+    assert not (tmp_path / "a").exists()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "b"),
+                         "--no-plots", "--allow-nonfinite"])
+    assert code == 0
+    m = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert m["nonfinite_counts"]["earnings_hw"] == 5
+
+
+def test_overwrite_replaces_and_refusal_keeps(tmp_path):
+    out = tmp_path / "o"
+    quiet = (contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()))
+    with quiet[0], quiet[1]:
+        assert cli.main(["run", "baseline", "--draws", "50", "--seed", "1", "--out", str(out),
+                         "--no-plots"]) == 0
+    first = (out / "manifest.json").read_text()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["run", "baseline", "--draws", "50", "--seed", "2", "--out", str(out),
+                         "--no-plots"]) == 2
+    assert (out / "manifest.json").read_text() == first
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["run", "baseline", "--draws", "50", "--seed", "2", "--out", str(out),
+                         "--no-plots", "--overwrite"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".aicapex")] == []
