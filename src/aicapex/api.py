@@ -41,17 +41,20 @@ def enable_x64_if(dtype: str) -> None:
 def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | None = None,
              seed: int | None = None, dtype: str | None = None, chunk_size: int | None = None,
              device: str | None = None, common_random_numbers: bool = True,
-             anchors: Mapping[str, Anchor] | None = None,
+             anchors: Mapping[str, Anchor] | None = None, summary_only: bool = False,
              progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Simulate scenarios (built-in names, YAML paths or loaded scenarios) in one batch.
 
     ``draws``, ``seed`` and ``dtype`` default to the first scenario's ``settings``. All
     scenarios must share the start quarter and horizon. ``device`` is ``"cpu"`` or ``"gpu"``
-    (default: JAX's default device). Returns a Dataset with dims (scenario, draw, time).
+    (default: JAX's default device). Returns a Dataset with dims (scenario, draw, time), or
+    with ``summary_only`` one of quantiles (quantile, scenario, time), moments and tail
+    probabilities accumulated chunk by chunk (memory independent of ``draws``; quantile
+    error bounds in ``<var>__qerr``).
     """
     import jax
 
-    from .sim.engine import DEFAULT_CHUNK, simulate_arrays
+    from .sim.engine import DEFAULT_CHUNK, SUMMARY_CHUNK, simulate_arrays, simulate_summaries
 
     loaded = _loaded(scenarios)
     first = loaded[0].scenario.settings
@@ -86,12 +89,18 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
     batch = stack_batch(arrays)
     streams = np.array([stream_id(s.scenario.name) for s in loaded], np.uint32)
     t1 = time.perf_counter()
-    results = simulate_arrays(batch, seed, draws, chunk_size=chunk_size or DEFAULT_CHUNK,
-                              common_random_numbers=common_random_numbers, stream_ids=streams,
-                              device=dev, progress=progress)
+    if summary_only:
+        acc, lo, hi = simulate_summaries(
+            batch, seed, draws, chunk_size=chunk_size or SUMMARY_CHUNK,
+            common_random_numbers=common_random_numbers, stream_ids=streams, device=dev,
+            progress=progress)
+    else:
+        results = simulate_arrays(batch, seed, draws, chunk_size=chunk_size or DEFAULT_CHUNK,
+                                  common_random_numbers=common_random_numbers,
+                                  stream_ids=streams, device=dev, progress=progress)
     t2 = time.perf_counter()
-
-    from .outputs.dataset import to_dataset
+    from .outputs.dataset import VARIABLES, summary_to_dataset, to_dataset
+    from .sim.engine import LAST_TIMING
 
     tl = Timeline(first.start, first.horizon_quarters)
     init = arrays[0].init
@@ -127,13 +136,21 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
         "scenario_files": json.dumps({s.scenario.name: list(s.chain) for s in loaded}),
         "compile_scenarios_seconds": round(t1 - t0, 4),
         "simulate_seconds": round(t2 - t1, 4),
+        "first_chunk_seconds": round(LAST_TIMING.get("first_chunk_s", float("nan")), 4),
+        "chunk_seconds_mean": round(LAST_TIMING.get("later_chunk_mean_s", float("nan")), 4),
+        "compile_seconds_estimate": round(LAST_TIMING.get("compile_estimate_s", float("nan")),
+                                          4),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    names = [s.scenario.name for s in loaded]
+    if summary_only:
+        nonfinite = {name: int(acc.nonfinite[:, v].sum()) for v, name in enumerate(VARIABLES)}
+        attrs["nonfinite_counts"] = json.dumps(nonfinite)
+        return summary_to_dataset(acc, lo, hi, names, tl.quarter_ends(), attrs, start_values)
     nonfinite = {name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
                  for name, a in results.items()}
     attrs["nonfinite_counts"] = json.dumps(nonfinite)
-    return to_dataset(results, [s.scenario.name for s in loaded], tl.quarter_ends(), attrs,
-                      start_values)
+    return to_dataset(results, names, tl.quarter_ends(), attrs, start_values)
 
 
 def nonfinite_counts(ds: xr.Dataset) -> dict[str, int]:

@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="give each scenario its own random numbers instead of common ones")
     r.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--report", action="store_true",
+                   help="also write a self-contained report.html")
+    r.add_argument("--summary-only", action="store_true",
+                   help="keep quantiles, moments and tail probabilities only (accumulated "
+                   "chunk by chunk: memory does not grow with --draws)")
     r.add_argument("--allow-nonfinite", action="store_true",
                    help="write results even if some values are NaN or infinite")
 
@@ -53,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", nargs="+", metavar="FILE")
+
+    rp = sub.add_parser("report", help="write RUN_DIR/report.html for a finished run")
+    rp.add_argument("run_dir", type=Path)
 
     pl = sub.add_parser("plot", help="(re)draw the plots of a finished run")
     pl.add_argument("run_dir", type=Path)
@@ -130,17 +138,35 @@ def _cmd_validate(args) -> int:
     return EXIT_BAD_INPUT if bad else 0
 
 
-def _cmd_plot(args) -> int:
+def _open_run(run_dir: Path):
     import xarray as xr
 
+    nc = run_dir / "results.nc"
+    if not nc.is_file():
+        err.print(f"[red]error:[/red] {nc} not found; is {run_dir} a finished run?",
+                  highlight=False)
+        return None
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+def _cmd_report(args) -> int:
+    from .outputs.report import write_report
+
+    ds = _open_run(args.run_dir)
+    if ds is None:
+        return EXIT_BAD_INPUT
+    print(write_report(ds, args.run_dir))
+    return 0
+
+
+def _cmd_plot(args) -> int:
     from .outputs.plots import write_plots
 
-    nc = args.run_dir / "results.nc"
-    if not nc.is_file():
-        err.print(f"[red]error:[/red] {nc} not found; is {args.run_dir} a finished run?")
+    ds = _open_run(args.run_dir)
+    if ds is None:
         return EXIT_BAD_INPUT
-    with xr.open_dataset(nc, engine="h5netcdf") as ds:
-        paths = write_plots(ds.load(), args.run_dir / "plots", fmt=args.format)
+    paths = write_plots(ds, args.run_dir / "plots", fmt=args.format)
     for p in paths:
         print(p)
     return 0
@@ -183,10 +209,15 @@ def _cmd_run(args) -> int:
 
         ds = simulate(loaded, draws=args.draws, seed=args.seed, dtype=args.dtype,
                       chunk_size=args.chunk_size, device=args.device,
-                      common_random_numbers=not args.independent_streams, progress=tick)
+                      common_random_numbers=not args.independent_streams,
+                      summary_only=args.summary_only, progress=tick)
     t1 = time.perf_counter()
-    err.print(f"simulated in {t1 - t0:.1f}s on {ds.attrs['device']} ({ds.attrs['dtype']}); "
-              "writing outputs", highlight=False)
+    compile_s = ds.attrs.get("compile_seconds_estimate", float("nan"))
+    first_s = ds.attrs.get("first_chunk_seconds", float("nan"))
+    jit = (f"JAX compile ~{compile_s:.1f}s" if compile_s == compile_s else
+           f"first chunk incl. JAX compile {first_s:.1f}s")
+    err.print(f"simulated in {t1 - t0:.1f}s ({jit}) on {ds.attrs['device']} "
+              f"({ds.attrs['dtype']}); writing outputs", highlight=False)
     bad = {k: v for k, v in nonfinite_counts(ds).items() if v}
     if bad:
         listing = ", ".join(f"{k}: {v:,}" for k, v in bad.items())
@@ -198,12 +229,14 @@ def _cmd_run(args) -> int:
         err.print(f"[yellow]warning:[/yellow] non-finite values ({listing}); written because "
                   "of --allow-nonfinite", highlight=False)
     try:
-        write_run(ds, out_dir, overwrite=args.overwrite, plots=not args.no_plots)
+        write_run(ds, out_dir, overwrite=args.overwrite, plots=not args.no_plots,
+                  report=args.report)
     except OutputExistsError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         return EXIT_BAD_INPUT
     err.print(f"wrote {out_dir}/results.nc, summary.csv, tail_probabilities.csv"
-              + ("" if args.no_plots else ", plots/") + ", manifest.json"
+              + ("" if args.no_plots else ", plots/") + (", report.html" if args.report else "")
+              + ", manifest.json"
               + f" in {time.perf_counter() - t1:.1f}s", highlight=False)
     _print_table(horizon_table(ds), ds)
     return 0
@@ -225,7 +258,7 @@ def _print_table(table, ds) -> None:
 
 
 _COMMANDS = {"run": _cmd_run, "list": _cmd_list, "params": _cmd_params,
-             "validate": _cmd_validate, "plot": _cmd_plot}
+             "validate": _cmd_validate, "plot": _cmd_plot, "report": _cmd_report}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -71,3 +71,68 @@ def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
         "time": ("time", quarter_ends.values, {"long_name": "quarter end"}),
     }
     return xr.Dataset(data_vars, coords=coords, attrs=dict(attrs))
+
+
+SUMMARY_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+HIST_PLOT_BINS = 128
+
+
+def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequence[str],
+                       quarter_ends: pd.DatetimeIndex, attrs: Mapping[str, Any],
+                       start_values: Mapping[str, float] | None = None,
+                       qs: Sequence[float] = SUMMARY_QUANTILES) -> xr.Dataset:
+    """The summary-only result: per variable, quantiles over draws (quantile, scenario, time)
+    with their error bounds, mean and standard deviation; tail probabilities; and a histogram
+    of the index at the horizon. ``attrs['mode'] == 'summary'`` marks it."""
+    from ..sim.summary import DRAWDOWN_LEVELS, quantiles_from_histogram
+
+    q, bound = quantiles_from_histogram(acc, lo, hi, qs)
+    n = np.broadcast_to(np.asarray(acc.n, np.float64), (len(scenario_names),))  # per scenario
+    finite_n = np.maximum(n[:, None, None] - acc.nonfinite, 1.0)
+    mean = acc.total / finite_n
+    std = np.sqrt(np.maximum(acc.total_sq / finite_n - mean**2, 0.0))
+    data_vars: dict[str, Any] = {}
+    for v, name in enumerate(VARIABLES):
+        units, long_name = VARIABLES[name]
+        va: dict[str, Any] = {"units": units, "long_name": long_name}
+        if start_values and name in start_values:
+            va["start_value"] = float(start_values[name])
+        data_vars[name] = (("quantile", "scenario", "time"), q[:, :, v, :], va)
+        data_vars[f"{name}__qerr"] = (("quantile", "scenario", "time"), bound[:, :, v, :],
+                                      {"units": units, "long_name": f"error bound of the "
+                                       f"{name} quantiles (histogram bin width)"})
+        data_vars[f"{name}__mean"] = (("scenario", "time"), mean[:, v, :],
+                                      {"units": units, "long_name": f"mean of {long_name}"})
+        data_vars[f"{name}__std"] = (("scenario", "time"), std[:, v, :],
+                                     {"units": units, "long_name": f"sd of {long_name}"})
+    data_vars["p_drawdown_exceeds"] = (("scenario", "drawdown_level"), acc.dd_exceed / n[:, None],
+                                       {"units": "1", "long_name": "P(max drawdown over the "
+                                        "horizon > level)"})
+    data_vars["p_below_start"] = (("scenario",), acc.below_start / n,
+                                  {"units": "1", "long_name": "P(index below start at horizon)"})
+    # index at the horizon: the fine histogram summed into plotting bins
+    iv = list(VARIABLES).index("index_level")
+    counts = acc.counts[:, iv, -1, 1:-1]
+    fine = counts.shape[-1]
+    factor = fine // HIST_PLOT_BINS
+    coarse = counts[:, : factor * HIST_PLOT_BINS].reshape(len(scenario_names), HIST_PLOT_BINS,
+                                                          factor).sum(-1)
+    edges = np.linspace(lo[:, iv, -1], hi[:, iv, -1], HIST_PLOT_BINS + 1, axis=-1)
+    data_vars["index_horizon_counts"] = (("scenario", "hist_bin"), coarse,
+                                         {"units": "draws", "long_name": "histogram of the "
+                                          "index at the horizon"})
+    data_vars["index_horizon_edges"] = (("scenario", "hist_edge"), edges,
+                                        {"units": "index points", "long_name": "bin edges"})
+    coords = {
+        "quantile": ("quantile", list(qs)),
+        "scenario": ("scenario", list(scenario_names), {"long_name": "scenario name"}),
+        "time": ("time", quarter_ends.values, {"long_name": "quarter end"}),
+        "drawdown_level": ("drawdown_level", list(DRAWDOWN_LEVELS)),
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs={**attrs, "mode": "summary",
+                                                        "draws_accumulated": float(n[0])})
+
+
+def is_summary(ds: xr.Dataset) -> bool:
+    """True for a summary-only result (no per-draw paths)."""
+    return ds.attrs.get("mode") == "summary"

@@ -3,6 +3,7 @@ scenario throughout. matplotlib is imported here only."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,15 +43,18 @@ def fan_chart(ds: xr.Dataset, var: str, ax=None, qs: xr.Dataset | None = None):
     colors = scenario_colors(names)
     q = (qs if qs is not None else ds[[var]].quantile([0.05, 0.25, 0.5, 0.75, 0.95], "draw"))
     t = ds["time"].values
+    # beyond four scenarios the outer bands overlap into mush: medians and 25-75% only
+    bands = BANDS if len(names) <= 4 else ((0.25, 0.75, 0.15),)
     for name in names:
         qv = q[var].sel(scenario=name)
-        for lo, hi, alpha in BANDS:
+        for lo, hi, alpha in bands:
             ax.fill_between(t, qv.sel(quantile=lo), qv.sel(quantile=hi),
                             color=colors[name], alpha=alpha, linewidth=0)
         ax.plot(t, qv.sel(quantile=0.5), color=colors[name], lw=2, label=name)
     ax.set_ylabel(ds[var].attrs.get("units", ""))
-    ax.set_title(f"{ds[var].attrs.get('long_name', var)}: median, 25-75% and 5-95% of draws",
-                 fontsize=10)
+    shown = "25-75% and 5-95%" if len(bands) == 2 else "25-75%"
+    title = f"{ds[var].attrs.get('long_name', var)}: median, {shown} of draws"
+    ax.set_title(textwrap.fill(title, 62), fontsize=9)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.grid(alpha=0.3)
     return ax
@@ -62,6 +66,8 @@ def horizon_histogram(ds: xr.Dataset, var: str = "index_level", ax=None, bins: i
         _, ax = plt.subplots(figsize=(9, 5))
     names = [str(s) for s in ds["scenario"].values]
     colors = scenario_colors(names)
+    if ds.attrs.get("mode") == "summary":
+        return _summary_histogram(ds, ax, names, colors)
     final = ds[var].isel(time=-1)
     lo, hi = np.nanpercentile(final.values, [0.5, 99.5])
     edges = np.linspace(lo, hi, bins + 1)
@@ -83,16 +89,47 @@ def horizon_histogram(ds: xr.Dataset, var: str = "index_level", ax=None, bins: i
     return ax
 
 
-def _legend(fig, ax, n):
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center",
-               ncol=min(n, 5), frameon=False, fontsize=9)
+def _summary_histogram(ds: xr.Dataset, ax, names, colors):
+    """Horizon histogram of a summary-only run, from its stored index histogram."""
+    for name in names:
+        counts = ds["index_horizon_counts"].sel(scenario=name).values
+        edges = ds["index_horizon_edges"].sel(scenario=name).values
+        dens = counts / max(counts.sum(), 1) / np.diff(edges)
+        med = float(ds["index_level"].sel(scenario=name, quantile=0.5).isel(time=-1))
+        ax.stairs(dens, edges, fill=True, alpha=0.25, color=colors[name])
+        ax.stairs(dens, edges, lw=1.5, color=colors[name], label=f"{name} (median {med:,.0f})")
+    start = ds["index_level"].attrs.get("start_value")
+    if start is not None:
+        ax.axvline(start, color="k", ls="--", lw=1, label=f"start {start:,.0f}")
+    when = str(np.datetime_as_string(ds["time"].values[-1], unit="D"))
+    ax.set_xlabel(_label(ds, "index_level"))
+    ax.set_ylabel("density")
+    ax.set_title(f"S&P 500 level at the horizon ({when}), distribution over "
+                 f"{int(ds.attrs.get('draws_accumulated', 0)):,} draws", fontsize=10)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def figure_legend(fig, ax, fontsize: float = 8.0) -> float:
+    """A legend below the axes with as many columns as the figure's width allows for the
+    longest label; returns the fraction of the figure height it needs."""
+    handles, labels = ax.get_legend_handles_labels()
+    width_in, height_in = fig.get_size_inches()
+    longest = max((len(lbl) for lbl in labels), default=1)
+    chars_per_inch = 120.0 / fontsize  # ~15 characters per inch at 8 pt
+    ncol = max(1, min(len(labels), int(width_in * chars_per_inch // (longest + 5))))
+    rows = -(-len(labels) // ncol)
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False,
+               fontsize=fontsize)
+    return min(0.5, (rows * fontsize * 1.5 / 72 + 0.15) / height_in)
 
 
 def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png") -> list[Path]:
     """Write the standard figures to ``out_dir``; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = sorted({v for vs in FAN_PANELS.values() for v in vs})
-    qs = ds[wanted].quantile([0.05, 0.25, 0.5, 0.75, 0.95], "draw")
+    qs = ds if ds.attrs.get("mode") == "summary" else ds[wanted].quantile(
+        [0.05, 0.25, 0.5, 0.75, 0.95], "draw")
     n = ds.sizes["scenario"]
     rows = -(-n // 5)
     paths = []
@@ -101,8 +138,7 @@ def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png") -> list[Path]:
                                  sharex=True, squeeze=False)
         for ax, var in zip(axes[:, 0], variables, strict=True):
             fan_chart(ds, var, ax=ax, qs=qs)
-        _legend(fig, axes[0, 0], n)
-        fig.tight_layout(rect=(0, 0.04 + 0.03 * rows, 1, 1))
+        fig.tight_layout(rect=(0, figure_legend(fig, axes[0, 0]), 1, 1))
         path = out_dir / f"fan_{key}.{fmt}"
         fig.savefig(path, dpi=120)
         plt.close(fig)

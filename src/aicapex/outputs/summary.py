@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .dataset import VARIABLES, is_summary
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DRAWDOWN_LEVELS = (0.10, 0.20, 0.30)
 
@@ -16,17 +18,22 @@ def quantiles(ds: xr.Dataset, q=QUANTILES) -> xr.Dataset:
 
 
 def summary_table(ds: xr.Dataset, q=QUANTILES) -> pd.DataFrame:
-    """Long table: scenario, variable, quarter, mean and one column per quantile."""
-    qs = quantiles(ds, q)
-    mean = ds.mean("draw")
+    """Long table: scenario, variable, quarter, mean and one column per quantile (plus each
+    quantile's error bound for a summary-only run)."""
+    summary = is_summary(ds)
+    qs = ds if summary else quantiles(ds, q)
     frames = []
     quarters = pd.DatetimeIndex(ds["time"].values).to_period("Q").astype(str)
-    for name in ds.data_vars:
+    for name in VARIABLES:
+        mean = ds[f"{name}__mean"] if summary else ds[name].mean("draw")
         for s in ds["scenario"].values:
             row = {"scenario": s, "variable": name, "units": ds[name].attrs.get("units", ""),
-                   "quarter": quarters, "mean": mean[name].sel(scenario=s).values}
+                   "quarter": quarters, "mean": mean.sel(scenario=s).values}
             for qq in q:
                 row[f"q{round(qq * 100):02d}"] = qs[name].sel(scenario=s, quantile=qq).values
+            if summary:
+                row["quantile_error_bound"] = ds[f"{name}__qerr"].sel(scenario=s).max(
+                    "quantile").values
             frames.append(pd.DataFrame(row))
     return pd.concat(frames, ignore_index=True)
 
@@ -34,6 +41,12 @@ def summary_table(ds: xr.Dataset, q=QUANTILES) -> pd.DataFrame:
 def tail_probabilities(ds: xr.Dataset) -> pd.DataFrame:
     """Per scenario: P(max drawdown over the horizon beyond 10/20/30%) and P(index at the
     horizon below its start)."""
+    if is_summary(ds):
+        p = ds["p_drawdown_exceeds"]
+        out = {f"P(drawdown>{round(float(lvl) * 100)}%)": p.sel(drawdown_level=lvl).values
+               for lvl in p["drawdown_level"].values}
+        out["P(index<start at horizon)"] = ds["p_below_start"].values
+        return pd.DataFrame(out, index=pd.Index(ds["scenario"].values, name="scenario"))
     max_dd = ds["drawdown"].max("time")
     start = ds["index_level"].attrs.get("start_value")
     final = ds["index_level"].isel(time=-1)
@@ -51,6 +64,16 @@ def horizon_table(ds: xr.Dataset) -> pd.DataFrame:
     final = ds.isel(time=-1)
     idx = final["index_level"]
     e_start = ds["earnings_platforms"].attrs.get("start_value", np.nan)
+    if is_summary(ds):
+        return pd.DataFrame({
+            "index median": idx.sel(quantile=0.5).values,
+            "index 5%": idx.sel(quantile=0.05).values,
+            "index 95%": idx.sel(quantile=0.95).values,
+            "P(drawdown>20%)": ds["p_drawdown_exceeds"].sel(drawdown_level=0.2).values,
+            "Mag-10 weight median": final["mag10_weight"].sel(quantile=0.5).values,
+            "platform earnings change median": (final["earnings_platforms"].sel(quantile=0.5)
+                                                / e_start - 1.0).values,
+        }, index=pd.Index(ds["scenario"].values, name="scenario"))
     table = pd.DataFrame({
         "index median": idx.median("draw").values,
         "index 5%": idx.quantile(0.05, "draw").values,

@@ -39,12 +39,21 @@ def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
                        "files": json.loads(a.get("scenario_files", "{}")).get(n, [])}
                       for n, y in yamls.items()],
         "timings_seconds": {"compile_scenarios": a.get("compile_scenarios_seconds"),
-                            "simulate": a.get("simulate_seconds"), **timings},
+                            "simulate": a.get("simulate_seconds"),
+                            "first_chunk_incl_jax_compile": _finite(a.get("first_chunk_seconds")),
+                            "later_chunks_mean": _finite(a.get("chunk_seconds_mean")),
+                            "jax_compile_estimate": _finite(a.get("compile_seconds_estimate")),
+                            **timings},
         "nonfinite_counts": json.loads(a.get("nonfinite_counts", "{}")),
         "files": {name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
                   for name, p in files.items()},
         "created": a.get("created"),
     }
+
+
+def _finite(x):
+    """JSON has no NaN: None where an estimate is unavailable (a single chunk)."""
+    return None if x is None or x != x else x
 
 
 def _sha256(path: Path) -> str:
@@ -56,9 +65,9 @@ def _sha256(path: Path) -> str:
 
 
 def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
-              plots: bool = True) -> Path:
-    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``, ``plots/`` and,
-    last, ``manifest.json``.
+              plots: bool = True, report: bool = False) -> Path:
+    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``, ``plots/``,
+    optionally ``report.html``, and, last, ``manifest.json``.
 
     An existing, non-empty ``out_dir`` is replaced only with ``overwrite``; an interrupted
     write leaves at most a hidden ``.aicapex-tmp-*`` directory, never a partial ``out_dir``.
@@ -80,10 +89,15 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
         t1 = time.perf_counter()
         if plots:
             write_plots(ds, tmp / "plots")
+        if report:
+            from .report import write_report
+
+            write_report(ds, tmp)
         t2 = time.perf_counter()
         files = {str(p.relative_to(tmp)): p for p in sorted(tmp.rglob("*")) if p.is_file()}
         man = manifest(ds, files, {"write_data": round(t1 - t0, 4), "plots": round(t2 - t1, 4)})
-        (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n", encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, allow_nan=False) + "\n",
+                                           encoding="utf-8")
         if out.exists():
             old = out.with_name(f".aicapex-old-{out.name}")
             if old.exists():

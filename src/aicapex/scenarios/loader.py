@@ -138,8 +138,9 @@ def library_dir() -> Path:
 
 
 def builtin_names() -> list[str]:
-    """Names of the built-in scenarios."""
-    return sorted(p.stem for p in library_dir().glob("*.yaml"))
+    """Names of the built-in scenarios: baseline first, then alphabetically."""
+    return sorted((p.stem for p in library_dir().glob("*.yaml")),
+                  key=lambda n: (n != "baseline", n))
 
 
 def _resolve(ref: str, relative_to: Path | None, file: str, line: int | None) -> Path:

@@ -10,6 +10,7 @@ differences are not blurred by sampling noise; otherwise scenario ``s`` folds in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import partial
 
@@ -20,14 +21,24 @@ from jax import lax
 
 from .parameters import N_PARAMS, params_from_matrix
 from .step import Outputs, QuarterInputs, initial_state, step
+from .summary import (
+    DRAWDOWN_LEVELS,
+    Accumulator,
+    empty_accumulator,
+    histogram_range,
+    merge,
+)
 from .types import N_NORMALS, N_UNIFORMS, N_VINTAGES, PRIOR_Z, ScenarioArrays
 
 RNG_BLOCK = 1024
 """Draws per logical random-number block; chunks are whole numbers of blocks."""
 
-DEFAULT_CHUNK = 32 * RNG_BLOCK
+DEFAULT_CHUNK = 16 * RNG_BLOCK
+"""Draws per compiled chunk: 8-16k keep a draw block's state in cache (measured fastest)."""
+SUMMARY_CHUNK = 8 * RNG_BLOCK
+SUMMARY_BINS = 2048
 
-TRACES = {"simulate_chunk": 0}
+TRACES = {"simulate_chunk": 0, "summarize_chunk": 0}
 """How many times ``simulate_chunk`` was traced (compiled) in this process; tests read it."""
 
 _Z0 = float(PRIOR_Z[0])
@@ -116,33 +127,71 @@ def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_b
     return out
 
 
+def _devices(device) -> list:
+    """Devices to spread chunks over: the one given, else every device of the default
+    backend (several host devices with XLA_FLAGS=--xla_force_host_platform_device_count=N,
+    or several GPUs)."""
+    return [device] if device is not None else list(jax.devices())
+
+
+LAST_TIMING: dict[str, float] = {}
+"""Timing of the latest chunked run: seconds to the first finished chunk (compilation
+included), mean seconds of the later chunks, and their difference as a compile estimate."""
+
+
+def _pipelined(n_chunks: int, devices: list, launch, finish) -> None:
+    """Launch chunk i on devices[i % len(devices)] (asynchronously) and finish chunks in order,
+    keeping one chunk in flight per device. Records ``LAST_TIMING``."""
+    inflight: list = []
+    done: list[float] = []
+    t0 = time.perf_counter()
+
+    def complete(item):
+        finish(*item)
+        done.append(time.perf_counter())
+
+    for i in range(n_chunks):
+        inflight.append((i, launch(i, devices[i % len(devices)])))
+        if len(inflight) >= len(devices):
+            complete(inflight.pop(0))
+    for item in inflight:
+        complete(item)
+    first = done[0] - t0
+    later = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else float("nan")
+    LAST_TIMING.clear()
+    LAST_TIMING.update(first_chunk_s=first, later_chunk_mean_s=later, chunks=len(done),
+                       compile_estimate_s=first - later if len(done) > 1 else float("nan"))
+
+
 def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                     chunk_size: int = DEFAULT_CHUNK, common_random_numbers: bool = True,
                     stream_ids=None, device=None,
                     progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
     """Run ``n_draws`` draws of each scenario in chunks; returns host arrays (S, T, n_draws)
-    keyed by output name. ``progress`` is called with the number of draws just finished."""
+    keyed by output name. Chunks are spread over ``device`` or all default devices; results
+    do not depend on how. ``progress`` is called with the number of draws just finished."""
     if n_draws < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")
-    n_scen = scen_batch.years.shape[0]
-    horizon = scen_batch.years.shape[1]
+    n_scen, horizon = scen_batch.years.shape
     blocks_total = -(-n_draws // RNG_BLOCK)
-    blocks_per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
-    key = jax.random.key(seed)
-    if stream_ids is None:
-        stream_ids = np.zeros(n_scen, np.uint32)
-    stream_ids = jnp.asarray(stream_ids, jnp.uint32)
-    if device is not None:
-        scen_batch = jax.device_put(scen_batch, device)
-        stream_ids = jax.device_put(stream_ids, device)
+    per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
+    n_chunks = -(-blocks_total // per_chunk)
+    devices = _devices(device)
+    ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
+    placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
+                  jax.device_put(jax.random.key(seed), d)) for d in devices}
     results: dict[str, np.ndarray] = {}
     dtype = np.dtype(scen_batch.years.dtype)
-    for first in range(0, blocks_total, blocks_per_chunk):
-        out = simulate_chunk(scen_batch, key, stream_ids, np.uint32(first), blocks_per_chunk,
-                             common_random_numbers)
+
+    def launch(i, d):
+        sc, sid, key = placed[d]
+        return simulate_chunk(sc, key, sid, np.uint32(i * per_chunk), per_chunk,
+                              common_random_numbers)
+
+    def finish(i, out):
         host = jax.device_get(out)
-        start = first * RNG_BLOCK
-        valid = min(n_draws - start, blocks_per_chunk * RNG_BLOCK)
+        start = i * per_chunk * RNG_BLOCK
+        valid = min(n_draws - start, per_chunk * RNG_BLOCK)
         for name, arr in host._asdict().items():
             if name not in results:
                 results[name] = np.empty((n_scen, horizon, n_draws),
@@ -150,4 +199,126 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
             results[name][:, :, start:start + valid] = arr[:, :, :valid]
         if progress is not None:
             progress(valid)
+
+    _pipelined(n_chunks, devices, launch, finish)
     return results
+
+
+def run_scenario_summary(scen: ScenarioArrays, s_index, normals, uniforms, zp, lo, hi,
+                         n_valid, bins: int, n_scen: int):
+    """Like ``run_scenario`` but reduces every quarter inside the scan: emits flat histogram
+    cells (T, V, B) int32 and per-quarter sums instead of the float paths (see
+    ``summary.Accumulator`` for the fields). ``lo``/``hi`` are (V, T); ``s_index`` the
+    scenario's position in the batch of ``n_scen`` (for the flat cell index; padding and
+    non-finite values go to the cell just past the end)."""
+    pmat = sample_priors(scen.prior_table, zp)
+    p = params_from_matrix(pmat)
+    n = normals.shape[-1]
+    dtype = normals.dtype
+    n_var = len(Outputs._fields)
+    horizon = scen.years.shape[0]
+    valid = jnp.arange(n) < n_valid
+    w = valid.astype(dtype)
+    dump = jnp.int32(n_scen * n_var * horizon * (bins + 2))  # one cell past the end
+
+    def body(carry, xs):
+        state, max_dd = carry
+        x, t, lo_t, hi_t = xs
+        x = x._replace(normals=scen.shock_chol @ x.normals)
+        state, out = step(p, scen, state, x)
+        v = jnp.stack([f.astype(dtype) for f in out])  # (V, B)
+        finite = jnp.isfinite(v) & valid[None, :]
+        x0 = jnp.where(finite, v, 0.0)
+        width = (hi_t - lo_t) / bins
+        idx = jnp.clip(jnp.floor((x0 - lo_t[:, None]) / width[:, None]), -1, bins
+                       ).astype(jnp.int32) + 1
+        base = ((s_index * n_var + jnp.arange(n_var, dtype=jnp.int32)) * horizon + t) * (
+            bins + 2)
+        cell = jnp.where(finite, base[:, None] + idx, dump)
+        big = jnp.asarray(jnp.inf, dtype)
+        stats = (jnp.sum(x0, axis=1), jnp.sum(x0 * x0, axis=1),
+                 jnp.min(jnp.where(finite, v, big), axis=1),
+                 jnp.max(jnp.where(finite, v, -big), axis=1),
+                 jnp.sum(jnp.where(finite, 0.0, w[None, :]), axis=1))
+        return (state, jnp.maximum(max_dd, out.drawdown)), (cell, stats)
+
+    state0 = initial_state(p, scen, n, dtype)
+    xs = (quarter_inputs(scen, normals, uniforms), jnp.arange(horizon, dtype=jnp.int32),
+          lo.T, hi.T)
+    (final, max_dd), (cells, stats) = lax.scan(body, (state0, jnp.zeros((n,), dtype)), xs)
+    total, total_sq, minimum, maximum, nonfinite = (a.T for a in stats)  # (V, T)
+    dd_exceed = jnp.stack([jnp.sum((max_dd > lvl) * w) for lvl in DRAWDOWN_LEVELS])
+    below = jnp.sum((final.index_level < scen.init.index_level) * w)
+    return cells, total, total_sq, minimum, maximum, nonfinite, dd_exceed, below, jnp.sum(w)
+
+
+@partial(jax.jit, static_argnames=("n_blocks", "common", "bins"))
+def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_valid, lo, hi,
+                    n_blocks: int, common: bool, bins: int):
+    """Simulate a chunk and reduce it on the device to its ``Accumulator`` contribution
+    (histogram as flat cells); the float paths are never materialised. ``n_valid`` draws of
+    the chunk are real; ``lo``/``hi`` are (S, V, T)."""
+    TRACES["summarize_chunk"] += 1
+    horizon = scen_batch.years.shape[1]
+    dtype = scen_batch.years.dtype
+    n_scen = scen_batch.years.shape[0]
+    block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
+    s_index = jnp.arange(n_scen, dtype=jnp.int32)
+    run = partial(run_scenario_summary, n_valid=n_valid, bins=bins, n_scen=n_scen)
+    if common:
+        rnd = block_randoms(key, block_ids, horizon, dtype)
+        res = jax.vmap(lambda sc, i, lo_s, hi_s: run(sc, i, *rnd, lo_s, hi_s))(
+            scen_batch, s_index, lo, hi)
+    else:
+        def independent(sc, i, stream, lo_s, hi_s):
+            rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype)
+            return run(sc, i, *rnd, lo_s, hi_s)
+        res = jax.vmap(independent)(scen_batch, s_index, stream_ids, lo, hi)
+    cells = res[0].reshape(-1)
+    return (cells, *res[1:])
+
+
+def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
+                       chunk_size: int = SUMMARY_CHUNK, bins: int = SUMMARY_BINS,
+                       common_random_numbers: bool = True, stream_ids=None, device=None,
+                       progress: Callable[[int], None] | None = None
+                       ) -> tuple[Accumulator, np.ndarray, np.ndarray]:
+    """Summary-only run: accumulate statistics chunk by chunk (memory independent of
+    ``n_draws``). The histogram range comes from the first chunk. Returns the accumulator and
+    the range (lo, hi), each (S, V, T). Same draws as ``simulate_arrays`` for the same seed."""
+    if n_draws < 1:
+        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
+    n_scen, horizon = scen_batch.years.shape
+    blocks_total = -(-n_draws // RNG_BLOCK)
+    per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
+    n_chunks = -(-blocks_total // per_chunk)
+    devices = _devices(device)
+    ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
+    placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
+                  jax.device_put(jax.random.key(seed), d)) for d in devices}
+    sc0, sid0, key0 = placed[devices[0]]
+    pilot = jax.device_get(simulate_chunk(sc0, key0, sid0, np.uint32(0), per_chunk,
+                                          common_random_numbers))
+    valid0 = min(n_draws, per_chunk * RNG_BLOCK)
+    stacked = np.stack([getattr(pilot, f)[..., :valid0] for f in Outputs._fields], axis=1)
+    lo, hi = histogram_range(stacked.astype(np.float64))
+    del pilot, stacked
+    dtype = scen_batch.years.dtype
+    ranges = {d: tuple(jax.device_put(jnp.asarray(x, dtype), d) for x in (lo, hi))
+              for d in devices}
+    acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins)]
+
+    def launch(i, d):
+        sc, sid, key = placed[d]
+        valid = min(n_draws - i * per_chunk * RNG_BLOCK, per_chunk * RNG_BLOCK)
+        return valid, summarize_chunk(sc, key, sid, np.uint32(i * per_chunk), np.int32(valid),
+                                      *ranges[d], per_chunk, common_random_numbers, bins)
+
+    def finish(i, item):
+        valid, part = item
+        acc[0] = merge(acc[0], jax.device_get(part))
+        if progress is not None:
+            progress(valid)
+
+    _pipelined(n_chunks, devices, launch, finish)
+    return acc[0], lo, hi

@@ -1,0 +1,190 @@
+"""Throughput benchmark: JAX engine vs the NumPy float64 reference, measured in one run.
+
+    python benchmarks/bench.py                      # the standard grid (see CASES)
+    python benchmarks/bench.py --quick              # small cases only (a minute or two)
+    python benchmarks/bench.py --out results.jsonl  # also append JSON lines
+
+Each case runs in a fresh subprocess, so its compile time and peak memory (max RSS of that
+process) are its own. Reported per case: draw-quarters per second (steady state, compilation
+excluded), compile time (first call minus a steady-state call), peak memory, the ratio to the
+NumPy reference's draw-quarters per second, and the fraction of the RNG-bound limit: the
+draw-quarters per second the engine would reach if the model cost nothing, i.e. generating
+exactly the random numbers the engine uses (threefry, same block layout). Not part of the
+test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+HORIZON = 20
+# (mode, scenarios, draws)
+CASES = [
+    ("paths", 1, 10_000), ("paths", 1, 100_000), ("paths", 1, 1_000_000),
+    ("paths", 16, 10_000), ("paths", 16, 100_000),
+    ("summary", 1, 1_000_000), ("summary", 16, 1_000_000),
+    ("summary", 1, 10_000_000), ("summary", 16, 10_000_000),
+]
+QUICK = [("paths", 1, 10_000), ("paths", 1, 100_000), ("paths", 16, 10_000),
+         ("summary", 16, 100_000)]
+
+
+def _scenarios(n: int):
+    """n scenarios: the built-ins, then baseline variants with different capex slowdowns."""
+    import aicapex
+    from aicapex.scenarios.loader import parse_scenario_text
+
+    names = aicapex.builtin_names()
+    out = [aicapex.load_scenario(x) for x in names[:n]]
+    k = 0
+    while len(out) < n:
+        k += 1
+        out.append(parse_scenario_text(
+            f"name: variant_{k}\nextends: baseline\ncapex:\n  slowdown: {{start: 2026Q3, "
+            f"growth_shift: {-0.05 * k:.2f}, quarters: 4}}\n"))
+    return out
+
+
+def run_case(mode: str, n_scen: int, draws: int, dtype: str) -> dict:
+    import jax
+    import jax.numpy as jnp
+
+    from aicapex.scenarios import compile_scenario, stack_batch
+    from aicapex.sim.engine import (
+        DEFAULT_CHUNK,
+        RNG_BLOCK,
+        SUMMARY_CHUNK,
+        block_randoms,
+        simulate_arrays,
+        simulate_summaries,
+    )
+
+    loaded = _scenarios(n_scen)
+    batch = stack_batch([compile_scenario(s.scenario, dtype=dtype) for s in loaded])
+    chunk = DEFAULT_CHUNK if mode == "paths" else SUMMARY_CHUNK
+    run = (simulate_arrays if mode == "paths" else simulate_summaries)
+    warm = min(draws, chunk * len(jax.devices()))  # compiles on every device
+    t0 = time.perf_counter()
+    run(batch, 0, warm, chunk_size=chunk)  # compiles (and, for summaries, the pilot chunk)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run(batch, 1, warm, chunk_size=chunk)
+    steady_one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run(batch, 2, draws, chunk_size=chunk)
+    wall = time.perf_counter() - t0
+    dq = n_scen * draws * HORIZON
+
+    # RNG-bound limit: the same random numbers, same blocks, nothing else
+    nb = chunk // RNG_BLOCK
+    dt = jnp.dtype(dtype)
+    gen = jax.jit(lambda k: block_randoms(k, jnp.arange(nb, dtype=jnp.uint32), HORIZON, dt))
+    key = jax.random.key(0)
+    jax.block_until_ready(gen(key))
+    best = min(_timed(lambda i=i: jax.block_until_ready(gen(jax.random.fold_in(key, i))))
+               for i in range(5))
+    # under common random numbers one set of numbers serves every scenario in the batch
+    rng_limit = n_scen * nb * RNG_BLOCK * HORIZON / best
+    return {"mode": mode, "scenarios": n_scen, "draws": draws, "dtype": dtype,
+            "draw_quarters_per_s": dq / wall, "wall_s": wall,
+            "compile_s": max(first - steady_one, 0.0), "rng_limit_draw_quarters_per_s":
+            rng_limit, "peak_rss_gib": _peak_rss_gib(), "chunk": chunk,
+            "device": str(jax.devices()[0]), "jax": jax.__version__}
+
+
+def run_numpy(draws: int) -> dict:
+    import numpy as np
+
+    from aicapex.scenarios import compile_scenario, load_scenario
+    from aicapex.sim.parameters import N_PARAMS, params_from_matrix
+    from aicapex.sim.reference import simulate_reference
+    from aicapex.sim.types import N_NORMALS, N_UNIFORMS
+
+    sc = compile_scenario(load_scenario("baseline").scenario, dtype="float64")
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    z = rng.standard_normal((N_PARAMS, draws))
+    # the reference samples priors by the same table interpolation, in NumPy
+    from aicapex.sim.types import PRIOR_Z
+    pmat = np.stack([np.interp(z[i], PRIOR_Z, sc.prior_table[i]) for i in range(N_PARAMS)])
+    normals = rng.standard_normal((HORIZON, N_NORMALS, draws))
+    uniforms = rng.random((HORIZON, N_UNIFORMS, draws))
+    simulate_reference(sc, params_from_matrix(pmat), normals, uniforms)
+    wall = time.perf_counter() - t0
+    return {"mode": "numpy-reference", "scenarios": 1, "draws": draws, "dtype": "float64",
+            "draw_quarters_per_s": draws * HORIZON / wall, "wall_s": wall,
+            "peak_rss_gib": _peak_rss_gib()}
+
+
+def _timed(f) -> float:
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
+
+def _peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def _subprocess(args: list[str]) -> dict:
+    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": r.stderr[-2000:], "args": args}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--numpy-draws", type=int, default=20_000)
+    ap.add_argument("--out", help="append JSON lines here")
+    ap.add_argument("--case", nargs=3, metavar=("MODE", "SCENARIOS", "DRAWS"),
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--numpy-case", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
+                                  args.dtype)))
+        return
+    if args.numpy_case:
+        print(json.dumps(run_numpy(args.numpy_case)))
+        return
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}; dtype {args.dtype}", flush=True)
+    ref = _subprocess(["--numpy-case", str(args.numpy_draws)])
+    ref_rate = ref.get("draw_quarters_per_s", float("nan"))
+    print(f"numpy float64 reference, {args.numpy_draws:,} draws: {ref_rate / 1e6:.3f} M "
+          f"draw-quarters/s", flush=True)
+    rows = [ref]
+    hdr = (f"{'mode':8} {'scen':>4} {'draws':>11} {'M dq/s':>8} {'x numpy':>8} "
+           f"{'% RNG lim':>9} {'compile s':>9} {'wall s':>8} {'peak GiB':>8}")
+    print(hdr, flush=True)
+    for mode, s, n in (QUICK if args.quick else CASES):
+        r = _subprocess(["--case", mode, str(s), str(n), "--dtype", args.dtype])
+        rows.append(r)
+        if "error" in r:
+            print(f"{mode:8} {s:>4} {n:>11,} failed: {r['error'][-300:]}", flush=True)
+            continue
+        rate = r["draw_quarters_per_s"]
+        print(f"{mode:8} {s:>4} {n:>11,} {rate / 1e6:8.2f} {rate / ref_rate:8.1f} "
+              f"{100 * rate / r['rng_limit_draw_quarters_per_s']:8.0f}% "
+              f"{r['compile_s']:9.1f} {r['wall_s']:8.1f} {r['peak_rss_gib']:8.2f}", flush=True)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(json.dumps(r) + "\n")
+    if args.out:
+        with open(args.out, "a") as f:
+            f.write(json.dumps(ref) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Streaming summaries: statistics accumulated chunk by chunk on the device, so that memory
+does not grow with the number of draws.
+
+Per (scenario, variable, quarter): a histogram on fixed bins (plus an underflow and an
+overflow bin), the sum and sum of squares, the minimum and maximum and the count of
+non-finite values. Per scenario: how many draws' maximum drawdown exceeds each level and how
+many end below the starting index. Quantiles come from the histogram by linear interpolation
+inside the bin that holds them, so their error is at most that bin's width (exact minimum and
+maximum bound the two outer bins); see ``quantiles_from_histogram``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+DRAWDOWN_LEVELS = (0.10, 0.20, 0.30)
+
+
+class Accumulator(NamedTuple):
+    """Running sums; V = number of output variables, NB = bins."""
+
+    counts: object      # (S, V, T, NB + 2) float64-safe counts (under, bins..., over)
+    total: object       # (S, V, T) sum of finite values
+    total_sq: object    # (S, V, T) sum of squares of finite values
+    minimum: object     # (S, V, T)
+    maximum: object     # (S, V, T)
+    nonfinite: object   # (S, V, T) count of NaN/inf
+    dd_exceed: object   # (S, len(DRAWDOWN_LEVELS)) draws whose max drawdown exceeds a level
+    below_start: object  # (S,) draws whose final index is below the start
+    n: object           # (S,) draws accumulated per scenario
+
+
+def empty_accumulator(n_scen: int, n_var: int, horizon: int, bins: int) -> Accumulator:
+    f = np.float64
+    shape = (n_scen, n_var, horizon)
+    return Accumulator(
+        counts=np.zeros((*shape, bins + 2), f), total=np.zeros(shape, f),
+        total_sq=np.zeros(shape, f), minimum=np.full(shape, np.inf, f),
+        maximum=np.full(shape, -np.inf, f), nonfinite=np.zeros(shape, f),
+        dd_exceed=np.zeros((n_scen, len(DRAWDOWN_LEVELS)), f), below_start=np.zeros(n_scen, f),
+        n=np.zeros((), f))
+
+
+def merge(acc: Accumulator, part) -> Accumulator:
+    """Add a chunk's contribution (host arrays) into the float64 accumulator."""
+    cell, *rest = part
+    size = acc.counts.size
+    # bincount converts int32 input slowly; converting to intp first is 2-3x faster overall
+    cell = np.asarray(cell).astype(np.intp, copy=False)
+    counts = np.bincount(cell, minlength=size + 1)[:size].reshape(acc.counts.shape)
+    total, total_sq, minimum, maximum, nonfinite, dd, below, n = (
+        np.asarray(p, np.float64) for p in rest)
+    return Accumulator(
+        counts=acc.counts + counts, total=acc.total + total, total_sq=acc.total_sq + total_sq,
+        minimum=np.minimum(acc.minimum, minimum), maximum=np.maximum(acc.maximum, maximum),
+        nonfinite=acc.nonfinite + nonfinite, dd_exceed=acc.dd_exceed + dd,
+        below_start=acc.below_start + below, n=acc.n + n)
+
+
+def histogram_range(pilot: np.ndarray, pad: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Bin range per (S, V, T) from a pilot sample (S, V, T, B): its finite min and max,
+    widened by ``pad`` x the range on each side (values outside fall in the outer bins)."""
+    finite = np.where(np.isfinite(pilot), pilot, np.nan)
+    lo = np.nanmin(finite, axis=-1)
+    hi = np.nanmax(finite, axis=-1)
+    lo = np.where(np.isfinite(lo), lo, 0.0)
+    hi = np.where(np.isfinite(hi), hi, 1.0)
+    span = np.maximum(hi - lo, 1e-9 * np.maximum(np.abs(hi), 1.0))
+    return lo - pad * span, hi + pad * span
+
+
+def quantiles_from_histogram(acc: Accumulator, lo: np.ndarray, hi: np.ndarray,
+                             qs) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles (Q, S, V, T) and their error bounds from the histogram.
+
+    Inside the bin range a quantile is interpolated within its bin: the error is at most the
+    bin width. A quantile in the underflow (overflow) bin lies between the exact minimum
+    (maximum) and the range's edge: that distance is its bound.
+    """
+    counts = acc.counts
+    bins = counts.shape[-1] - 2
+    width = (hi - lo) / bins
+    n = counts.sum(axis=-1)
+    cum = np.cumsum(counts, axis=-1)
+    out = np.empty((len(qs), *lo.shape))
+    bound = np.empty_like(out)
+    for k, q in enumerate(qs):
+        target = q * n
+        j = np.argmax(cum >= target[..., None] - 1e-9, axis=-1)  # bin holding the quantile
+        before = np.take_along_axis(cum, np.maximum(j - 1, 0)[..., None], -1)[..., 0]
+        before = np.where(j == 0, 0.0, before)
+        inbin = np.take_along_axis(counts, j[..., None], -1)[..., 0]
+        frac = np.clip((target - before) / np.maximum(inbin, 1e-300), 0.0, 1.0)
+        left = lo + (j - 1) * width
+        val = left + frac * width
+        under, over = j == 0, j == bins + 1
+        val = np.where(under, acc.minimum + frac * (lo - acc.minimum), val)
+        val = np.where(over, hi + frac * (acc.maximum - hi), val)
+        out[k] = val
+        bound[k] = np.where(under, lo - acc.minimum, np.where(over, acc.maximum - hi, width))
+    return out, bound
