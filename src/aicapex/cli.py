@@ -74,7 +74,10 @@ def _terminate(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # SIGTERM unwinds like Ctrl-C, so partial outputs are removed on the way out.
+    # Ctrl-C and SIGTERM unwind through the writers, so partial outputs are removed on the way
+    # out. SIGINT is set explicitly: a process started in the background by a
+    # non-interactive shell inherits it ignored, and Python then raises no KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     from .scenarios.loader import ScenarioError
 

@@ -139,6 +139,22 @@ LAST_TIMING: dict[str, float] = {}
 included), mean seconds of the later chunks, and their difference as a compile estimate."""
 
 
+def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int, stream_ids,
+          device):
+    """Chunking and placement shared by both run modes: blocks per chunk, number of chunks,
+    the devices, and per device the scenario batch, stream ids and key placed on it."""
+    if n_draws < 1:
+        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
+    n_scen = scen_batch.years.shape[0]
+    blocks_total = -(-n_draws // RNG_BLOCK)
+    per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
+    devices = _devices(device)
+    ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
+    placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
+                  jax.device_put(jax.random.key(seed), d)) for d in devices}
+    return per_chunk, -(-blocks_total // per_chunk), devices, placed
+
+
 def _pipelined(n_chunks: int, devices: list, launch, finish) -> None:
     """Launch chunk i on devices[i % len(devices)] (asynchronously) and finish chunks in order,
     keeping one chunk in flight per device. Records ``LAST_TIMING``."""
@@ -170,16 +186,9 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     """Run ``n_draws`` draws of each scenario in chunks; returns host arrays (S, T, n_draws)
     keyed by output name. Chunks are spread over ``device`` or all default devices; results
     do not depend on how. ``progress`` is called with the number of draws just finished."""
-    if n_draws < 1:
-        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
     n_scen, horizon = scen_batch.years.shape
-    blocks_total = -(-n_draws // RNG_BLOCK)
-    per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
-    n_chunks = -(-blocks_total // per_chunk)
-    devices = _devices(device)
-    ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
-    placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
-                  jax.device_put(jax.random.key(seed), d)) for d in devices}
+    per_chunk, n_chunks, devices, placed = _plan(scen_batch, seed, n_draws, chunk_size,
+                                                 stream_ids, device)
     results: dict[str, np.ndarray] = {}
     dtype = np.dtype(scen_batch.years.dtype)
 
@@ -286,16 +295,9 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     """Summary-only run: accumulate statistics chunk by chunk (memory independent of
     ``n_draws``). The histogram range comes from the first chunk. Returns the accumulator and
     the range (lo, hi), each (S, V, T). Same draws as ``simulate_arrays`` for the same seed."""
-    if n_draws < 1:
-        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
     n_scen, horizon = scen_batch.years.shape
-    blocks_total = -(-n_draws // RNG_BLOCK)
-    per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
-    n_chunks = -(-blocks_total // per_chunk)
-    devices = _devices(device)
-    ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
-    placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
-                  jax.device_put(jax.random.key(seed), d)) for d in devices}
+    per_chunk, n_chunks, devices, placed = _plan(scen_batch, seed, n_draws, chunk_size,
+                                                 stream_ids, device)
     sc0, sid0, key0 = placed[devices[0]]
     pilot = jax.device_get(simulate_chunk(sc0, key0, sid0, np.uint32(0), per_chunk,
                                           common_random_numbers))
