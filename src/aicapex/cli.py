@@ -180,7 +180,7 @@ def _cmd_run(args) -> int:
 
     from .api import _loaded, enable_x64_if, nonfinite_counts, simulate
     from .outputs.summary import horizon_table
-    from .outputs.writers import OutputExistsError, write_run
+    from .outputs.writers import OutputExistsError, check_output_dir, write_run
 
     if args.draws is not None and args.draws < 1:
         err.print("[red]error:[/red] --draws must be at least 1")
@@ -189,10 +189,10 @@ def _cmd_run(args) -> int:
         err.print("[red]error:[/red] --chunk-size must be at least 1")
         return EXIT_BAD_INPUT
     out_dir: Path = args.out
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not (
-            args.overwrite):
-        err.print(f"[red]error:[/red] {out_dir} already exists and is not empty; pass "
-                  "--overwrite to replace it or choose another --out", highlight=False)
+    try:  # fail before a long simulation, not after it
+        check_output_dir(out_dir, args.overwrite)
+    except OutputExistsError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
         return EXIT_BAD_INPUT
     loaded = _loaded(args.scenarios)
     draws = args.draws or loaded[0].scenario.settings.draws

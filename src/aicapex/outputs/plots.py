@@ -130,10 +130,9 @@ def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png") -> list[Path]:
     wanted = sorted({v for vs in FAN_PANELS.values() for v in vs})
     qs = ds if ds.attrs.get("mode") == "summary" else ds[wanted].quantile(
         [0.05, 0.25, 0.5, 0.75, 0.95], "draw")
-    n = ds.sizes["scenario"]
-    rows = -(-n // 5)
     paths = []
     for key, variables in FAN_PANELS.items():
+        rows = -(-ds.sizes["scenario"] // 5)  # legend rows, roughly: a taller figure for them
         fig, axes = plt.subplots(len(variables), 1, figsize=(10, 3.6 * len(variables) + 0.4 * rows),
                                  sharex=True, squeeze=False)
         for ax, var in zip(axes[:, 0], variables, strict=True):

@@ -22,6 +22,13 @@ class OutputExistsError(FileExistsError):
     pass
 
 
+def check_output_dir(out: Path, overwrite: bool) -> None:
+    """Refuse an existing, non-empty output directory unless ``overwrite``."""
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())) and not overwrite:
+        raise OutputExistsError(f"{out} already exists and is not empty; pass --overwrite "
+                                "to replace it or choose another --out")
+
+
 def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
              ) -> dict[str, Any]:
     """What a run was: versions, scenarios (with hashes of their resolved YAML), seed, draws,
@@ -73,9 +80,7 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
     write leaves at most a hidden ``.aicapex-tmp-*`` directory, never a partial ``out_dir``.
     """
     out = Path(out_dir)
-    if out.exists() and not (out.is_dir() and not any(out.iterdir())) and not overwrite:
-        raise OutputExistsError(f"{out} already exists and is not empty; pass --overwrite "
-                                "to replace it or choose another --out")
+    check_output_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".aicapex-tmp-{out.name}-", dir=out.parent))
     umask = os.umask(0)

@@ -79,7 +79,7 @@ def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
     """The scan's per-quarter inputs (leading axis T)."""
     horizon = scen.years.shape[0]
     return QuarterInputs(
-        fed_move_cdf=scen.fed_move_cdf, tariff_rate=scen.tariff_rate,
+        fed_move_cdf=scen.fed_move_cdf,
         tariff_change=scen.tariff_change, tariff_impulse=scen.tariff_impulse,
         capex_growth=scen.capex_growth, dep_weights=scen.dep_weights,
         imp_weights=scen.imp_weights, nbv_weights=scen.nbv_weights,

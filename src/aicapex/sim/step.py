@@ -35,7 +35,6 @@ class QuarterInputs(NamedTuple):
     """The scenario's inputs for one quarter plus that quarter's random numbers."""
 
     fed_move_cdf: Array      # (G,)
-    tariff_rate: Array
     tariff_change: Array
     tariff_impulse: Array
     capex_growth: Array
