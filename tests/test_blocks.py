@@ -122,7 +122,7 @@ def test_hardware_margin_decays_to_floor_and_moves_with_revenue():
 
 def test_platform_earnings_ai_pnl_and_gaap_impairment():
     p = central_params(platform_core_growth=0.0, earnings_sigma=0.0, tax_rate=0.2)
-    core, op, gaap = S.platforms(p, 500.0, 0.05, 0.05, 100.0, 80.0, 60.0, 10.0, 5.0,
+    core, op, gaap = S.platforms(p, 500.0, 0.05, 0.05, 0.0, 100.0, 80.0, 60.0, 10.0, 5.0,
                                  jnp.zeros(1))
     assert float(core[0]) == pytest.approx(500.0)
     assert float(op[0]) == pytest.approx(500.0 + 0.8 * (100 - 80 - 60 - 5))
@@ -133,8 +133,18 @@ def test_other_490_tariff_squeeze():
     p = central_params(other_core_growth=0.0, other_gdp_leverage=0.0, ai_productivity_gain=0.0,
                        earnings_sigma=0.0, tariff_passthrough=0.5, import_share=0.1,
                        other_net_margin=0.1)
-    e = S.other_490(p, 1000.0, 0.05, 0.05, 0.08, jnp.zeros(1))
+    e = S.other_490(p, 1000.0, 0.05, 0.05, 0.0, 0.08, jnp.zeros(1))
     assert float(e[0]) == pytest.approx(1000.0 * np.exp(-0.5 * 0.1 * 0.08 / 0.1))
+
+
+def test_earnings_growth_shift_adds_to_both_core_growths():
+    p = central_params(platform_core_growth=0.0, other_core_growth=0.0, other_gdp_leverage=0.0,
+                       ai_productivity_gain=0.0, earnings_sigma=0.0, tax_rate=0.2)
+    core, _, _ = S.platforms(p, 500.0, 0.05, 0.05, 0.08, 0.0, 0.0, 0.0, 0.0, 0.0,
+                             jnp.zeros(1))
+    assert float(core[0]) == pytest.approx(500.0 * np.exp(0.08 * DT))
+    e = S.other_490(p, 1000.0, 0.05, 0.05, 0.08, 0.0, jnp.zeros(1))
+    assert float(e[0]) == pytest.approx(1000.0 * np.exp(0.08 * DT))
 
 
 def test_regime_probabilities_and_fragility():

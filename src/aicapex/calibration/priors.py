@@ -2,8 +2,10 @@
 
 A prior is a distribution spec in the scenario-file form (a number is a fixed value; a
 mapping has ``dist`` and that distribution's fields). Values taken from the source documents
-reference anchors by name; the rest are marked ASSUMPTION (to be replaced by the fits of the
-calibration issue) with the reasoning in the note.
+reference anchors by name; those history informs and no source figure governs come from the
+fits of ``calibration/fitted.yaml`` (source ``FIT``: the estimate's uncertainty, its standard
+error, becomes the prior's spread); the rest are marked ASSUMPTION with the reasoning in the
+note.
 """
 
 from __future__ import annotations
@@ -20,8 +22,48 @@ class Prior(NamedTuple):
     note: str
 
 
+def prior_from_fit(estimate: float, se: float, lo: float, hi: float) -> dict[str, Any]:
+    """A prior centred on a fitted ``estimate`` with its standard error as spread: a Beta
+    with that mean and sd for a probability or persistence (bounds [0, ~1]), else a lognormal
+    with median
+    ``estimate`` and log-sd ``se / estimate`` (every fitted parameter is positive)."""
+    if estimate <= 0 or se <= 0:
+        raise ValueError(f"a fitted prior needs a positive estimate and se, got {estimate}, {se}")
+    if lo == 0.0 and 0.99 <= hi <= 1.0:
+        k = estimate * (1.0 - estimate) / se**2 - 1.0
+        if k <= 0:
+            raise ValueError(f"standard error {se} is too large for a mean of {estimate}")
+        return {"dist": "beta", "a": estimate * k, "b": (1.0 - estimate) * k}
+    return {"dist": "lognormal", "median": estimate, "sigma": min(se / estimate, 5.0)}
+
+
+def fitted_priors() -> dict[str, Prior]:
+    """Priors of the parameters adopted from ``fitted.yaml``."""
+    from ..sim.parameters import PARAMETERS
+    from .fit import shipped_fit
+
+    bounds = {p.name: (p.lo, p.hi) for p in PARAMETERS}
+    out = {}
+    for name, f in shipped_fit()["parameters"].items():
+        if f["adopted"]:
+            out[name] = Prior(prior_from_fit(f["estimate"], f["se"], *bounds[name]), "FIT",
+                              f"{f['estimate']:.4g} +- {f['se']:.2g}: {f['method']}; "
+                              f"{f['data']}")
+    return out
+
+
 def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Prior]:
     """name -> Prior for every parameter of ``aicapex.sim.parameters.PARAMETERS``."""
+    priors = _source_priors(anchors)
+    fitted = fitted_priors()
+    both = set(priors) & set(fitted)
+    if both:
+        raise AssertionError(f"priors set both from sources and from the fit: {sorted(both)}")
+    priors.update(fitted)
+    return priors
+
+
+def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
     a = anchor_values(anchors)
     neutral_mid = 0.5 * (a["fed_longer_run_rate"] + a["neutral_policy_rate"])
     required_2030 = a["ai_revenue_needed_2030_bn"] - a["ai_revenue_shortfall_2030_bn"]
@@ -43,7 +85,6 @@ def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Pri
         "inflation_target": P(a["inflation_target"], "inflation_target", "2% target"),
         "inflation_persistence": P(0.85, "inflation_target",
                                    "a 1pp gap halves in ~4 quarters: 2% reached in 2027"),
-        "inflation_sigma": P(0.006, "ASSUMPTION", "quarterly CPI noise, annualised"),
         "tariff_passthrough": P({"dist": "triangular", "low": 0.5 * passthrough,
                                  "mode": passthrough, "high": min(1.0, 2.0 * passthrough)},
                                 "tariff_inflation_effect, import_share_of_gdp",
@@ -52,11 +93,8 @@ def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Pri
         "tariff_gdp_drag": P({"dist": "uniform", "low": 0.03, "high": 0.08}, "ASSUMPTION",
                              "GDP level loss per unit tariff rise (0.5-1% for 2025's rise)"),
         # --- rates
-        "long_rate_beta": P(0.5, "ASSUMPTION", "10y moves half as much as the policy rate"),
         "term_premium_mean": P(a["yield_10y_fair"] - neutral_mid, "yield_10y_fair",
                                "10y settles at JIN's 4.2% fair value at the mid neutral rate"),
-        "term_premium_persistence": P(0.9, "ASSUMPTION", ""),
-        "term_premium_sigma": P(0.006, "ASSUMPTION", ""),
         # --- GDP
         "gdp_trend": P({"dist": "normal", "mean": a["real_gdp_growth"], "sd": 0.003},
                        "real_gdp_growth", ""),
@@ -65,7 +103,6 @@ def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Pri
                                   "up to KUP's 2%/1.5%; less for imported chips"),
         "rate_gdp_drag": P(0.3, "ASSUMPTION", ""),
         "wealth_effect": P(0.03, "ASSUMPTION", "~3 cents of spending per $ of equity wealth"),
-        "gdp_sigma": P(0.03, "ASSUMPTION", "quarterly annualised growth noise"),
         # --- capex
         "capex_sigma": P(0.10, "ASSUMPTION", ""),
         "discipline_threshold": P(1.0, "ASSUMPTION",
@@ -102,22 +139,16 @@ def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Pri
                                   "eps_growth_10y", "S&P EPS grew 7.3% a year for ten years"),
         "other_core_growth": P({"dist": "normal", "mean": 0.05, "sd": 0.015}, "ASSUMPTION",
                                "below the index's 7.3%, which the Mag-10 lifted"),
-        "other_gdp_leverage": P(2.0, "ASSUMPTION", "operating leverage to nominal growth"),
         "other_net_margin": P(0.11, "ASSUMPTION", "S&P 500 net margin ~11-12%"),
-        "earnings_sigma": P(0.06, "ASSUMPTION", ""),
         "tax_rate": P(0.15, "ASSUMPTION", "effective tax rate of the platforms"),
         "ai_productivity_gain": P({"dist": "triangular", "low": 0.001, "mode": 0.003,
                                    "high": a["productivity_gain_goldman"]},
                                   "productivity_gain_goldman",
                                   "low end of the 0.1%-2.9% range, up to Goldman's 1.5%"),
         # --- credit
-        "spread_persistence": P(0.8, "ASSUMPTION", ""),
-        "spread_sigma": P(0.004, "ASSUMPTION", ""),
         "spread_leverage_beta": P(0.005, "ASSUMPTION", "leverage 0.25 -> 1.0 adds ~40bp"),
         "spread_drawdown_beta": P(0.02, "ASSUMPTION", "a 30% drawdown adds 60bp"),
         # --- valuation
-        "pe_mean_reversion": P({"dist": "uniform", "low": 0.08, "high": 0.20}, "ASSUMPTION",
-                               "half-life of a valuation gap 3-8 quarters"),
         "erp_stress_beta": P(0.002, "ASSUMPTION", ""),
         "pe_max": P(80.0, "ASSUMPTION", "caps the fair multiple (Polaroid 90x in 1971, TP)"),
         "growth_expectation_speed": P(0.01, "ASSUMPTION",
@@ -135,18 +166,11 @@ def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Pri
         "beta_platforms": P(1.2, "ASSUMPTION", ""),
         "beta_other": P(0.9, "ASSUMPTION", ""),
         # --- volatility
-        "vol_ramp": P(0.11, "ASSUMPTION",
-                      "calm market factor; implied vol below its long-run average, Sep 2025, TP"),
         "vol_wobble": P(0.18, "ASSUMPTION",
                         "x P/E loadings ~ the 26.4% implied of 20 Nov 2025, CICC"),
-        "vol_bust": P(0.30, "ASSUMPTION", ""),
-        "sv_persistence": P(0.7, "ASSUMPTION", ""),
-        "sv_sigma": P(0.15, "ASSUMPTION", ""),
         # --- regime
-        "p_ramp_to_wobble": P(0.05, "ASSUMPTION", "a ramp lasts ~5 years on average"),
         "p_wobble_to_bust": P(0.10, "ASSUMPTION", ""),
         "p_wobble_to_ramp": P(0.30, "ASSUMPTION", "most wobbles are pull-backs, JIN"),
-        "p_bust_to_wobble": P(0.20, "ASSUMPTION", "busts last ~5 quarters (2000-02: 10)"),
         "fragility_gap": P(0.5, "ASSUMPTION", ""),
         "fragility_capex": P(3.0, "ASSUMPTION", ""),
         "fragility_spread": P(1.0, "ASSUMPTION", ""),
@@ -154,16 +178,28 @@ def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Pri
     }
 
 
-SHOCK_CORRELATIONS: dict[tuple[str, str], float] = {
-    ("gdp", "earnings"): 0.5,
-    ("earnings", "valuation"): 0.3,
-    ("valuation", "credit_spread"): -0.5,
-    ("valuation", "log_volatility"): -0.6,
-    ("credit_spread", "log_volatility"): 0.4,
-    ("capex", "ai_revenue"): 0.3,
-    ("gdp", "capex"): 0.2,
-    ("inflation", "term_premium"): 0.3,
-    ("gdp", "valuation"): 0.2,
-}
-"""Default correlations of the quarterly shocks (ASSUMPTION, pending the calibration fits);
-pairs not listed are uncorrelated."""
+def _shock_correlations() -> dict[tuple[str, str], float]:
+    from .fit import shipped_fit
+
+    corr = {
+        ("gdp", "earnings"): 0.5,
+        ("valuation", "credit_spread"): -0.5,
+        ("valuation", "log_volatility"): -0.5,
+        ("credit_spread", "log_volatility"): 0.4,
+        ("capex", "ai_revenue"): 0.3,
+        ("gdp", "capex"): 0.2,
+        ("inflation", "term_premium"): 0.3,
+    }
+    # No gdp-valuation term: with gdp-earnings +0.5 and the fitted earnings-valuation -0.62,
+    # the +0.2 once assumed left the matrix indefinite (valuation-volatility eased to -0.5
+    # for the same reason).
+    for pair, f in shipped_fit().get("correlations", {}).items():
+        if f["adopted"]:
+            corr[tuple(pair.split(","))] = f["estimate"]
+    return corr
+
+
+SHOCK_CORRELATIONS: dict[tuple[str, str], float] = _shock_correlations()
+"""Correlations of the quarterly shocks; pairs not listed are uncorrelated. Those in
+``fitted.yaml``'s ``correlations`` are fitted (earnings vs valuation); the rest are
+ASSUMPTION."""

@@ -268,7 +268,8 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
     init = Initial(
         policy_rate=ic["policy_rate"], inflation=ic["inflation"], yield_10y=ic["yield_10y"],
         nominal_gdp_bn=ic["nominal_gdp_bn"], capex_bn=capex0, depreciation_bn=depreciation0,
-        ai_revenue_bn=ic["ai_revenue_bn"], years_to_2030=2030.5 - start_year,
+        ai_revenue_bn=ic["ai_revenue_bn"],
+        years_to_2030=float(a["ai_revenue_pin_year"]) - start_year,
         hw_china_revenue_bn=ic["hw_china_revenue_bn"], hw_net_margin=ic["hw_net_margin"],
         hw_revenue_bn=ic["hw_revenue_bn"], platform_earnings_bn=ic["platform_earnings_bn"],
         other_earnings_bn=ic["other_earnings_bn"], pe=ic["pe"],
@@ -277,7 +278,7 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         index_level=ic["index_level"], volatility=ic["volatility"])
     if init.years_to_2030 <= 0.25:
         raise ValueError(f"start {scen.settings.start} is too late: the AI revenue S-curve is "
-                         "pinned to mid-2030")
+                         f"pinned to {a['ai_revenue_pin_year']} (anchor ai_revenue_pin_year)")
 
     priors = {k: p.spec for k, p in default_priors(anchors).items()}
     priors.update(scen.param_overrides())
@@ -296,6 +297,7 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         erp_liquidity=step_path(scen.valuation.erp_liquidity, tl, 0.0),
         term_premium_shift=step_path(scen.rates.term_premium_shift, tl, 0.0),
         spread_shift=step_path(scen.credit.spread_shift, tl, 0.0),
+        earnings_growth_shift=step_path(scen.earnings.growth_shift, tl, 0.0),
         years=(np.arange(T) + 1.0) * DT, shock_chol=shock_cholesky(SHOCK_CORRELATIONS),
         prior_table=table, init=init)
     dtype = np.dtype(dtype)

@@ -279,6 +279,23 @@ class HardwareBase(Strict):
     china_multiplier: Path | None = None
 
 
+class EarningsBase(Strict):
+    """``growth_shift``: annual log growth added to the core earnings of the platforms and
+    the other 490 (e.g. the consensus's near-term optimism)."""
+
+    growth_shift: Path | None = None
+
+    @field_validator("growth_shift")
+    @classmethod
+    def _shift(cls, v):
+        if v is not None:
+            _check_path(v)
+            for s in v:
+                if not -2.0 <= s.value <= 2.0:
+                    raise ValueError(f"an earnings growth shift is in [-2, 2], got {s.value}")
+        return v
+
+
 class CreditBase(Strict):
     spread_shift: Path | None = None
 
@@ -294,7 +311,8 @@ class Empty(Strict):
 _SECTION_BASES: dict[str, type[Strict]] = {
     "fed": FedBase, "inflation": Empty, "tariffs": TariffsBase, "rates": RatesBase,
     "gdp": Empty, "capex": CapexBase, "depreciation": DepreciationBase,
-    "revenue": RevenueBase, "hardware": HardwareBase, "earnings": Empty, "credit": CreditBase,
+    "revenue": RevenueBase, "hardware": HardwareBase, "earnings": EarningsBase,
+    "credit": CreditBase,
     "valuation": ValuationBase, "volatility": Empty, "regime": Empty,
 }
 

@@ -85,7 +85,8 @@ def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
         imp_weights=scen.imp_weights, nbv_weights=scen.nbv_weights,
         china_multiplier=scen.china_multiplier, price_deflation=scen.price_deflation,
         erp_liquidity=scen.erp_liquidity, term_premium_shift=scen.term_premium_shift,
-        spread_shift=scen.spread_shift, years=scen.years,
+        spread_shift=scen.spread_shift, earnings_growth_shift=scen.earnings_growth_shift,
+        years=scen.years,
         slot=(jnp.arange(horizon, dtype=jnp.int32) % N_VINTAGES), normals=normals,
         uniforms=uniforms)
 

@@ -180,7 +180,8 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         # 8b platforms
         interest = debt * (y + spread)
         debt = debt + p.debt_financed_share * new_capex * DT
-        core = core * np.exp((p.platform_core_growth + nominal_gap) * DT
+        shift = sc["earnings_growth_shift"][t]
+        core = core * np.exp((p.platform_core_growth + nominal_gap + shift) * DT
                              + p.earnings_sigma * sq * e[5])
         e_plat = core + (1 - p.tax_rate) * (new_revenue - new_opex - dep_annual - interest)
         e_gaap = e_plat - (1 - p.tax_rate) * imp / DT
@@ -188,7 +189,7 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         squeeze = (1 - p.tariff_passthrough) * p.import_share * sc["tariff_change"][t] / (
             p.other_net_margin)
         e_other = e_other * np.exp((p.other_core_growth + p.other_gdp_leverage * nominal_gap
-                                    + p.ai_productivity_gain) * DT - squeeze
+                                    + p.ai_productivity_gain + shift) * DT - squeeze
                                    + p.earnings_sigma * sq * e[5])
         # 9a credit
         spread_shock = p.spread_persistence * spread_shock + p.spread_sigma * sq * e[7]

@@ -46,6 +46,7 @@ class QuarterInputs(NamedTuple):
     erp_liquidity: Array
     term_premium_shift: Array
     spread_shift: Array
+    earnings_growth_shift: Array
     years: Array
     slot: Array              # ring slot written this quarter (int32)
     normals: Array           # (N_NORMALS, B) correlated
@@ -186,23 +187,26 @@ def hardware(p: Params, init: Initial, capex_bn, prev_log_other, prev_hw_revenue
     return revenue, margin * revenue, log_other, margin
 
 
-def platforms(p: Params, prev_core, nominal_growth, nominal_trend, ai_revenue_bn, ai_opex_bn,
-              dep, imp, interest, eps):
-    """Block 8b. Platforms: core earnings grow with nominal GDP; add the after-tax AI P&L
-    (revenue - cost - depreciation - interest). GAAP also books the impairment."""
-    core = prev_core * jnp.exp((p.platform_core_growth + nominal_growth - nominal_trend) * DT
-                               + p.earnings_sigma * SQRT_DT * eps)
+def platforms(p: Params, prev_core, nominal_growth, nominal_trend, growth_shift, ai_revenue_bn,
+              ai_opex_bn, dep, imp, interest, eps):
+    """Block 8b. Platforms: core earnings grow with nominal GDP (plus the scenario's growth
+    shift); add the after-tax AI P&L (revenue - cost - depreciation - interest). GAAP also
+    books the impairment."""
+    core = prev_core * jnp.exp((p.platform_core_growth + nominal_growth - nominal_trend
+                                + growth_shift) * DT + p.earnings_sigma * SQRT_DT * eps)
     operating = core + (1.0 - p.tax_rate) * (ai_revenue_bn - ai_opex_bn - dep - interest)
     gaap = operating - (1.0 - p.tax_rate) * imp / DT
     return core, operating, gaap
 
 
-def other_490(p: Params, prev_earnings, nominal_growth, nominal_trend, tariff_change, eps):
-    """Block 8c. The other 490: trend growth, operating leverage to nominal GDP, the AI
-    productivity gain, and the margin squeeze of the tariff cost not passed on."""
+def other_490(p: Params, prev_earnings, nominal_growth, nominal_trend, growth_shift,
+              tariff_change, eps):
+    """Block 8c. The other 490: trend growth (plus the scenario's growth shift), operating
+    leverage to nominal GDP, the AI productivity gain, and the margin squeeze of the tariff
+    cost not passed on."""
     squeeze = (1.0 - p.tariff_passthrough) * p.import_share * tariff_change / p.other_net_margin
     growth = p.other_core_growth + p.other_gdp_leverage * (nominal_growth - nominal_trend) + (
-        p.ai_productivity_gain)
+        p.ai_productivity_gain) + growth_shift
     return prev_earnings * jnp.exp(growth * DT - squeeze + p.earnings_sigma * SQRT_DT * eps)
 
 
@@ -315,9 +319,10 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     interest = s.ai_debt_bn * (y + s.credit_spread)
     debt = s.ai_debt_bn + p.debt_financed_share * capex_bn * DT
     core, e_platform, e_gaap = platforms(p, s.core_platform_bn, nominal_growth, nominal_trend,
-                                         revenue, opex, dep, imp, interest, e[5])
-    e_other = other_490(p, s.other_earnings_bn, nominal_growth, nominal_trend, x.tariff_change,
-                        e[5])
+                                         x.earnings_growth_shift, revenue, opex, dep, imp,
+                                         interest, e[5])
+    e_other = other_490(p, s.other_earnings_bn, nominal_growth, nominal_trend,
+                        x.earnings_growth_shift, x.tariff_change, e[5])
 
     spread, spread_shock = credit(p, init, s.spread_shock, debt, e_platform, dep, s.drawdown,
                                   x.spread_shift, e[7])

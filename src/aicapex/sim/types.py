@@ -78,6 +78,7 @@ class ScenarioArrays(NamedTuple):
     erp_liquidity: Array       # (T,) reduction of the equity risk premium from liquidity
     term_premium_shift: Array  # (T,) scenario shift of the 10y term premium
     spread_shift: Array        # (T,) scenario shift of the AI credit spread
+    earnings_growth_shift: Array  # (T,) annual log growth added to core earnings (consensus)
     years: Array               # (T,) years from the start to the end of quarter t
     shock_chol: Array          # (N_NORMALS, N_NORMALS) Cholesky factor of the shock correlation
     prior_table: Array         # (P, Q) quantile of each parameter at the scores PRIOR_Z
