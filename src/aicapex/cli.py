@@ -2,6 +2,7 @@
 
     aicapex run baseline capex_slowdown --draws 20000 --seed 1 --out runs/nov
     aicapex list | aicapex params | aicapex validate my.yaml | aicapex plot runs/nov
+    aicapex calibrate --check | aicapex calibrate --fit --out fit/ | aicapex replay --out rp/
 
 Exit status: 0 success, 1 a run failed, 2 bad input (a scenario or an argument).
 """
@@ -61,6 +62,32 @@ def _parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="write RUN_DIR/report.html for a finished run")
     rp.add_argument("run_dir", type=Path)
+
+    c = sub.add_parser("calibrate", help="check the baseline against the anchor figures "
+                       "(--check) or fit parameters to historical data (--fit)")
+    mode = c.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true",
+                      help="simulate a scenario (default baseline) and compare it with every "
+                      "anchor it can express; exit 1 if one fails")
+    mode.add_argument("--fit", action="store_true",
+                      help="fit the stochastic parameters to history (needs the calibration "
+                      "extra) and print/write the estimates with standard errors")
+    c.add_argument("--scenario", default="baseline", help="scenario to check (--check)")
+    c.add_argument("--draws", type=int, default=20_000, help="draws (--check; default 20000)")
+    c.add_argument("--seed", type=int, default=0, help="random seed (--check; default 0)")
+    c.add_argument("--out", type=Path, help="directory for anchor_check.csv (--check) or "
+                   "fitted.yaml and fit.csv (--fit)")
+    c.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+    rl = sub.add_parser("replay", help="run a historical scenario and place the realised "
+                        "S&P 500 and Nasdaq in its distribution")
+    rl.add_argument("scenario", nargs="?", default="dotcom_2000",
+                    help="scenario starting at a historical date (default dotcom_2000)")
+    rl.add_argument("--out", required=True, type=Path,
+                    help="directory for replay.csv, replay_summary.csv and replay.png")
+    rl.add_argument("--draws", type=int, default=20_000, help="draws (default 20000)")
+    rl.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    rl.add_argument("--overwrite", action="store_true", help="replace an existing --out")
 
     pl = sub.add_parser("plot", help="(re)draw the plots of a finished run")
     pl.add_argument("run_dir", type=Path)
@@ -260,8 +287,108 @@ def _print_table(table, ds) -> None:
     out.print(t)
 
 
+def _frame_table(df, title: str) -> Table:
+    t = Table(title=title)
+    for col in df.columns:
+        t.add_column(str(col), overflow="fold")
+    for _, r in df.iterrows():
+        t.add_row(*(_fmt(v) for v in r.to_numpy()))
+    return t
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float | int) and not isinstance(v, bool):
+        return "n/a" if v != v else f"{v:.4g}"
+    if v == "FAIL":
+        return "[red]FAIL[/red]"
+    return str(v)
+
+
+def _check_out(args) -> bool:
+    from .outputs.writers import OutputExistsError, check_output_dir
+
+    if args.out is None:
+        return True
+    try:
+        check_output_dir(args.out, args.overwrite)
+    except OutputExistsError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        return False
+    return True
+
+
+def _cmd_calibrate(args) -> int:
+    if not _check_out(args):
+        return EXIT_BAD_INPUT
+    if args.check:
+        from .calibration.check import all_passed, check_baseline
+        from .outputs.writers import atomic_dir
+
+        if args.draws < 100:
+            err.print("[red]error:[/red] --draws must be at least 100 for a check")
+            return EXIT_BAD_INPUT
+        err.print(f"simulating {args.scenario} x {args.draws:,} draws (seed {args.seed})",
+                  markup=False)
+        table, _ = check_baseline(args.draws, args.seed, scenario=args.scenario)
+        shown = table.drop(columns=["scenario"])
+        out.print(_frame_table(shown, f"Anchor check: {args.scenario}, {args.draws:,} draws"))
+        if args.out is not None:
+            with atomic_dir(args.out, args.overwrite) as tmp:
+                table.to_csv(tmp / "anchor_check.csv", index=False, float_format="%.6g")
+            err.print(f"wrote {args.out}/anchor_check.csv", highlight=False)
+        n_fail = int((table["passed"] == "FAIL").sum())
+        err.print("all anchors pass" if all_passed(table) else f"{n_fail} anchor(s) FAIL",
+                  highlight=False)
+        return 0 if all_passed(table) else EXIT_FAILED
+    from .calibration.fit import fit_history, fits_table, shipped_fit, write_fit
+
+    t0 = time.perf_counter()
+    fits, moments = fit_history()
+    table = fits_table(fits)
+    shipped = shipped_fit()["parameters"]
+    table["shipped"] = [shipped.get(n, {}).get("estimate", float("nan")) for n in table.index]
+    out.print(_frame_table(table[["estimate", "se", "shipped", "unit", "adopted", "method",
+                                  "data"]].reset_index(),
+                           f"Fitted to history in {time.perf_counter() - t0:.1f}s "
+                           "(shipped = the estimate the default priors use)"))
+    for k, c in moments.get("correlations", {}).items():
+        out.print(f"correlation {k}: {c['estimate']:.3f} +- {c['se']:.3f} ({c['data']})")
+    for k, m in moments.items():
+        if k != "correlations":
+            out.print(f"history {k}: {m['value']:.4g} {m['unit']} ({m['data']})")
+    if args.out is not None:
+        from .outputs.writers import atomic_dir
+
+        with atomic_dir(args.out, args.overwrite) as tmp:
+            write_fit(tmp, fits, moments)
+        err.print(f"wrote {args.out}/fitted.yaml and fit.csv", highlight=False)
+    return 0
+
+
+def _cmd_replay(args) -> int:
+    from .calibration.replay import replay, write_replay
+
+    if not _check_out(args):
+        return EXIT_BAD_INPUT
+    if args.draws < 100:
+        err.print("[red]error:[/red] --draws must be at least 100 for a replay")
+        return EXIT_BAD_INPUT
+    err.print(f"replaying {args.scenario} x {args.draws:,} draws (seed {args.seed})",
+              markup=False)
+    r = replay(args.scenario, args.draws, args.seed)
+    cols = ["quarter", "sp500_realised", "sp500_median", "sp500_percentile",
+            "nasdaq_realised", "nasdaq_median", "nasdaq_percentile"]
+    out.print(_frame_table(r.table[cols], f"Replay of {r.scenario}: realised vs simulated "
+                           "(percentile = share of draws below the realised value)"))
+    out.print(_frame_table(r.summary.set_index("series").T.reset_index(), "Episode summary"))
+    write_replay(r, args.out, args.overwrite)
+    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay.png", highlight=False)
+    return 0
+
+
 _COMMANDS = {"run": _cmd_run, "list": _cmd_list, "params": _cmd_params,
-             "validate": _cmd_validate, "plot": _cmd_plot, "report": _cmd_report}
+             "validate": _cmd_validate, "plot": _cmd_plot, "report": _cmd_report,
+             "calibrate": _cmd_calibrate, "replay": _cmd_replay}
 
 if __name__ == "__main__":
     sys.exit(main())

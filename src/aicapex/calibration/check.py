@@ -183,8 +183,9 @@ def anchor_checks(ds: xr.Dataset, scenario: str | None = None,
 
 
 def prior_band(param: str, anchors: Mapping[str, Anchor] | None = None,
-               scenario: str = "baseline") -> tuple[float, float, float]:
-    """(5%, 50%, 95%) of a parameter's prior in a built-in scenario."""
+               scenario="baseline") -> tuple[float, float, float]:
+    """(5%, 50%, 95%) of a parameter's prior in a scenario (a built-in name, a path or a
+    validated ``Scenario``)."""
     from scipy import stats
 
     from ..scenarios.compile import compile_scenario
@@ -192,7 +193,8 @@ def prior_band(param: str, anchors: Mapping[str, Anchor] | None = None,
     from ..sim.parameters import PARAM_INDEX
     from ..sim.types import PRIOR_Z
 
-    table = compile_scenario(load_scenario(scenario).scenario, anchors, "float64").prior_table
+    scen = scenario if hasattr(scenario, "settings") else load_scenario(scenario).scenario
+    table = compile_scenario(scen, anchors, "float64").prior_table
     u = stats.norm.cdf(PRIOR_Z)
     row = np.asarray(table[PARAM_INDEX[param]])
     return tuple(float(np.interp(p, u, row)) for p in (0.05, 0.5, 0.95))

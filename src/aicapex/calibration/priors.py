@@ -67,8 +67,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
     a = anchor_values(anchors)
     neutral_mid = 0.5 * (a["fed_longer_run_rate"] + a["neutral_policy_rate"])
     required_2030 = a["ai_revenue_needed_2030_bn"] - a["ai_revenue_shortfall_2030_bn"]
-    tariff_rise_2025 = a["effective_tariff_rate"] - 0.024  # from the 2024 average of ~2.4%
-    passthrough = a["tariff_inflation_effect"] / (a["import_share_of_gdp"] * tariff_rise_2025)
+    tariff_rise = a["effective_tariff_rate"] - a["effective_tariff_rate_2024"]
+    passthrough = (a["tariff_inflation_effect"] / (a["import_share_of_gdp"] * tariff_rise)
+                   if tariff_rise > 0.005 else 0.5)  # no recent rise to infer it from
     multiplier = a["ai_buildout_gdp_share_with_multiplier"] / a["ai_buildout_gdp_share"]
     P = Prior
     return {

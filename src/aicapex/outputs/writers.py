@@ -9,6 +9,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,34 @@ def check_output_dir(out: Path, overwrite: bool) -> None:
     if out.exists() and not (out.is_dir() and not any(out.iterdir())) and not overwrite:
         raise OutputExistsError(f"{out} already exists and is not empty; pass --overwrite "
                                 "to replace it or choose another --out")
+
+
+@contextmanager
+def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a hidden temporary directory beside ``out_dir``; when the block completes it
+    replaces ``out_dir`` in one rename, and when it raises it is deleted. An existing,
+    non-empty ``out_dir`` is replaced only with ``overwrite``."""
+    out = Path(out_dir)
+    check_output_dir(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".aicapex-tmp-{out.name}-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the run is an ordinary folder
+    try:
+        yield tmp
+        if out.exists():
+            old = out.with_name(f".aicapex-old-{out.name}")
+            if old.exists():
+                shutil.rmtree(old)
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
@@ -71,26 +101,50 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def anchor_table(ds: xr.Dataset):
+    """The anchor check of every scenario of a run that starts where the anchors do (a run
+    from another start, like a historical replay, gets an empty table)."""
+    import pandas as pd
+
+    from ..calibration.anchors import anchor_values, with_values
+    from ..calibration.check import COLUMNS, anchor_checks, prior_band
+    from ..scenarios.loader import parse_scenario_text
+
+    yamls = json.loads(ds.attrs.get("scenario_yaml", "{}"))
+    tables = []
+    for name in map(str, ds["scenario"].values):
+        if name not in yamls:
+            continue
+        scen = parse_scenario_text(yamls[name], f"<{name} as run>").scenario
+        anchors = with_values(scen.anchors) if scen.anchors else None
+        if _starts_at(ds.attrs.get("start", ""), anchor_values(anchors)["as_of_date"]):
+            tables.append(anchor_checks(ds, name, anchors, prior_band(
+                "chip_share_of_capex", anchors, scen)))
+    return pd.concat(tables) if tables else pd.DataFrame(columns=["scenario", *COLUMNS])
+
+
+def _starts_at(quarter: str, as_of: str) -> bool:
+    """Whether a run starting in ``quarter`` (e.g. 2025Q4) is the one after date ``as_of``."""
+    y, m = int(as_of[:4]), int(as_of[5:7])
+    return quarter == f"{y}Q{(m - 1) // 3 + 1}"
+
+
 def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
               plots: bool = True, report: bool = False) -> Path:
-    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``, ``plots/``,
-    optionally ``report.html``, and, last, ``manifest.json``.
+    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``,
+    ``anchor_check.csv``, ``plots/``, optionally ``report.html``, and, last,
+    ``manifest.json``.
 
     An existing, non-empty ``out_dir`` is replaced only with ``overwrite``; an interrupted
     write leaves at most a hidden ``.aicapex-tmp-*`` directory, never a partial ``out_dir``.
     """
     out = Path(out_dir)
-    check_output_dir(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".aicapex-tmp-{out.name}-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the run is an ordinary folder
-    try:
+    with atomic_dir(out, overwrite) as tmp:
         t0 = time.perf_counter()
         ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
         summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         tail_probabilities(ds).to_csv(tmp / "tail_probabilities.csv", float_format="%.6g")
+        anchor_table(ds).to_csv(tmp / "anchor_check.csv", index=False, float_format="%.6g")
         t1 = time.perf_counter()
         if plots:
             write_plots(ds, tmp / "plots")
@@ -103,16 +157,4 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
         man = manifest(ds, files, {"write_data": round(t1 - t0, 4), "plots": round(t2 - t1, 4)})
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, allow_nan=False) + "\n",
                                            encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".aicapex-old-{out.name}")
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

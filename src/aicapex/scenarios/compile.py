@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ..calibration import SHOCK_CORRELATIONS, Anchor, default_priors, initial_conditions
-from ..calibration.anchors import anchor_values
+from ..calibration.anchors import anchor_values, with_values
 from ..sim.parameters import DT, PARAMETERS
 from ..sim.types import (
     MOVE_GRID_BP,
@@ -235,7 +235,10 @@ def stream_id(name: str) -> int:
 
 def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None,
                      dtype: str | np.dtype = "float32") -> ScenarioArrays:
-    """One scenario as NumPy ``ScenarioArrays`` of ``dtype``."""
+    """One scenario as NumPy ``ScenarioArrays`` of ``dtype``. The scenario's own ``anchors:``
+    replace those of ``anchors`` (default: the shipped ones)."""
+    if scen.anchors:
+        anchors = with_values(scen.anchors, anchors)
     a = anchor_values(anchors)
     ic = initial_conditions(anchors)
     tl = Timeline(scen.settings.start, scen.settings.horizon_quarters)

@@ -349,6 +349,25 @@ class Scenario(_ScenarioBase):
     extends: str | None = None
     settings: Settings = Field(default_factory=Settings)
     parameters: dict[str, Dist] = Field(default_factory=dict)
+    anchors: dict[str, Finite | dt.date] = Field(default_factory=dict)
+
+    @field_validator("anchors")
+    @classmethod
+    def _known_anchors(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from ..calibration.anchors import default_anchors
+
+        known = default_anchors()
+        for name, value in v.items():
+            if name not in known:
+                close = difflib.get_close_matches(name, list(known), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ValueError(f"unknown anchor {name!r}{hint} (see calibration/anchors.yaml)")
+            is_date = isinstance(known[name].value, str | dt.date)
+            if is_date != isinstance(value, dt.date):
+                raise ValueError(f"anchor {name!r} takes "
+                                 f"{'a date like 2000-01-01' if is_date else 'a number'} "
+                                 f"({known[name].unit}), got {value!r}")
+        return {k: (x.isoformat() if isinstance(x, dt.date) else x) for k, x in v.items()}
 
     @field_validator("parameters")
     @classmethod

@@ -1,0 +1,156 @@
+"""Episode replay: run a scenario from a historical start and see where the realised path
+falls in the simulated distribution, quarter by quarter.
+
+The S&P 500 is compared with the model's index. The Nasdaq Composite, which the model does
+not have, is compared with the model's two AI groups (hardware + platforms) together: their
+market cap rebased to the Nasdaq's level at the start, the closest thing in the model to a
+technology index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import history
+
+SERIES = {
+    "sp500": ("S&P 500", "index_level"),
+    "nasdaq": ("Nasdaq Composite (model: AI groups' market cap, rebased)", None),
+}
+
+
+def realised_paths(start: str, horizon: int) -> pd.DataFrame:
+    """Quarter-end closes of the S&P 500 and Nasdaq from the quarter before ``start`` (the
+    starting level, row 0) through ``horizon`` quarters (arch.data, 1999-2018)."""
+    first = pd.Period(start, freq="Q")
+    periods = pd.period_range(first - 1, periods=horizon + 1, freq="Q")
+    out = {}
+    for name in SERIES:
+        q = history.quarter_end(history.arch_daily_close(name))
+        q.index = q.index.to_period("Q")
+        missing = periods.difference(q.index)
+        if len(missing):
+            raise ValueError(f"no realised {name} data for {missing[0]}..{missing[-1]}: the "
+                             f"shipped data cover {q.index[0]}..{q.index[-1]}")
+        out[name] = q.reindex(periods).to_numpy()
+    return pd.DataFrame(out, index=periods)
+
+
+def model_paths(ds: xr.Dataset, realised: pd.DataFrame) -> dict[str, np.ndarray]:
+    """(draw, time) model counterparts of each realised series, one scenario."""
+    idx = ds["index_level"].transpose("draw", "time").values.astype(np.float64)
+    ai = (ds["mcap_hw"] + ds["mcap_platforms"]).transpose("draw", "time").values
+    ai0 = ds["mcap_hw"].attrs["start_value"] + ds["mcap_platforms"].attrs["start_value"]
+    return {"sp500": idx * realised["sp500"].iloc[0] / ds["index_level"].attrs["start_value"],
+            "nasdaq": ai.astype(np.float64) / ai0 * realised["nasdaq"].iloc[0]}
+
+
+def percentile_of(samples: np.ndarray, value: float) -> float:
+    """Share of ``samples`` below ``value`` (ties count half), in percent."""
+    s = np.asarray(samples)
+    return float(100.0 * (np.mean(s < value) + 0.5 * np.mean(s == value)))
+
+
+@dataclass
+class Replay:
+    scenario: str
+    table: pd.DataFrame   # one row per quarter
+    summary: pd.DataFrame  # one row per series: episode-level statistics
+    ds: xr.Dataset
+    realised: pd.DataFrame
+
+
+def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
+           ds: xr.Dataset | None = None) -> Replay:
+    """Simulate ``scenario`` (or use ``ds``, a full-path run of it) and place the realised
+    S&P 500 and Nasdaq in its distribution each quarter and over the episode."""
+    from ..api import simulate
+    from ..outputs.dataset import is_summary
+
+    if ds is None:
+        ds = simulate(scenario, draws=draws, seed=seed)
+    if is_summary(ds):
+        raise ValueError("a replay needs per-draw paths; run without --summary-only")
+    one = ds.isel(scenario=0)
+    name = str(one["scenario"].values)
+    horizon = one.sizes["time"]
+    realised = realised_paths(ds.attrs["start"], horizon)
+    paths = model_paths(one, realised)
+    rows = []
+    for t, when in enumerate(pd.DatetimeIndex(one["time"].values)):
+        row = {"quarter": str(realised.index[t + 1]), "quarter_end": when.date().isoformat()}
+        for key, series in paths.items():
+            col = series[:, t]
+            actual = float(realised[key].iloc[t + 1])
+            q05, q50, q95 = np.quantile(col, [0.05, 0.5, 0.95])
+            row.update({f"{key}_realised": actual, f"{key}_median": q50, f"{key}_5%": q05,
+                        f"{key}_95%": q95, f"{key}_percentile": percentile_of(col, actual)})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    summary = []
+    for key, series in paths.items():
+        real = realised[key].to_numpy()
+        real_dd = float(np.max(1.0 - real / np.maximum.accumulate(real)))
+        start = real[0]
+        full = np.concatenate([np.full((series.shape[0], 1), start), series], axis=1)
+        dd = np.max(1.0 - full / np.maximum.accumulate(full, axis=1), axis=1)
+        pct = table[f"{key}_percentile"].to_numpy()
+        summary.append({
+            "series": key, "description": SERIES[key][0],
+            "realised max drawdown": real_dd,
+            "model max drawdown median": float(np.median(dd)),
+            "percentile of realised max drawdown": percentile_of(dd, real_dd),
+            "P(model max drawdown >= realised)": float(np.mean(dd >= real_dd)),
+            "realised change over horizon": float(real[-1] / start - 1.0),
+            "quarters below 5th percentile": int(np.sum(pct < 5.0)),
+            "quarters above 95th percentile": int(np.sum(pct > 95.0)),
+            "lowest percentile": float(pct.min()),
+            "lowest percentile quarter": table["quarter"].iloc[int(np.argmin(pct))],
+        })
+    return Replay(name, table, pd.DataFrame(summary), ds, realised)
+
+
+def replay_figure(r: Replay):
+    """Two fan charts (S&P 500; Nasdaq vs the AI groups) with the realised path overlaid."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
+    t = pd.to_datetime(r.table["quarter_end"])
+    one = r.ds.isel(scenario=0)
+    paths = model_paths(one, r.realised)
+    for ax, key in zip(axes, SERIES, strict=True):
+        q = np.quantile(paths[key], [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        ax.fill_between(t, q[0], q[4], color="tab:blue", alpha=0.15, lw=0, label="model 5-95%")
+        ax.fill_between(t, q[1], q[3], color="tab:blue", alpha=0.3, lw=0, label="model 25-75%")
+        ax.plot(t, q[2], color="tab:blue", lw=2, label="model median")
+        ax.plot(t, r.table[f"{key}_realised"], color="black", lw=2, marker="o", ms=3,
+                label="realised")
+        ax.set_title(f"{SERIES[key][0]}\n{r.scenario}, {r.ds.attrs['draws']:,} draws",
+                     fontsize=9)
+        ax.set_ylabel("index points")
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def write_replay(r: Replay, out_dir: str | Path, overwrite: bool = False) -> Path:
+    """Write ``replay.csv`` (per quarter), ``replay_summary.csv`` and ``replay.png``
+    atomically into ``out_dir``."""
+    import matplotlib.pyplot as plt
+
+    from ..outputs.writers import atomic_dir
+
+    with atomic_dir(out_dir, overwrite) as tmp:
+        r.table.to_csv(tmp / "replay.csv", index=False, float_format="%.6g")
+        r.summary.to_csv(tmp / "replay_summary.csv", index=False, float_format="%.6g")
+        fig = replay_figure(r)
+        fig.savefig(tmp / "replay.png", dpi=110)
+        plt.close(fig)
+    return Path(out_dir)
