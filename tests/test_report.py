@@ -51,6 +51,8 @@ def test_report_is_self_contained(tmp_path):
     assert text.count('<tr class="scenario-row">') == 3
     assert text.index(">baseline</th>") < text.index(">capex_slowdown</th>")
     assert "growth_by_year" in text  # the resolved YAML is shown
+    anchors = text[text.index('id="anchor-table"'):]
+    assert anchors.count("<tr>") == 1 + 3 * 13  # header + 13 checks per scenario
 
 
 def test_report_command_on_a_summary_run(tmp_path):
@@ -62,6 +64,7 @@ def test_report_command_on_a_summary_run(tmp_path):
     text = (out / "report.html").read_text(encoding="utf-8")
     assert text.count('<tr class="scenario-row">') == 2
     assert len(re.findall(r"data:image/png;base64,", text)) == N_FIGURES
+    assert "n/a" in text[text.index('id="anchor-table"'):]  # rows a summary cannot give
 
 
 def _chromium() -> str | None:

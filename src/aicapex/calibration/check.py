@@ -39,7 +39,7 @@ class _Row:
 def _time_index(ds: xr.Dataset, year: float) -> int:
     """Index of the quarter whose end is closest to decimal ``year`` (2030.5 = end of June)."""
     t = pd.DatetimeIndex(ds["time"].values)
-    dec = t.year + (t.dayofyear / (365.0 + t.is_leap_year))
+    dec = t.year + (t.day_of_year / (365.0 + t.is_leap_year))
     i = int(np.argmin(np.abs(dec - year)))
     if abs(dec[i] - year) > 0.2:
         raise ValueError(f"the run's horizon ({t[0].date()}..{t[-1].date()}) does not reach "

@@ -250,6 +250,13 @@ def render_report(ds: xr.Dataset) -> str:
                  "sum).</p>")
     parts.append(f"<img alt='attribution' src='data:image/png;base64,"
                  f"{_attribution_figure(ds)}'>")
+    anchors = _anchor_html(ds)
+    if anchors:
+        parts.append("<h2>Anchor check</h2>")
+        parts.append("<p class='note'>Each scenario against the published figures it can "
+                     "express and two properties of history (see the README's Calibration "
+                     "section); n/a: not computable from a summary-only run.</p>")
+        parts.append(anchors)
     parts.append("<h2>Assumptions</h2>")
     yamls = json.loads(a.get("scenario_yaml", "{}"))
     for name in names:
@@ -258,6 +265,28 @@ def render_report(ds: xr.Dataset) -> str:
     parts.append(SELF_CHECK)
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _anchor_html(ds: xr.Dataset) -> str:
+    from .writers import anchor_table
+
+    t = anchor_table(ds)
+    if t.empty:
+        return ""
+    cols = ["scenario", "check", "target", "pass band", "median", "5%", "95%", "passed"]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    rows = []
+    for _, r in t[cols].iterrows():
+        cells = []
+        for c in cols:
+            v = r[c]
+            text = (f"{v:.4g}" if isinstance(v, float) and v == v else
+                    "n/a" if isinstance(v, float) else str(v))
+            style = " style='color:#b00;font-weight:bold'" if text == "FAIL" else ""
+            cells.append(f"<td{style}>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (f'<div class="tablewrap"><table id="anchor-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def write_report(ds: xr.Dataset, run_dir: str | Path) -> Path:
