@@ -213,6 +213,8 @@ def test_dotcom_replay_cli_writes_its_table_and_plot(tmp_path):
     summary = pd.read_csv(out / "replay_summary.csv").set_index("series")
     assert summary.loc["sp500", "realised max drawdown"] == pytest.approx(
         1 - 815.28 / 1498.58, abs=1e-3)
+    assert main(["replay", "baseline", "--draws", "200", "--out", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()
     png = (out / "replay.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 

@@ -366,7 +366,7 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_replay(args) -> int:
-    from .calibration.replay import replay, write_replay
+    from .calibration.replay import ReplayDataError, replay, write_replay
 
     if not _check_out(args):
         return EXIT_BAD_INPUT
@@ -375,7 +375,11 @@ def _cmd_replay(args) -> int:
         return EXIT_BAD_INPUT
     err.print(f"replaying {args.scenario} x {args.draws:,} draws (seed {args.seed})",
               markup=False)
-    r = replay(args.scenario, args.draws, args.seed)
+    try:
+        r = replay(args.scenario, args.draws, args.seed)
+    except ReplayDataError as e:
+        err.print(f"[red]error:[/red] {args.scenario}: {e}", highlight=False)
+        return EXIT_BAD_INPUT
     cols = ["quarter", "sp500_realised", "sp500_median", "sp500_percentile",
             "nasdaq_realised", "nasdaq_median", "nasdaq_percentile"]
     out.print(_frame_table(r.table[cols], f"Replay of {r.scenario}: realised vs simulated "

@@ -203,12 +203,18 @@ def prior_band(param: str, anchors: Mapping[str, Anchor] | None = None,
 def check_baseline(draws: int = 20_000, seed: int = 0,
                    anchors: Mapping[str, Anchor] | None = None,
                    scenario: str = "baseline") -> tuple[pd.DataFrame, xr.Dataset]:
-    """Simulate ``scenario`` (default the baseline) and return its anchor table and the run."""
+    """Simulate ``scenario`` (default the baseline) and return its anchor table and the run.
+    The scenario's own ``anchors:`` replace those of ``anchors`` in the targets too."""
     from ..api import simulate
+    from ..scenarios.loader import load_scenario
+    from .anchors import with_values
 
-    ds = simulate(scenario, draws=draws, seed=seed, anchors=anchors)
+    loaded = load_scenario(scenario)
+    ds = simulate(loaded, draws=draws, seed=seed, anchors=anchors)
+    if loaded.scenario.anchors:
+        anchors = with_values(loaded.scenario.anchors, anchors)
     return anchor_checks(ds, anchors=anchors, gpu_share=prior_band(
-        "chip_share_of_capex", anchors, scenario)), ds
+        "chip_share_of_capex", anchors, loaded.scenario)), ds
 
 
 def all_passed(table: pd.DataFrame) -> bool:

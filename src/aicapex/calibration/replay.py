@@ -24,6 +24,10 @@ SERIES = {
 }
 
 
+class ReplayDataError(ValueError):
+    """The scenario's dates are outside the realised data."""
+
+
 def realised_paths(start: str, horizon: int) -> pd.DataFrame:
     """Quarter-end closes of the S&P 500 and Nasdaq from the quarter before ``start`` (the
     starting level, row 0) through ``horizon`` quarters (arch.data, 1999-2018)."""
@@ -35,8 +39,10 @@ def realised_paths(start: str, horizon: int) -> pd.DataFrame:
         q.index = q.index.to_period("Q")
         missing = periods.difference(q.index)
         if len(missing):
-            raise ValueError(f"no realised {name} data for {missing[0]}..{missing[-1]}: the "
-                             f"shipped data cover {q.index[0]}..{q.index[-1]}")
+            raise ReplayDataError(
+                f"no realised {name} data for {missing[0]}..{missing[-1]}: the shipped data "
+                f"cover {q.index[0]}..{q.index[-1]}; a replay needs a scenario that starts "
+                "and ends inside them (like dotcom_2000)")
         out[name] = q.reindex(periods).to_numpy()
     return pd.DataFrame(out, index=periods)
 
@@ -71,8 +77,11 @@ def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
     S&P 500 and Nasdaq in its distribution each quarter and over the episode."""
     from ..api import simulate
     from ..outputs.dataset import is_summary
+    from ..scenarios.loader import load_scenario
 
     if ds is None:
+        st = load_scenario(scenario).scenario.settings
+        realised_paths(st.start, st.horizon_quarters)  # no data for these dates: fail first
         ds = simulate(scenario, draws=draws, seed=seed)
     if is_summary(ds):
         raise ValueError("a replay needs per-draw paths; run without --summary-only")
