@@ -264,7 +264,8 @@ def _cmd_run(args) -> int:
     except OutputExistsError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         return EXIT_BAD_INPUT
-    err.print(f"wrote {out_dir}/results.nc, summary.csv, tail_probabilities.csv"
+    err.print(f"wrote {out_dir}/results.nc, summary.csv, tail_probabilities.csv, "
+              "anchor_check.csv"
               + ("" if args.no_plots else ", plots/") + (", report.html" if args.report else "")
               + ", manifest.json"
               + f" in {time.perf_counter() - t1:.1f}s", highlight=False)
