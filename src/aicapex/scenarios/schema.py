@@ -241,6 +241,15 @@ class FedBase(Strict):
         return v if v is None else _check_odds(v)
 
 
+def _bounded_path(steps: list[PathStep] | None, lo: float, hi: float, what: str):
+    if steps is not None:
+        _check_path(steps)
+        for s in steps:
+            if not lo <= s.value <= hi:
+                raise ValueError(f"{what} is in [{lo:g}, {hi:g}], got {s.value}")
+    return steps
+
+
 class TariffsBase(Strict):
     effective_rate: Path | None = None
     passthrough_quarters: Annotated[int, Field(ge=1, le=12)] = 4
@@ -248,12 +257,7 @@ class TariffsBase(Strict):
     @field_validator("effective_rate")
     @classmethod
     def _rate(cls, v):
-        if v is not None:
-            _check_path(v)
-            for s in v:
-                if not 0.0 <= s.value <= 2.0:
-                    raise ValueError(f"an effective tariff rate is in [0, 2], got {s.value}")
-        return v
+        return _bounded_path(v, 0.0, 2.0, "an effective tariff rate")
 
 
 class RatesBase(Strict):
@@ -288,12 +292,7 @@ class EarningsBase(Strict):
     @field_validator("growth_shift")
     @classmethod
     def _shift(cls, v):
-        if v is not None:
-            _check_path(v)
-            for s in v:
-                if not -2.0 <= s.value <= 2.0:
-                    raise ValueError(f"an earnings growth shift is in [-2, 2], got {s.value}")
-        return v
+        return _bounded_path(v, -2.0, 2.0, "an earnings growth shift")
 
 
 class CreditBase(Strict):
