@@ -72,3 +72,18 @@ def test_list_and_params():
     assert all("\t" in line and line.split("\t")[1] for line in lines)
     r = cli("params")
     assert r.returncode == 0 and "ai_revenue_2030_bn" in r.stdout
+
+
+def test_progress_lines_for_logs_when_not_on_a_terminal(tmp_path):
+    import os
+
+    env = {**os.environ, "AICAPEX_PROGRESS_SECONDS": "0"}
+    r = subprocess.run([sys.executable, "-m", "aicapex.cli", "run", "baseline", "--draws",
+                        "3000", "--chunk-size", "1024", "--no-plots", "--out",
+                        str(tmp_path / "p")], capture_output=True, text=True, env=env,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("progress:")]
+    assert [ln.split(" draws")[0] for ln in lines] == ["progress: 1,024/3,000",
+                                                       "progress: 2,048/3,000"]
+    assert all("left" in ln for ln in lines)

@@ -228,14 +228,18 @@ def _cmd_run(args) -> int:
     err.print(f"simulating {len(loaded)} scenario(s) ({names}) x {draws:,} draws",
               markup=False)
     t0 = time.perf_counter()
+    live = err.is_terminal or os.environ.get("AICAPEX_PROGRESS") == "1"
+    plain = None if live else PlainProgress(draws, float(os.environ.get(
+        "AICAPEX_PROGRESS_SECONDS", PlainProgress.INTERVAL)))
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,}/{task.total:,} draws"), TimeElapsedColumn(),
-                  console=err, transient=False, disable=not err.is_terminal and
-                  os.environ.get("AICAPEX_PROGRESS") != "1") as bar:
+                  console=err, transient=False, disable=not live) as bar:
         task = bar.add_task("compiling + simulating", total=draws)
 
         def tick(n: int) -> None:
             bar.update(task, advance=n, description="simulating")
+            if plain is not None:
+                plain.advance(n)
 
         ds = simulate(loaded, draws=args.draws, seed=args.seed, dtype=args.dtype,
                       chunk_size=args.chunk_size, device=args.device,
@@ -271,6 +275,27 @@ def _cmd_run(args) -> int:
               + f" in {time.perf_counter() - t1:.1f}s", highlight=False)
     _print_table(horizon_table(ds), ds)
     return 0
+
+
+class PlainProgress:
+    """Progress for logs and CI (no terminal): a line at most every ``interval`` seconds."""
+
+    INTERVAL = 15.0
+
+    def __init__(self, total: int, interval: float = INTERVAL):
+        self.total, self.interval, self.done = total, interval, 0
+        self.t0 = self.last = time.perf_counter()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last < self.interval or self.done >= self.total:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        left = elapsed * (self.total - self.done) / self.done
+        err.print(f"progress: {self.done:,}/{self.total:,} draws ({self.done / self.total:.0%})"
+                  f" in {elapsed:.0f}s, ~{left:.0f}s left", highlight=False)
 
 
 def _print_table(table, ds) -> None:
