@@ -39,7 +39,10 @@ def test_streaming_quantiles_within_stated_error_bound(both):
         approx = summ[name]
         bound = summ[f"{name}__qerr"]
         excess = (np.abs(approx - exact) - bound).max().item()
-        assert excess <= 1e-9 * max(1.0, float(np.abs(exact).max())), name
+        # full and summary runs are different XLA programs: a float32 value may differ by
+        # an ulp between them and so land one bin over; allow a few float32 ulps
+        ulps = 4 * np.finfo(np.float32).eps * max(1.0, float(np.abs(exact).max()))
+        assert excess <= ulps, name
 
 
 def test_streaming_moments_and_tails_match_full_run(both):
