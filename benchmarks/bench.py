@@ -3,6 +3,7 @@
     python benchmarks/bench.py                      # the standard grid (see CASES)
     python benchmarks/bench.py --quick              # small cases only (a minute or two)
     python benchmarks/bench.py --out results.jsonl  # also append JSON lines
+    python benchmarks/bench.py --antithetic         # the engine with antithetic variates
 
 Each case runs in a fresh subprocess, so its compile time and peak memory (max RSS of that
 process) are its own. Reported per case: draw-quarters per second (steady state, compilation
@@ -52,7 +53,7 @@ def _scenarios(n: int):
     return out
 
 
-def run_case(mode: str, n_scen: int, draws: int, dtype: str) -> dict:
+def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = False) -> dict:
     import jax
     import jax.numpy as jnp
 
@@ -69,7 +70,10 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str) -> dict:
     loaded = _scenarios(n_scen)
     batch = stack_batch([compile_scenario(s.scenario, dtype=dtype) for s in loaded])
     chunk = DEFAULT_CHUNK if mode == "paths" else SUMMARY_CHUNK
-    run = (simulate_arrays if mode == "paths" else simulate_summaries)
+    sim = (simulate_arrays if mode == "paths" else simulate_summaries)
+
+    def run(*a, **k):
+        return sim(*a, antithetic=antithetic, **k)
     warm = min(draws, chunk * len(jax.devices()))  # compiles on every device
     t0 = time.perf_counter()
     run(batch, 0, warm, chunk_size=chunk)  # compiles (and, for summaries, the pilot chunk)
@@ -85,7 +89,8 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str) -> dict:
     # RNG-bound limit: the same random numbers, same blocks, nothing else
     nb = chunk // RNG_BLOCK
     dt = jnp.dtype(dtype)
-    gen = jax.jit(lambda k: block_randoms(k, jnp.arange(nb, dtype=jnp.uint32), HORIZON, dt))
+    gen = jax.jit(lambda k: block_randoms(k, jnp.arange(nb, dtype=jnp.uint32), HORIZON, dt,
+                                          antithetic))
     key = jax.random.key(0)
     jax.block_until_ready(gen(key))
     best = min(_timed(lambda i=i: jax.block_until_ready(gen(jax.random.fold_in(key, i))))
@@ -93,6 +98,7 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str) -> dict:
     # under common random numbers one set of numbers serves every scenario in the batch
     rng_limit = n_scen * nb * RNG_BLOCK * HORIZON / best
     return {"mode": mode, "scenarios": n_scen, "draws": draws, "dtype": dtype,
+            "antithetic": antithetic,
             "draw_quarters_per_s": dq / wall, "wall_s": wall,
             "compile_s": max(first - steady_one, 0.0), "rng_limit_draw_quarters_per_s":
             rng_limit, "peak_rss_gib": _peak_rss_gib(), "chunk": chunk,
@@ -145,6 +151,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     ap.add_argument("--numpy-draws", type=int, default=20_000)
+    ap.add_argument("--antithetic", action="store_true",
+                    help="run the engine with antithetic variates")
     ap.add_argument("--out", help="append JSON lines here")
     ap.add_argument("--case", nargs=3, metavar=("MODE", "SCENARIOS", "DRAWS"),
                     help=argparse.SUPPRESS)
@@ -152,14 +160,15 @@ def main() -> None:
     args = ap.parse_args()
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
-                                  args.dtype)))
+                                  args.dtype, args.antithetic)))
         return
     if args.numpy_case:
         print(json.dumps(run_numpy(args.numpy_case)))
         return
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}; dtype {args.dtype}", flush=True)
+          f"python {platform.python_version()}; dtype {args.dtype}"
+          + ("; antithetic" if args.antithetic else ""), flush=True)
     ref = _subprocess(["--numpy-case", str(args.numpy_draws)])
     ref_rate = ref.get("draw_quarters_per_s", float("nan"))
     print(f"numpy float64 reference, {args.numpy_draws:,} draws: {ref_rate / 1e6:.3f} M "
@@ -169,7 +178,8 @@ def main() -> None:
            f"{'% RNG lim':>9} {'compile s':>9} {'wall s':>8} {'peak GiB':>8}")
     print(hdr, flush=True)
     for mode, s, n in (QUICK if args.quick else CASES):
-        r = _subprocess(["--case", mode, str(s), str(n), "--dtype", args.dtype])
+        r = _subprocess(["--case", mode, str(s), str(n), "--dtype", args.dtype]
+                        + (["--antithetic"] if args.antithetic else []))
         rows.append(r)
         if "error" in r:
             print(f"{mode:8} {s:>4} {n:>11,} failed: {r['error'][-300:]}", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from aicapex.calibration import SHOCK_CORRELATIONS
 from aicapex.scenarios.compile import shock_cholesky
@@ -12,9 +13,12 @@ from aicapex.sim.engine import block_randoms
 from aicapex.sim.types import SHOCKS
 
 
-def test_shock_moments_and_correlations():
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_shock_moments_and_correlations(antithetic):
     normals, uniforms, zp = block_randoms(jax.random.key(42), jnp.arange(8, dtype=jnp.uint32),
-                                          20, jnp.float64)
+                                          20, jnp.float64, antithetic)
+    if antithetic:  # the independent half of every block; the other half mirrors it
+        normals, uniforms, zp = (_halves(x)[0] for x in (normals, uniforms, zp))
     z = np.asarray(normals).transpose(1, 0, 2).reshape(len(SHOCKS), -1)  # (9, 20 * 8192)
     n = z.shape[1]
     se = 1 / np.sqrt(n)
@@ -40,3 +44,31 @@ def test_draws_from_different_blocks_differ():
     a, _, _ = block_randoms(jax.random.key(1), jnp.arange(2, dtype=jnp.uint32), 4, jnp.float32)
     a = np.asarray(a)
     assert not np.array_equal(a[..., :1024], a[..., 1024:])
+
+
+def _halves(x):
+    """First and second half of every 1,024-draw block, each (..., n_blocks * 512)."""
+    x = np.asarray(x)
+    b = x.reshape(*x.shape[:-1], -1, 1024)
+    return (b[..., :512].reshape(*x.shape[:-1], -1), b[..., 512:].reshape(*x.shape[:-1], -1))
+
+
+def test_antithetic_halves_mirror_each_other_and_results_keep_their_invariances():
+    import aicapex
+
+    normals, uniforms, zp = block_randoms(jax.random.key(7), jnp.arange(3, dtype=jnp.uint32),
+                                          5, jnp.float32, True)
+    for x, mirror in ((normals, lambda a: -a), (uniforms, lambda a: 1.0 - a),
+                      (zp, lambda a: -a)):
+        first, second = _halves(x)
+        np.testing.assert_array_equal(second, mirror(first))
+        assert np.unique(first).size > 0.99 * first.size  # fresh numbers (float32 may collide)
+    a = aicapex.simulate(["baseline", "capex_slowdown"], draws=2500, seed=3, antithetic=True,
+                         chunk_size=1024)
+    b = aicapex.simulate(["baseline", "capex_slowdown"], draws=2500, seed=3, antithetic=True,
+                         chunk_size=3072)
+    for v in a.data_vars:
+        np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
+    assert a.attrs["antithetic"] == 1
+    plain = aicapex.simulate("baseline", draws=2500, seed=3)
+    assert not np.array_equal(plain["index_level"].values, a["index_level"].values[:1])

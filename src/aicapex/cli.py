@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--chunk-size", type=int, help="draws per compiled chunk (default 32768)")
     r.add_argument("--independent-streams", action="store_true",
                    help="give each scenario its own random numbers instead of common ones")
+    r.add_argument("--antithetic", action="store_true",
+                   help="antithetic variates: each draw paired with its mirror image (half the "
+                   "random-number cost; the draws are then not independent)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     r.add_argument("--report", action="store_true",
@@ -244,7 +247,8 @@ def _cmd_run(args) -> int:
         ds = simulate(loaded, draws=args.draws, seed=args.seed, dtype=args.dtype,
                       chunk_size=args.chunk_size, device=args.device,
                       common_random_numbers=not args.independent_streams,
-                      summary_only=args.summary_only, progress=tick)
+                      summary_only=args.summary_only, antithetic=args.antithetic,
+                      progress=tick)
     t1 = time.perf_counter()
     compile_s = ds.attrs.get("compile_seconds_estimate", float("nan"))
     first_s = ds.attrs.get("first_chunk_seconds", float("nan"))

@@ -72,6 +72,7 @@ def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
         "draws": a.get("draws"), "start": a.get("start"),
         "horizon_quarters": a.get("horizon_quarters"),
         "common_random_numbers": bool(a.get("common_random_numbers", 1)),
+        "antithetic": bool(a.get("antithetic", 0)),
         "scenarios": [{"name": n, "sha256": hashlib.sha256(y.encode()).hexdigest(),
                        "files": json.loads(a.get("scenario_files", "{}")).get(n, [])}
                       for n, y in yamls.items()],
