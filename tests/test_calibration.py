@@ -112,8 +112,10 @@ def test_fit_history_reproduces_the_shipped_fit_with_standard_errors(history_fit
     assert {f.name for f in fits} == set(shipped["parameters"])
     for f in fits:
         s = shipped["parameters"][f.name]
-        assert f.estimate == pytest.approx(s["estimate"], rel=1e-6), f.name
-        assert f.se == pytest.approx(s["se"], rel=1e-6), f.name
+        # optimiser and numerical-Hessian tolerances, not library-version noise; a failure
+        # means fitted.yaml is stale: regenerate it with `aicapex calibrate --fit --out DIR`
+        assert f.estimate == pytest.approx(s["estimate"], rel=1e-4), f.name
+        assert f.se == pytest.approx(s["se"], rel=1e-3), f.name
         assert np.isfinite(f.se) and f.se > 0, f.name
         assert f.n >= 40, f.name
     corr = moments["correlations"]["earnings,valuation"]
