@@ -87,3 +87,18 @@ def test_progress_lines_for_logs_when_not_on_a_terminal(tmp_path):
     assert [ln.split(" draws")[0] for ln in lines] == ["progress: 1,024/3,000",
                                                        "progress: 2,048/3,000"]
     assert all("left" in ln for ln in lines)
+
+
+def test_cpu_devices_split_the_work_and_change_no_result(tmp_path):
+    args = ["baseline", "--draws", "5000", "--chunk-size", "1024", "--seed", "2", "--no-plots"]
+    one = cli("run", *args, "--out", tmp_path / "one")
+    two = cli("run", *args, "--cpu-devices", "2", "--out", tmp_path / "two")
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert "on cpu:0, cpu:1" in two.stderr
+    with xr.open_dataset(tmp_path / "one" / "results.nc") as a, \
+            xr.open_dataset(tmp_path / "two" / "results.nc") as b:
+        assert "," in b.attrs["device"] and "," not in a.attrs["device"]
+        for v in a.data_vars:
+            np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
+    bad = cli("run", "baseline", "--cpu-devices", "0", "--out", tmp_path / "bad")
+    assert bad.returncode == 2 and "--cpu-devices" in bad.stderr

@@ -41,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, type=Path, help="output directory")
     r.add_argument("--dtype", choices=["float32", "float64"], help="floating-point precision")
     r.add_argument("--device", choices=["cpu", "gpu"], help="JAX device (default: JAX's)")
-    r.add_argument("--chunk-size", type=int, help="draws per compiled chunk (default 32768)")
+    r.add_argument("--chunk-size", type=int, help="draws per compiled chunk (default 16384)")
+    r.add_argument("--cpu-devices", type=int, metavar="N",
+                   help="split the CPU into N XLA devices that run chunks concurrently "
+                   "(faster long runs on several cores; one more compilation per device)")
     r.add_argument("--independent-streams", action="store_true",
                    help="give each scenario its own random numbers instead of common ones")
     r.add_argument("--antithetic", action="store_true",
@@ -218,6 +221,16 @@ def _cmd_run(args) -> int:
     if args.chunk_size is not None and args.chunk_size < 1:
         err.print("[red]error:[/red] --chunk-size must be at least 1")
         return EXIT_BAD_INPUT
+    if args.cpu_devices is not None:
+        if args.cpu_devices < 1:
+            err.print("[red]error:[/red] --cpu-devices must be at least 1")
+            return EXIT_BAD_INPUT
+        if args.device == "gpu":
+            err.print("[red]error:[/red] --cpu-devices applies to --device cpu, not gpu")
+            return EXIT_BAD_INPUT
+        from .api import use_cpu_devices
+
+        use_cpu_devices(args.cpu_devices)
     out_dir: Path = args.out
     try:  # fail before a long simulation, not after it
         check_output_dir(out_dir, args.overwrite)

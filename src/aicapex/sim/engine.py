@@ -149,10 +149,12 @@ def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_b
 
 
 def _devices(device) -> list:
-    """Devices to spread chunks over: the one given, else every device of the default
-    backend (several host devices with XLA_FLAGS=--xla_force_host_platform_device_count=N,
-    or several GPUs)."""
-    return [device] if device is not None else list(jax.devices())
+    """Devices to spread chunks over: the one or the list given, else every device of the
+    default backend (several CPU devices after ``aicapex.use_cpu_devices(n)``, or several
+    GPUs)."""
+    if device is None:
+        return list(jax.devices())
+    return list(device) if isinstance(device, list | tuple) else [device]
 
 
 LAST_TIMING: dict[str, float] = {}
