@@ -98,6 +98,12 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
             raise RuntimeError(f"no JAX {device} device is available ({e}); install the CUDA "
                                "extra (pip install 'aicapex[cuda]') or use --device cpu") from None
 
+    for s in loaded[1:]:
+        if s.scenario.anchors != loaded[0].scenario.anchors:
+            raise ScenarioError(s.path, None, "anchors",
+                                f"its initial conditions (anchors) differ from "
+                                f"{loaded[0].scenario.name}'s; a batch shares one starting "
+                                "point, so run it separately")
     t0 = time.perf_counter()
     arrays = []
     for s in loaded:
@@ -105,12 +111,6 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
             arrays.append(compile_scenario(s.scenario, anchors, dtype))
         except ValueError as e:  # a valid file whose combination the model cannot express
             raise ScenarioError(s.path, None, "", str(e)) from None
-    for s in loaded[1:]:
-        if s.scenario.anchors != loaded[0].scenario.anchors:
-            raise ScenarioError(s.path, None, "anchors",
-                                f"its initial conditions (anchors) differ from "
-                                f"{loaded[0].scenario.name}'s; a batch shares one starting "
-                                "point, so run it separately")
     batch = stack_batch(arrays)
     streams = np.array([stream_id(s.scenario.name) for s in loaded], np.uint32)
     t1 = time.perf_counter()

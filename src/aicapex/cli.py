@@ -213,7 +213,7 @@ def _cmd_run(args) -> int:
 
     from .api import _loaded, enable_x64_if, nonfinite_counts, simulate
     from .outputs.summary import horizon_table
-    from .outputs.writers import OutputExistsError, check_output_dir, write_run
+    from .outputs.writers import OutputExistsError, write_run
 
     if args.draws is not None and args.draws < 1:
         err.print("[red]error:[/red] --draws must be at least 1")
@@ -232,10 +232,7 @@ def _cmd_run(args) -> int:
 
         use_cpu_devices(args.cpu_devices)
     out_dir: Path = args.out
-    try:  # fail before a long simulation, not after it
-        check_output_dir(out_dir, args.overwrite)
-    except OutputExistsError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+    if not _check_out(args):  # fail before a long simulation, not after it
         return EXIT_BAD_INPUT
     loaded = _loaded(args.scenarios)
     draws = args.draws or loaded[0].scenario.settings.draws

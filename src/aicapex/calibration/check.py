@@ -185,19 +185,39 @@ def anchor_checks(ds: xr.Dataset, scenario: str | None = None,
 def prior_band(param: str, anchors: Mapping[str, Anchor] | None = None,
                scenario="baseline") -> tuple[float, float, float]:
     """(5%, 50%, 95%) of a parameter's prior in a scenario (a built-in name, a path or a
-    validated ``Scenario``)."""
+    validated ``Scenario``): the scenario's override, else the default prior."""
     from scipy import stats
 
-    from ..scenarios.compile import compile_scenario
+    from ..scenarios.compile import _as_dist, prior_quantiles
     from ..scenarios.loader import load_scenario
-    from ..sim.parameters import PARAM_INDEX
+    from ..sim.parameters import PARAMETERS
     from ..sim.types import PRIOR_Z
+    from .anchors import with_values
+    from .priors import default_priors
 
     scen = scenario if hasattr(scenario, "settings") else load_scenario(scenario).scenario
-    table = compile_scenario(scen, anchors, "float64").prior_table
+    overrides = scen.param_overrides()
+    if param in overrides:
+        spec = overrides[param]
+    else:
+        spec = default_priors(with_values(scen.anchors, anchors) if scen.anchors
+                              else anchors)[param].spec
+    bounds = next((p.lo, p.hi) for p in PARAMETERS if p.name == param)
+    row = prior_quantiles(_as_dist(spec), *bounds)
     u = stats.norm.cdf(PRIOR_Z)
-    row = np.asarray(table[PARAM_INDEX[param]])
     return tuple(float(np.interp(p, u, row)) for p in (0.05, 0.5, 0.95))
+
+
+def scenario_checks(ds: xr.Dataset, scen, anchors: Mapping[str, Anchor] | None = None
+                    ) -> pd.DataFrame:
+    """``anchor_checks`` of the validated scenario ``scen`` in ``ds``, its own ``anchors:``
+    replacing those of ``anchors`` in the targets as they did in the run."""
+    from .anchors import with_values
+
+    if scen.anchors:
+        anchors = with_values(scen.anchors, anchors)
+    return anchor_checks(ds, scen.name, anchors,
+                         prior_band("chip_share_of_capex", anchors, scen))
 
 
 def check_baseline(draws: int = 20_000, seed: int = 0,
@@ -207,14 +227,10 @@ def check_baseline(draws: int = 20_000, seed: int = 0,
     The scenario's own ``anchors:`` replace those of ``anchors`` in the targets too."""
     from ..api import simulate
     from ..scenarios.loader import load_scenario
-    from .anchors import with_values
 
     loaded = load_scenario(scenario)
     ds = simulate(loaded, draws=draws, seed=seed, anchors=anchors)
-    if loaded.scenario.anchors:
-        anchors = with_values(loaded.scenario.anchors, anchors)
-    return anchor_checks(ds, anchors=anchors, gpu_share=prior_band(
-        "chip_share_of_capex", anchors, loaded.scenario)), ds
+    return scenario_checks(ds, loaded.scenario, anchors), ds
 
 
 def all_passed(table: pd.DataFrame) -> bool:

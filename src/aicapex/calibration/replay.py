@@ -69,6 +69,7 @@ class Replay:
     summary: pd.DataFrame  # one row per series: episode-level statistics
     ds: xr.Dataset
     realised: pd.DataFrame
+    paths: dict[str, np.ndarray]  # (draw, time) model counterpart of each realised series
 
 
 def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
@@ -121,7 +122,7 @@ def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
             "lowest percentile": float(pct.min()),
             "lowest percentile quarter": table["quarter"].iloc[int(np.argmin(pct))],
         })
-    return Replay(name, table, pd.DataFrame(summary), ds, realised)
+    return Replay(name, table, pd.DataFrame(summary), ds, realised, paths)
 
 
 def replay_figure(r: Replay):
@@ -131,10 +132,8 @@ def replay_figure(r: Replay):
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
     t = pd.to_datetime(r.table["quarter_end"])
-    one = r.ds.isel(scenario=0)
-    paths = model_paths(one, r.realised)
     for ax, key in zip(axes, SERIES, strict=True):
-        q = np.quantile(paths[key], [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        q = np.quantile(r.paths[key], [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
         ax.fill_between(t, q[0], q[4], color="tab:blue", alpha=0.15, lw=0, label="model 5-95%")
         ax.fill_between(t, q[1], q[3], color="tab:blue", alpha=0.3, lw=0, label="model 25-75%")
         ax.plot(t, q[2], color="tab:blue", lw=2, label="model median")

@@ -107,8 +107,8 @@ def anchor_table(ds: xr.Dataset):
     from another start, like a historical replay, gets an empty table)."""
     import pandas as pd
 
-    from ..calibration.anchors import anchor_values, with_values
-    from ..calibration.check import COLUMNS, anchor_checks, prior_band
+    from ..calibration.anchors import anchor_values
+    from ..calibration.check import COLUMNS, scenario_checks
     from ..scenarios.loader import parse_scenario_text
 
     yamls = json.loads(ds.attrs.get("scenario_yaml", "{}"))
@@ -117,15 +117,15 @@ def anchor_table(ds: xr.Dataset):
         if name not in yamls:
             continue
         scen = parse_scenario_text(yamls[name], f"<{name} as run>").scenario
-        anchors = with_values(scen.anchors) if scen.anchors else None
-        if _starts_at(ds.attrs.get("start", ""), anchor_values(anchors)["as_of_date"]):
-            tables.append(anchor_checks(ds, name, anchors, prior_band(
-                "chip_share_of_capex", anchors, scen)))
+        as_of = scen.anchors.get("as_of_date", anchor_values()["as_of_date"])
+        if _starts_at(ds.attrs.get("start", ""), as_of):
+            tables.append(scenario_checks(ds, scen))
     return pd.concat(tables) if tables else pd.DataFrame(columns=["scenario", *COLUMNS])
 
 
 def _starts_at(quarter: str, as_of: str) -> bool:
-    """Whether a run starting in ``quarter`` (e.g. 2025Q4) is the one after date ``as_of``."""
+    """Whether a run starting in ``quarter`` (e.g. 2025Q4) starts in the quarter of date
+    ``as_of`` (the quarter the anchors describe)."""
     y, m = int(as_of[:4]), int(as_of[5:7])
     return quarter == f"{y}Q{(m - 1) // 3 + 1}"
 
