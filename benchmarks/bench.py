@@ -4,6 +4,7 @@
     python benchmarks/bench.py --quick              # small cases only (a minute or two)
     python benchmarks/bench.py --out results.jsonl  # also append JSON lines
     python benchmarks/bench.py --antithetic         # the engine with antithetic variates
+    python benchmarks/bench.py --grid gpu           # the grid for a GPU (larger runs)
 
 Each case runs in a fresh subprocess, so its compile time and peak memory (max RSS of that
 process) are its own. Reported per case: draw-quarters per second (steady state, compilation
@@ -35,6 +36,13 @@ CASES = [
 ]
 QUICK = [("paths", 1, 10_000), ("paths", 1, 100_000), ("paths", 16, 10_000),
          ("summary", 16, 100_000)]
+# on a GPU: full paths are bounded by the copy to the host (116 bytes per draw-quarter), so
+# the card's own throughput shows in summary mode, where nothing per draw leaves it
+GPU_CASES = [
+    ("paths", 1, 100_000), ("paths", 1, 1_000_000), ("paths", 16, 100_000),
+    ("summary", 1, 1_000_000), ("summary", 1, 10_000_000), ("summary", 1, 100_000_000),
+    ("summary", 16, 1_000_000), ("summary", 16, 10_000_000),
+]
 
 
 def _scenarios(n: int):
@@ -53,23 +61,23 @@ def _scenarios(n: int):
     return out
 
 
-def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = False) -> dict:
+def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = False,
+             chunk: int | None = None) -> dict:
     import jax
     import jax.numpy as jnp
 
     from aicapex.scenarios import compile_scenario, stack_batch
     from aicapex.sim.engine import (
-        DEFAULT_CHUNK,
         RNG_BLOCK,
-        SUMMARY_CHUNK,
         block_randoms,
+        default_chunk_size,
         simulate_arrays,
         simulate_summaries,
     )
 
     loaded = _scenarios(n_scen)
     batch = stack_batch([compile_scenario(s.scenario, dtype=dtype) for s in loaded])
-    chunk = DEFAULT_CHUNK if mode == "paths" else SUMMARY_CHUNK
+    chunk = chunk or default_chunk_size(mode == "summary")
     sim = (simulate_arrays if mode == "paths" else simulate_summaries)
 
     def run(*a, **k):
@@ -102,7 +110,9 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
             "draw_quarters_per_s": dq / wall, "wall_s": wall,
             "compile_s": max(first - steady_one, 0.0), "rng_limit_draw_quarters_per_s":
             rng_limit, "peak_rss_gib": _peak_rss_gib(), "chunk": chunk,
-            "device": str(jax.devices()[0]), "jax": jax.__version__}
+            "device_peak_gib": _device_peak_gib(jax.devices()[0]),
+            "device": str(jax.devices()[0]), "device_kind": jax.devices()[0].device_kind,
+            "jax": jax.__version__}
 
 
 def run_numpy(draws: int) -> dict:
@@ -139,6 +149,12 @@ def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
+def _device_peak_gib(dev) -> float | None:
+    """Peak memory in use on an accelerator (None on CPU, whose figure is the RSS)."""
+    stats = dev.memory_stats() if dev.platform != "cpu" else None
+    return stats["peak_bytes_in_use"] / 2**30 if stats and "peak_bytes_in_use" in stats else None
+
+
 def _subprocess(args: list[str]) -> dict:
     r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if r.returncode != 0:
@@ -154,13 +170,17 @@ def main() -> None:
     ap.add_argument("--antithetic", action="store_true",
                     help="run the engine with antithetic variates")
     ap.add_argument("--out", help="append JSON lines here")
+    ap.add_argument("--grid", choices=["cpu", "gpu"], default="cpu",
+                    help="which grid of cases (gpu: larger runs, for a GPU)")
+    ap.add_argument("--chunk", type=int, help="draws per chunk (default: the engine's "
+                    "default for the device)")
     ap.add_argument("--case", nargs=3, metavar=("MODE", "SCENARIOS", "DRAWS"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--numpy-case", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
-                                  args.dtype, args.antithetic)))
+                                  args.dtype, args.antithetic, args.chunk)))
         return
     if args.numpy_case:
         print(json.dumps(run_numpy(args.numpy_case)))
@@ -175,11 +195,14 @@ def main() -> None:
           f"draw-quarters/s", flush=True)
     rows = [ref]
     hdr = (f"{'mode':8} {'scen':>4} {'draws':>11} {'M dq/s':>8} {'x numpy':>8} "
-           f"{'% RNG lim':>9} {'compile s':>9} {'wall s':>8} {'peak GiB':>8}")
+           f"{'% RNG lim':>9} {'compile s':>9} {'wall s':>8} {'peak GiB':>8}"
+           + (f" {'dev GiB':>8}" if args.grid == "gpu" else ""))
     print(hdr, flush=True)
-    for mode, s, n in (QUICK if args.quick else CASES):
+    cases = QUICK if args.quick else GPU_CASES if args.grid == "gpu" else CASES
+    for mode, s, n in cases:
         r = _subprocess(["--case", mode, str(s), str(n), "--dtype", args.dtype]
-                        + (["--antithetic"] if args.antithetic else []))
+                        + (["--antithetic"] if args.antithetic else [])
+                        + (["--chunk", str(args.chunk)] if args.chunk else []))
         rows.append(r)
         if "error" in r:
             print(f"{mode:8} {s:>4} {n:>11,} failed: {r['error'][-300:]}", flush=True)
@@ -187,7 +210,9 @@ def main() -> None:
         rate = r["draw_quarters_per_s"]
         print(f"{mode:8} {s:>4} {n:>11,} {rate / 1e6:8.2f} {rate / ref_rate:8.1f} "
               f"{100 * rate / r['rng_limit_draw_quarters_per_s']:8.0f}% "
-              f"{r['compile_s']:9.1f} {r['wall_s']:8.1f} {r['peak_rss_gib']:8.2f}", flush=True)
+              f"{r['compile_s']:9.1f} {r['wall_s']:8.1f} {r['peak_rss_gib']:8.2f}"
+              + (f" {r['device_peak_gib']:8.2f}" if r.get("device_peak_gib") else ""),
+              flush=True)
         if args.out:
             with open(args.out, "a") as f:
                 f.write(json.dumps(r) + "\n")

@@ -57,6 +57,31 @@ def test_streaming_moments_and_tails_match_full_run(both):
     assert aicapex.horizon_table(summ).shape == aicapex.horizon_table(full).shape
 
 
+def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
+    """The GPU code path (histograms scatter-added inside the scan, two chunks in flight)
+    forced on CPU: the same accumulator as host counting, the same per-chunk sums."""
+    _, summ = both
+    monkeypatch.setattr(engine, "on_accelerator", lambda devices: True)
+    assert engine.default_chunk_size(True) == engine.ACCELERATOR_SUMMARY_CHUNK
+    dev = aicapex.simulate(NAMES, draws=5000, seed=3, chunk_size=2048, summary_only=True)
+    assert set(dev.data_vars) == set(summ.data_vars)
+    for name in summ.data_vars:
+        np.testing.assert_array_equal(dev[name].values, summ[name].values, err_msg=name)
+
+
+def test_summary_range_does_not_depend_on_chunk_size():
+    """The histogram range comes from the first PILOT_BLOCKS blocks whatever the chunk size,
+    so quantiles agree between chunk sizes above that."""
+    big = engine.PILOT_BLOCKS * engine.RNG_BLOCK
+    a = aicapex.simulate(["baseline"], draws=3 * big, seed=2, chunk_size=big,
+                         summary_only=True)
+    b = aicapex.simulate(["baseline"], draws=3 * big, seed=2, chunk_size=3 * big,
+                         summary_only=True)
+    np.testing.assert_array_equal(a["index_level"].values, b["index_level"].values)
+    np.testing.assert_array_equal(a["index_level__qerr"].values,
+                                  b["index_level__qerr"].values)
+
+
 def test_summary_mode_compiles_once_per_shape():
     aicapex.simulate(NAMES, draws=3000, seed=1, chunk_size=1024, summary_only=True)
     before = engine.TRACES["summarize_chunk"]
@@ -93,7 +118,8 @@ def test_results_do_not_depend_on_the_number_of_devices(tmp_path):
     """)
     res = {}
     for n in (1, 2):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}")
+        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}",
+                   JAX_PLATFORMS="cpu")  # host devices, also on a machine with a GPU
         f = tmp_path / f"d{n}.npz"
         r = subprocess.run([sys.executable, "-c", script, str(f), str(n)], env=env,
                            capture_output=True, text=True, timeout=600)

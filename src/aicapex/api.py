@@ -73,7 +73,7 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
     """
     import jax
 
-    from .sim.engine import DEFAULT_CHUNK, SUMMARY_CHUNK, simulate_arrays, simulate_summaries
+    from .sim.engine import simulate_arrays, simulate_summaries
 
     loaded = _loaded(scenarios)
     first = loaded[0].scenario.settings
@@ -116,11 +116,11 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
     t1 = time.perf_counter()
     if summary_only:
         acc, lo, hi = simulate_summaries(
-            batch, seed, draws, chunk_size=chunk_size or SUMMARY_CHUNK,
+            batch, seed, draws, chunk_size=chunk_size,
             common_random_numbers=common_random_numbers, stream_ids=streams, device=dev,
             antithetic=antithetic, progress=progress)
     else:
-        results = simulate_arrays(batch, seed, draws, chunk_size=chunk_size or DEFAULT_CHUNK,
+        results = simulate_arrays(batch, seed, draws, chunk_size=chunk_size,
                                   common_random_numbers=common_random_numbers,
                                   stream_ids=streams, device=dev, antithetic=antithetic,
                                   progress=progress)

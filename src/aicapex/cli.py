@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, type=Path, help="output directory")
     r.add_argument("--dtype", choices=["float32", "float64"], help="floating-point precision")
     r.add_argument("--device", choices=["cpu", "gpu"], help="JAX device (default: JAX's)")
-    r.add_argument("--chunk-size", type=int, help="draws per compiled chunk (default 16384)")
+    r.add_argument("--chunk-size", type=int,
+                   help="draws per compiled chunk (default: 16384 on CPU, 8192 with "
+                   "--summary-only; 131072 and 1048576 on a GPU)")
     r.add_argument("--cpu-devices", type=int, metavar="N",
                    help="split the CPU into N XLA devices that run chunks concurrently "
                    "(faster long runs on several cores; one more compilation per device)")
@@ -231,6 +233,7 @@ def _cmd_run(args) -> int:
         from .api import use_cpu_devices
 
         use_cpu_devices(args.cpu_devices)
+        args.device = "cpu"  # also where JAX's default is a GPU
     out_dir: Path = args.out
     if not _check_out(args):  # fail before a long simulation, not after it
         return EXIT_BAD_INPUT

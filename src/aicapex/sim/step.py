@@ -350,7 +350,9 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     index = init.index_level * total / jnp.sum(init.pe * _initial_earnings(init))
     ret = jnp.log(index / s.index_level)
     peak = jnp.maximum(s.peak, index)
-    dd = 1.0 - index / peak
+    # clamped: XLA may compute index twice in different fusions (and a GPU divides with its
+    # own rounding), so index / peak can exceed 1 by an ulp
+    dd = jnp.maximum(1.0 - index / peak, 0.0)
     rv = REALIZED_VAR_MEMORY * s.realized_var + (1.0 - REALIZED_VAR_MEMORY) * ret**2 / DT
     stress = stress_index(p, init, spread, vol, dd)
 

@@ -1,0 +1,112 @@
+"""Where a chunk's time goes on an accelerator (or CPU): random numbers alone, the model with
+its outputs reduced on the device, and summary mode with the histograms counted on the device
+(with 1..L copies per histogram) or only computed. Not part of the test suite.
+
+    python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
+from aicapex.sim import engine
+
+HORIZON = 20
+
+
+def _batch(n: int):
+    names = ["baseline", "capex_slowdown", "fed_hawkish", "tariff_escalation"]
+    scen = [compile_scenario(load_scenario(names[i % len(names)]).scenario) for i in range(n)]
+    return stack_batch(scen)
+
+
+def _time(f, reps: int) -> float:
+    jax.block_until_ready(f(0))  # compile
+    ts = []
+    for i in range(1, reps + 1):
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(i))
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def variants(batch, blocks: int):
+    default_lanes = engine.HIST_LANES
+    key = jax.random.key(0)
+    ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
+    n = blocks * engine.RNG_BLOCK
+    n_var = len(engine.Outputs._fields)
+    lo = jnp.full((batch.years.shape[0], n_var, HORIZON), -1e3, batch.years.dtype)
+    hi = -lo
+
+    @jax.jit
+    def rng(first):
+        return engine.block_randoms(key, first + jnp.arange(blocks, dtype=jnp.uint32), HORIZON,
+                                    jnp.float32)
+
+    def model(first):
+        out = engine.simulate_chunk(batch, key, ids, first, blocks, True)
+        return [a.sum(-1) for a in out]
+    model = jax.jit(model)
+
+    def summ(device_hist):
+        def f(first):
+            res = engine.summarize_chunk(batch, key, ids, first, np.int32(n), lo, hi, blocks,
+                                         True, engine.SUMMARY_BINS, False, device_hist)
+            return [jnp.sum(r) for r in res]  # host-path cells are not copied to the host
+        return jax.jit(f)
+
+    yield "rng only", lambda i: rng(np.uint32(i * blocks))
+    yield "model, outputs summed on device", lambda i: model(np.uint32(i * blocks))
+    for unroll in (2, 4):
+        engine.SCAN_UNROLL = unroll
+        jax.clear_caches()
+        m = jax.jit(lambda first: [a.sum(-1) for a in engine.simulate_chunk(
+            batch, key, ids, first, blocks, True)])
+        yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
+    engine.SCAN_UNROLL = 1
+    jax.clear_caches()
+    f = summ(False)
+    yield "summary, cells computed, not counted", lambda i, f=f: f(np.uint32(i * blocks))
+    for lanes in (8, 32, 128):
+        engine.HIST_LANES = lanes
+        jax.clear_caches()
+        f = summ(True)
+        yield f"summary, counted on device, {lanes} lanes", lambda i, f=f: f(np.uint32(i * blocks))
+    engine.HIST_LANES = default_lanes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--draws", type=int, default=1 << 20)
+    ap.add_argument("--scenarios", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    blocks = args.draws // engine.RNG_BLOCK
+    print(f"device {jax.devices()[0].device_kind}, {blocks * engine.RNG_BLOCK:,} draws/chunk")
+    rows = []
+    for s in args.scenarios:
+        batch = _batch(s)
+        for name, f in variants(batch, blocks):
+            t = _time(f, args.reps)
+            dq = s * blocks * engine.RNG_BLOCK * HORIZON
+            rows.append({"scenarios": s, "variant": name, "ms": 1e3 * t,
+                         "M_dq_per_s": dq / t / 1e6})
+            print(f"{s:3} scen  {name:42} {1e3 * t:9.2f} ms  {dq / t / 1e6:9.1f} M dq/s",
+                  flush=True)
+    if args.out:
+        with open(args.out, "w") as fh:
+            json.dump(rows, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
