@@ -119,10 +119,12 @@ def run_numpy(draws: int) -> dict:
     import numpy as np
 
     from aicapex.scenarios import compile_scenario, load_scenario
+    from aicapex.sim.malloc import tune_malloc
     from aicapex.sim.parameters import N_PARAMS, params_from_matrix
     from aicapex.sim.reference import simulate_reference
     from aicapex.sim.types import N_NORMALS, N_UNIFORMS
 
+    tune_malloc()  # the same process conditions as the engine's
     sc = compile_scenario(load_scenario("baseline").scenario, dtype="float64")
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()

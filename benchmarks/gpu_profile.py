@@ -1,6 +1,6 @@
 """Where a chunk's time goes on an accelerator (or CPU): random numbers alone, the model with
 its outputs reduced on the device, and summary mode with the histograms counted on the device
-(with 1..L copies per histogram) or only computed. Not part of the test suite.
+into 1..128 copies. Not part of the test suite.
 
     python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16]
 """
@@ -39,7 +39,6 @@ def _time(f, reps: int) -> float:
 
 
 def variants(batch, blocks: int):
-    default_lanes = engine.HIST_LANES
     key = jax.random.key(0)
     ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
     n = blocks * engine.RNG_BLOCK
@@ -57,11 +56,11 @@ def variants(batch, blocks: int):
         return [a.sum(-1) for a in out]
     model = jax.jit(model)
 
-    def summ(device_hist):
+    def summ(lanes):
         def f(first):
             res = engine.summarize_chunk(batch, key, ids, first, np.int32(n), lo, hi, blocks,
-                                         True, engine.SUMMARY_BINS, False, device_hist)
-            return [jnp.sum(r) for r in res]  # host-path cells are not copied to the host
+                                         True, engine.SUMMARY_BINS, False, lanes)
+            return [jnp.sum(r) for r in res]
         return jax.jit(f)
 
     yield "rng only", lambda i: rng(np.uint32(i * blocks))
@@ -74,14 +73,9 @@ def variants(batch, blocks: int):
         yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
     engine.SCAN_UNROLL = 1
     jax.clear_caches()
-    f = summ(False)
-    yield "summary, cells computed, not counted", lambda i, f=f: f(np.uint32(i * blocks))
-    for lanes in (8, 32, 128):
-        engine.HIST_LANES = lanes
-        jax.clear_caches()
-        f = summ(True)
+    for lanes in (1, 8, 32, 128):
+        f = summ(lanes)
         yield f"summary, counted on device, {lanes} lanes", lambda i, f=f: f(np.uint32(i * blocks))
-    engine.HIST_LANES = default_lanes
 
 
 def main() -> None:

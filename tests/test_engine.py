@@ -3,6 +3,8 @@ scenario-order invariance, dtypes."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,23 @@ def test_outputs_are_finite_for_all_builtins():
         ds = aicapex.simulate(names, draws=1024, seed=3)
         for v in ds.data_vars:
             assert np.isfinite(ds[v].values).all(), (names, v)
+
+
+def test_malloc_tuning_is_applied_once_and_can_be_turned_off():
+    """glibc's mmap threshold is raised for the simulation (XLA's per-chunk scratch reuses heap
+    pages instead of faulting in fresh ones) unless AICAPEX_MALLOC_TUNING=0."""
+    import ctypes.util
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux") or "libc.so" not in (ctypes.util.find_library("c")
+                                                                 or ""):
+        pytest.skip("glibc only")
+    code = ("from aicapex.sim.malloc import tune_malloc; a = tune_malloc(); "
+            "print(a, tune_malloc() == a)")
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "AICAPEX_MALLOC_TUNING": "0"})
+    assert on.stdout.split() == ["True", "True"], on.stderr
+    assert off.stdout.split() == ["False", "True"], off.stderr

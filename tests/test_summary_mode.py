@@ -58,11 +58,12 @@ def test_streaming_moments_and_tails_match_full_run(both):
 
 
 def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
-    """The GPU code path (histograms scatter-added inside the scan, two chunks in flight)
-    forced on CPU: the same accumulator as host counting, the same per-chunk sums."""
+    """The GPU code path (large default chunks, histograms counted into 128 copies) forced on
+    CPU: the same summary as one copy."""
     _, summ = both
     monkeypatch.setattr(engine, "on_accelerator", lambda devices: True)
     assert engine.default_chunk_size(True) == engine.ACCELERATOR_SUMMARY_CHUNK
+    assert engine.histogram_lanes([None], 3, 20, engine.SUMMARY_BINS) == engine.HIST_LANES
     dev = aicapex.simulate(NAMES, draws=5000, seed=3, chunk_size=2048, summary_only=True)
     assert set(dev.data_vars) == set(summ.data_vars)
     for name in summ.data_vars:

@@ -43,18 +43,11 @@ def empty_accumulator(n_scen: int, n_var: int, horizon: int, bins: int) -> Accum
         n=np.zeros((), f))
 
 
-def merge(acc: Accumulator, part, counted: bool = False) -> Accumulator:
-    """Add a chunk's contribution (host arrays) into the float64 accumulator. Its first entry
-    is the flat histogram cell of every value (cells past the end are dropped), or with
-    ``counted`` the counts themselves, flat in ``acc.counts``' order."""
-    cell, *rest = part
-    size = acc.counts.size
-    if counted:
-        counts = np.asarray(cell).reshape(acc.counts.shape)
-    else:
-        # bincount converts int32 input slowly; converting to intp first is 2-3x faster
-        cell = np.asarray(cell).astype(np.intp, copy=False)
-        counts = np.bincount(cell, minlength=size + 1)[:size].reshape(acc.counts.shape)
+def merge(acc: Accumulator, part) -> Accumulator:
+    """Add a chunk's contribution (host arrays; counts flat in ``acc.counts``' order) into
+    the float64 accumulator."""
+    counts, *rest = part
+    counts = np.asarray(counts).reshape(acc.counts.shape)
     total, total_sq, minimum, maximum, nonfinite, dd, below, n = (
         np.asarray(p, np.float64) for p in rest)
     return Accumulator(

@@ -1,0 +1,38 @@
+"""Keep XLA's per-run scratch memory out of fresh ``mmap`` pages (glibc only).
+
+XLA:CPU allocates each execution's temporaries as one block (tens of MB for a 16k-draw
+chunk) and frees it afterwards. glibc serves blocks above its mmap threshold (at most 32 MB
+by its dynamic rule) with a fresh ``mmap``, so every chunk paid a page fault for each 4 KiB
+page it touched: a third of the model's time on the 2-core machine (47 -> 32 ms per
+16,384-draw chunk, benchmarks/RESULTS.md). Raising the threshold lets glibc reuse the freed
+heap memory. The cost: freed memory stays with the process instead of going back to the OS.
+Set ``AICAPEX_MALLOC_TUNING=0`` to leave malloc alone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+MMAP_THRESHOLD_BYTES = 256 * 2**20
+_M_MMAP_THRESHOLD = -3  # from glibc's malloc.h
+_done: list[bool] = []
+
+
+def tune_malloc() -> bool:
+    """Raise glibc's mmap threshold once per process; returns whether it is in effect. A
+    no-op off Linux/glibc, with ``AICAPEX_MALLOC_TUNING=0``, or when the user set
+    ``MALLOC_MMAP_THRESHOLD_`` themselves."""
+    if _done:
+        return _done[0]
+    ok = False
+    if (sys.platform.startswith("linux") and os.environ.get("AICAPEX_MALLOC_TUNING", "1") != "0"
+            and "MALLOC_MMAP_THRESHOLD_" not in os.environ):
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            ok = bool(libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(MMAP_THRESHOLD_BYTES)))
+        except (OSError, AttributeError):  # not glibc
+            ok = False
+    _done.append(ok)
+    return ok
