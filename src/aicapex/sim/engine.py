@@ -204,17 +204,18 @@ LAST_TIMING: dict[str, float] = {}
 included), mean seconds of the later chunks, and their difference as a compile estimate."""
 
 
-def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int, stream_ids,
-          device):
+def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int | None,
+          stream_ids, device, summary: bool):
     """Chunking and placement shared by both run modes: blocks per chunk, number of chunks,
     the devices, and per device the scenario batch, stream ids and key placed on it."""
     if n_draws < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")
     tune_malloc()
     n_scen = scen_batch.years.shape[0]
+    devices = _devices(device)
+    chunk_size = chunk_size or default_chunk_size(summary, devices)
     blocks_total = -(-n_draws // RNG_BLOCK)
     per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
-    devices = _devices(device)
     ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
     placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
                   jax.device_put(jax.random.key(seed), d)) for d in devices}
@@ -258,9 +259,8 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     ``antithetic`` pairs draws (see ``block_randoms``). ``chunk_size`` defaults to
     ``default_chunk_size``."""
     n_scen, horizon = scen_batch.years.shape
-    chunk_size = chunk_size or default_chunk_size(False, device)
     per_chunk, n_chunks, devices, placed = _plan(scen_batch, seed, n_draws, chunk_size,
-                                                 stream_ids, device)
+                                                 stream_ids, device, summary=False)
     results: dict[str, np.ndarray] = {}
     dtype = np.dtype(scen_batch.years.dtype)
 
@@ -285,6 +285,11 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     return results
 
 
+def _histogram_cells(horizon: int, bins: int) -> int:
+    """Cells of one scenario's histogram set: every output x quarter x (bins + 2 outer)."""
+    return len(Outputs._fields) * horizon * (bins + 2)
+
+
 def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_valid,
                          bins: int, lanes: int):
     """Like ``run_scenario`` but reduces every quarter inside the scan instead of emitting the
@@ -304,7 +309,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     horizon = scen.years.shape[0]
     valid = jnp.arange(n) < n_valid
     w = valid.astype(dtype)
-    per_lane = n_var * horizon * (bins + 2)
+    per_lane = _histogram_cells(horizon, bins)
     lane_base = (jnp.arange(n, dtype=jnp.int32) % lanes) * per_lane
 
     def body(carry, xs):
@@ -348,8 +353,8 @@ def histogram_lanes(devices, n_scen: int, horizon: int, bins: int) -> int:
     all scenarios' copies would pass ``HIST_LANE_BYTES``."""
     if not on_accelerator(devices):
         return 1
-    per_lane = len(Outputs._fields) * horizon * (bins + 2) * 4 * n_scen
-    return max(1, min(HIST_LANES, HIST_LANE_BYTES // per_lane))
+    lane_bytes = 4 * _histogram_cells(horizon, bins) * n_scen  # int32 counts
+    return max(1, min(HIST_LANES, HIST_LANE_BYTES // lane_bytes))
 
 
 @partial(jax.jit, static_argnames=("n_blocks", "common", "bins", "antithetic", "lanes"))
@@ -388,9 +393,8 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     (S, V, T). Same draws as ``simulate_arrays`` for the same seed. ``chunk_size`` defaults to
     ``default_chunk_size``."""
     n_scen, horizon = scen_batch.years.shape
-    chunk_size = chunk_size or default_chunk_size(True, device)
     per_chunk, n_chunks, devices, placed = _plan(scen_batch, seed, n_draws, chunk_size,
-                                                 stream_ids, device)
+                                                 stream_ids, device, summary=True)
     lanes = histogram_lanes(devices, n_scen, horizon, bins)
     sc0, sid0, key0 = placed[devices[0]]
     pilot_blocks = min(per_chunk, PILOT_BLOCKS)
