@@ -71,6 +71,7 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
         RNG_BLOCK,
         block_randoms,
         default_chunk_size,
+        random_prior_rows,
         simulate_arrays,
         simulate_summaries,
     )
@@ -97,8 +98,9 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
     # RNG-bound limit: the same random numbers, same blocks, nothing else
     nb = chunk // RNG_BLOCK
     dt = jnp.dtype(dtype)
+    rows = random_prior_rows(batch.prior_table)  # the engine draws scores for these only
     gen = jax.jit(lambda k: block_randoms(k, jnp.arange(nb, dtype=jnp.uint32), HORIZON, dt,
-                                          antithetic))
+                                          antithetic, rows))
     key = jax.random.key(0)
     jax.block_until_ready(gen(key))
     best = min(_timed(lambda i=i: jax.block_until_ready(gen(jax.random.fold_in(key, i))))

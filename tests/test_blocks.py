@@ -74,7 +74,8 @@ def test_depreciation_straight_line_and_life_cut_with_impairment():
     T = 8
     life = np.full(T, 8.0)  # 2-year life in quarters
     change = np.zeros(T)
-    dep, _, nbv = depreciation_weights(T, 8.0, life, change, impair=False)
+    w = depreciation_weights(T, 8.0, life, change, impair=False)
+    dep, nbv = w.dep, w.nbv
     # vintage 0 (slot 0) depreciates 1/8 a quarter for 8 quarters
     np.testing.assert_allclose(dep[:, 0], np.full(T, 1 / 8))
     np.testing.assert_allclose(nbv[:, 0], 1 - np.arange(1, T + 1) / 8)
@@ -83,14 +84,15 @@ def test_depreciation_straight_line_and_life_cut_with_impairment():
     life2[2:] = 4.0
     change2 = np.zeros(T)
     change2[2] = 4.0
-    dep2, imp2, nbv2 = depreciation_weights(T, 8.0, life2, change2, impair=True)
+    w2 = depreciation_weights(T, 8.0, life2, change2, impair=True)
+    dep2, imp2, nbv2 = w2.dep, w2.imp, w2.nbv
     # a 4-quarter life would leave 1 - 2/4 = 0.5: impairment 0.25, then 0.5 over 2 quarters
     assert imp2[2, 0] == pytest.approx(0.25)
     np.testing.assert_allclose(dep2[2:4, 0], [0.25, 0.25])
     assert nbv2[3, 0] == pytest.approx(0.0)
     # without impairment the 0.75 left is re-spread over the 2 remaining quarters
-    _, imp3, _ = depreciation_weights(T, 8.0, life2, change2, impair=False)
-    dep3, _, _ = depreciation_weights(T, 8.0, life2, change2, impair=False)
+    w3 = depreciation_weights(T, 8.0, life2, change2, impair=False)
+    imp3, dep3 = w3.imp, w3.dep
     assert imp3.sum() == 0.0
     np.testing.assert_allclose(dep3[2:4, 0], [0.375, 0.375])
 

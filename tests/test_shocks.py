@@ -72,3 +72,45 @@ def test_antithetic_halves_mirror_each_other_and_results_keep_their_invariances(
     assert a.attrs["antithetic"] == 1
     plain = aicapex.simulate("baseline", draws=2500, seed=3)
     assert not np.array_equal(plain["index_level"].values, a["index_level"].values[:1])
+
+
+def test_numbers_do_not_depend_on_horizon_or_on_which_priors_are_random():
+    """Every row has its own key: a quarter's shocks are the same for any longer horizon, and
+    a parameter's prior score does not move when other parameters become random."""
+    key, ids = jax.random.key(9), jnp.arange(2, dtype=jnp.uint32)
+    n4, u4, z4 = block_randoms(key, ids, 4, jnp.float32, prior_rows=(3, 40))
+    n8, u8, z8 = block_randoms(key, ids, 8, jnp.float32, prior_rows=(3, 7, 40))
+    np.testing.assert_array_equal(np.asarray(n8)[:4], np.asarray(n4))
+    np.testing.assert_array_equal(np.asarray(u8)[:4], np.asarray(u4))
+    np.testing.assert_array_equal(np.asarray(z8)[[0, 2]], np.asarray(z4))
+    assert z8.shape == (3, 2048) and not np.array_equal(np.asarray(z8[1]), np.asarray(z8[0]))
+    _, _, none = block_randoms(key, ids, 4, jnp.float32, prior_rows=())
+    assert none.shape == (0, 2048)
+
+
+def test_only_priors_that_vary_get_random_numbers():
+    from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
+    from aicapex.scenarios.loader import parse_scenario_text
+    from aicapex.sim.engine import draw_params, random_prior_rows, sample_priors
+    from aicapex.sim.parameters import PARAM_INDEX
+
+    base = compile_scenario(load_scenario("baseline").scenario)
+    rows = random_prior_rows(base.prior_table)
+    fixed = [i for i in range(base.prior_table.shape[0]) if i not in rows]
+    assert rows and fixed
+    assert all(np.ptp(base.prior_table[i]) == 0 for i in fixed)
+    # a scenario that makes one fixed parameter uncertain adds exactly that row to a batch
+    name = next(n for n, i in PARAM_INDEX.items() if i == fixed[0])
+    value = float(base.prior_table[fixed[0], 0])
+    other = compile_scenario(parse_scenario_text(
+        f"name: unsure\nextends: baseline\nparameters:\n  {name}: {{dist: uniform, "
+        f"low: {value}, high: {value + 1e-3}}}\n").scenario)
+    assert random_prior_rows(stack_batch([base, other]).prior_table) == tuple(
+        sorted((*rows, fixed[0])))
+    # fixed parameters are scalars equal to their table value; drawn ones interpolate
+    z = jax.random.normal(jax.random.key(0), (len(rows), 64))
+    p = draw_params(jnp.asarray(base.prior_table), z, rows)
+    assert np.ndim(p[fixed[0]]) == 0 and float(p[fixed[0]]) == value
+    np.testing.assert_array_equal(
+        np.stack([np.asarray(p[i]) for i in rows]),
+        np.asarray(sample_priors(jnp.asarray(base.prior_table)[np.asarray(rows)], z)))

@@ -13,6 +13,7 @@ import datetime as dt
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from ..sim.types import (
     SHOCKS,
     Initial,
     ScenarioArrays,
+    ring_length,
 )
 from .schema import (
     MOVES_BP,
@@ -151,47 +153,65 @@ def capex_growth_path(scen: Scenario, tl: Timeline, history_growth: float) -> np
     return out
 
 
+class VintageWeights(NamedTuple):
+    """Straight-line accounting of the AI asset base as linear weights on vintage costs.
+
+    ``dep``/``imp``/``nbv`` (T, L) weigh the ring slots of vintages installed in the horizon
+    (vintage tau in slot tau % L, L = ``ring_length(T)``); ``*_pre`` (T, V) weigh the vintages
+    installed before the start (vintage tau < 0 in column tau % V), whose cost is known at
+    compile time. Per quarter t: depreciation (share of cost booked in the quarter),
+    impairment (share written off in the quarter) and book value left after it."""
+
+    dep: np.ndarray
+    imp: np.ndarray
+    nbv: np.ndarray
+    dep_pre: np.ndarray
+    imp_pre: np.ndarray
+    nbv_pre: np.ndarray
+
+
 def depreciation_weights(horizon: int, life0_q: float, life_q: np.ndarray,
-                         change_q: np.ndarray, impair: bool):
-    """Per-quarter weights on each ring slot's cost (T, V): depreciation, impairment, and
-    book value after the quarter, for straight-line lives with dated life changes.
+                         change_q: np.ndarray, impair: bool) -> VintageWeights:
+    """Per-quarter weights on each vintage's cost for straight-line lives with dated life
+    changes (see ``VintageWeights``).
 
     Vintage tau (installed in quarter tau, pre-start vintages tau < 0 at ``life0_q``)
     depreciates from its installation quarter. A life change to L at quarter t re-spreads
     the remaining book value over max(L - age, 1) quarters; with ``impair`` the book value is
-    first written down to what a life of L from installation would have left.
+    first written down to what a life of L from installation would have left. A vintage
+    leaves the accounts ``N_VINTAGES`` quarters after installation (the longest life).
     """
     V = N_VINTAGES
-    dep = np.zeros((horizon, V))
-    imp = np.zeros((horizon, V))
-    nbv_w = np.zeros((horizon, V))
+    L = ring_length(horizon)
+    w = VintageWeights(*(np.zeros((horizon, n)) for n in (L, L, L, V, V, V)))
     for tau in range(-V, horizon):
         if tau < 0:
             age0 = -tau
             nbv = max(0.0, 1.0 - age0 / life0_q)
             rem = max(0.0, life0_q - age0)
+            dep, imp, nbv_w, col = w.dep_pre, w.imp_pre, w.nbv_pre, tau % V
         else:
             nbv, rem = 1.0, float(life_q[tau])
+            dep, imp, nbv_w, col = w.dep, w.imp, w.nbv, tau % L
         for t in range(max(tau, 0), min(tau + V, horizon)):
             age = t - tau
-            slot = tau % V
             if change_q[t] > 0 and age > 0:
                 new_life = float(change_q[t])
                 if impair:
                     target = max(0.0, 1.0 - age / new_life)
                     loss = max(0.0, nbv - target)
-                    imp[t, slot] += loss
+                    imp[t, col] += loss
                     nbv -= loss
                 rem = max(new_life - age, 1.0) if nbv > 0 else 0.0
             if nbv > 0 and rem > 0:
                 d = nbv if rem < 1.0 else nbv / rem
-                dep[t, slot] += d
+                dep[t, col] += d
                 nbv -= d
                 rem -= 1.0
-            nbv_w[t, slot] = nbv
+            nbv_w[t, col] = nbv
         if tau + V - 1 < horizon and nbv > 1e-9:
             raise AssertionError(f"vintage {tau} still has book value when it leaves the ring")
-    return dep, imp, nbv_w
+    return w
 
 
 def prior_quantiles(spec: Dist, lo: float, hi: float) -> np.ndarray:
@@ -254,8 +274,8 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         if 0 <= tc < T:
             life_q[tc:] = 4.0 * ch.to
             change_q[tc] = 4.0 * ch.to
-    dep_w, imp_w, nbv_w = depreciation_weights(T, life0_q, life_q, change_q,
-                                               bool(ch.impairment) if ch else False)
+    weights = depreciation_weights(T, life0_q, life_q, change_q,
+                                   bool(ch.impairment) if ch else False)
 
     history_growth = a["capex_history_growth"]
     capex0 = ic["capex_bn"]
@@ -292,7 +312,9 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         fed_move_cdf=fed_move_cdf(scen, tl, as_of), tariff_rate=rate, tariff_change=change,
         tariff_impulse=impulse,
         capex_growth=capex_growth_path(scen, tl, history_growth),
-        dep_weights=dep_w, imp_weights=imp_w, nbv_weights=nbv_w, vintage0_bn=vintage0,
+        dep_weights=weights.dep, imp_weights=weights.imp, nbv_weights=weights.nbv,
+        dep_prestart=weights.dep_pre @ vintage0, imp_prestart=weights.imp_pre @ vintage0,
+        nbv_prestart=weights.nbv_pre @ vintage0, vintage0_bn=vintage0,
         life_quarters=life_q, life_change_quarters=change_q, life0_quarters=life0_q,
         impair_on_change=float(bool(ch.impairment)) if ch else 0.0,
         china_multiplier=step_path(scen.hardware.china_multiplier, tl, 1.0),

@@ -20,7 +20,7 @@ import numpy as np
 from jax import lax
 
 from .malloc import tune_malloc
-from .parameters import N_PARAMS, params_from_matrix
+from .parameters import N_PARAMS, Params
 from .step import Outputs, QuarterInputs, initial_state, step
 from .summary import (
     DRAWDOWN_LEVELS,
@@ -29,7 +29,7 @@ from .summary import (
     histogram_range,
     merge,
 )
-from .types import N_NORMALS, N_UNIFORMS, N_VINTAGES, PRIOR_Z, ScenarioArrays
+from .types import N_NORMALS, N_UNIFORMS, PRIOR_Z, ScenarioArrays
 
 RNG_BLOCK = 1024
 """Draws per logical random-number block; chunks are whole numbers of blocks."""
@@ -80,9 +80,40 @@ def sample_priors(prior_table, z):
     return lo_step[..., 0] + w * lo_step[..., 1]
 
 
-def block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool = False):
+def random_prior_rows(prior_table) -> tuple[int, ...]:
+    """Parameters whose prior is not a fixed value in some scenario: ``prior_table`` (P, Q) or
+    a batch (S, P, Q). Only these get random numbers; the others stay scalars per scenario."""
+    table = np.asarray(prior_table)
+    table = table.reshape(-1, *table.shape[-2:])
+    return tuple(int(i) for i in np.flatnonzero((np.ptp(table, axis=-1) > 0).any(axis=0)))
+
+
+def draw_params(prior_table, zp, prior_rows: tuple[int, ...] | None = None) -> Params:
+    """``Params`` of a scenario: parameters in ``prior_rows`` (default all) sampled from the
+    scores ``zp`` (len(prior_rows), B), the others their fixed value (a scalar, which costs
+    the model no memory traffic)."""
+    n_par = prior_table.shape[0]
+    rows = tuple(range(n_par)) if prior_rows is None else prior_rows
+    values = [prior_table[i, 0] for i in range(n_par)]
+    if rows:
+        drawn = sample_priors(prior_table[np.asarray(rows)], zp)
+        for j, i in enumerate(rows):
+            values[i] = drawn[j]
+    return Params(*values)
+
+
+def block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool = False,
+                  prior_rows: tuple[int, ...] | None = None):
     """Random numbers for the logical blocks ``block_ids``: normals (T, N_NORMALS, B),
-    uniforms (T, N_UNIFORMS, B) and prior scores (P, B), B = len(block_ids) * RNG_BLOCK.
+    uniforms (T, N_UNIFORMS, B) and prior scores (len(prior_rows), B) (default: all N_PARAMS
+    parameters), B = len(block_ids) * RNG_BLOCK.
+
+    Every row of a block has its own key: row r of block k (normals and uniforms: r = t * n +
+    i for quarter t and shock i; prior scores: r = the parameter's index) is drawn from
+    ``fold_in(split(fold_in(key, k))[j], r)``. So a draw's numbers depend neither on the
+    chunk size, nor on the horizon (quarter t's numbers are the same for any horizon > t),
+    nor on which other parameters are random; and the numbers come out in the (row, draw)
+    layout the model reads, with no transpose.
 
     With ``antithetic``, each block draws half its numbers and its second half mirrors the
     first (normals and prior scores negated, uniforms u -> 1 - u): half the random-number
@@ -92,29 +123,31 @@ def block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool = False)
     makes bits 2.4x faster (measured, benchmarks/RESULTS.md), and the engine shards by
     draw blocks itself, so it needs no partitionable random numbers. Fixing the layout here
     also keeps results independent of the user's JAX configuration."""
+    rows = tuple(range(N_PARAMS)) if prior_rows is None else tuple(prior_rows)
     with jax.threefry_partitionable(False):
-        return _block_randoms(key, block_ids, horizon, dtype, antithetic)
+        return _block_randoms(key, block_ids, horizon, dtype, antithetic, rows)
 
 
-def _block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool):
+def _block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool, prior_rows):
     m = RNG_BLOCK // 2 if antithetic else RNG_BLOCK
-
-    def one(block):
-        kn, ku, kp = jax.random.split(jax.random.fold_in(key, block), 3)
-        n = jax.random.normal(kn, (horizon, N_NORMALS, m), dtype)
-        u = jax.random.uniform(ku, (horizon, N_UNIFORMS, m), dtype)
-        z = jax.random.normal(kp, (N_PARAMS, m), dtype)
-        if antithetic:
-            n, u, z = (jnp.concatenate([a, b], axis=-1) for a, b in
-                       ((n, -n), (u, 1.0 - u), (z, -z)))
-        return n, u, z
-
-    normals, uniforms, zp = jax.vmap(one)(block_ids)
     nb = block_ids.shape[0] * RNG_BLOCK
-    normals = jnp.moveaxis(normals, 0, 2).reshape(horizon, N_NORMALS, nb)
-    uniforms = jnp.moveaxis(uniforms, 0, 2).reshape(horizon, N_UNIFORMS, nb)
-    zp = jnp.moveaxis(zp, 0, 1).reshape(N_PARAMS, nb)
-    return normals, uniforms, zp
+    block_keys = jax.vmap(lambda b: jax.random.split(jax.random.fold_in(key, b), 3))(block_ids)
+
+    def rows(j, row_ids, sample, mirror):
+        row_ids = jnp.asarray(row_ids, jnp.uint32)
+        keys = jax.vmap(lambda r: jax.vmap(lambda k: jax.random.fold_in(k, r))(
+            block_keys[:, j]))(row_ids)                                   # (rows, blocks)
+        x = jax.vmap(jax.vmap(lambda k: sample(k, (m,), dtype)))(keys)    # (rows, blocks, m)
+        if antithetic:
+            x = jnp.concatenate([x, mirror(x)], axis=-1)
+        return x.reshape(row_ids.shape[0], nb)
+
+    normals = rows(0, range(horizon * N_NORMALS), jax.random.normal, jnp.negative)
+    uniforms = rows(1, range(horizon * N_UNIFORMS), jax.random.uniform, lambda u: 1.0 - u)
+    zp = (rows(2, prior_rows, jax.random.normal, jnp.negative) if prior_rows
+          else jnp.zeros((0, nb), dtype))
+    return (normals.reshape(horizon, N_NORMALS, nb), uniforms.reshape(horizon, N_UNIFORMS, nb),
+            zp)
 
 
 def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
@@ -125,11 +158,14 @@ def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
         tariff_change=scen.tariff_change, tariff_impulse=scen.tariff_impulse,
         capex_growth=scen.capex_growth, dep_weights=scen.dep_weights,
         imp_weights=scen.imp_weights, nbv_weights=scen.nbv_weights,
+        dep_prestart=scen.dep_prestart, imp_prestart=scen.imp_prestart,
+        nbv_prestart=scen.nbv_prestart,
         china_multiplier=scen.china_multiplier, price_deflation=scen.price_deflation,
         erp_liquidity=scen.erp_liquidity, term_premium_shift=scen.term_premium_shift,
         spread_shift=scen.spread_shift, earnings_growth_shift=scen.earnings_growth_shift,
         years=scen.years,
-        slot=(jnp.arange(horizon, dtype=jnp.int32) % N_VINTAGES), normals=normals,
+        slot=(jnp.arange(horizon, dtype=jnp.int32) % scen.dep_weights.shape[-1]),
+        normals=normals,
         uniforms=uniforms)
 
 
@@ -152,11 +188,12 @@ def default_chunk_size(summary: bool, device=None) -> int:
     return SUMMARY_CHUNK if summary else DEFAULT_CHUNK
 
 
-def run_scenario(scen: ScenarioArrays, normals, uniforms, zp) -> tuple[Outputs, jax.Array]:
-    """One scenario over all draws of the given random numbers (independent normals).
-    Returns the outputs, each (T, B), and the sampled parameter matrix (P, B)."""
-    pmat = sample_priors(scen.prior_table, zp)
-    p = params_from_matrix(pmat)
+def run_scenario(scen: ScenarioArrays, normals, uniforms, zp,
+                 prior_rows: tuple[int, ...] | None = None) -> tuple[Outputs, jax.Array]:
+    """One scenario over all draws of the given random numbers (independent normals; prior
+    scores ``zp`` for the parameters ``prior_rows``, default all). Returns the outputs, each
+    (T, B), and the parameter matrix (P, B)."""
+    p = draw_params(scen.prior_table, zp, prior_rows)
     n = normals.shape[-1]
     state0 = initial_state(p, scen, n, normals.dtype)
 
@@ -165,27 +202,32 @@ def run_scenario(scen: ScenarioArrays, normals, uniforms, zp) -> tuple[Outputs, 
         return step(p, scen, state, x)
 
     _, out = lax.scan(body, state0, quarter_inputs(scen, normals, uniforms), unroll=SCAN_UNROLL)
-    return out, pmat
+    return out, jnp.stack([jnp.broadcast_to(v, (n,)) for v in p])
 
 
-@partial(jax.jit, static_argnames=("n_blocks", "common", "antithetic"))
+@partial(jax.jit, static_argnames=("n_blocks", "common", "antithetic", "prior_rows"))
 def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_blocks: int,
-                   common: bool, antithetic: bool = False) -> Outputs:
+                   common: bool, antithetic: bool = False,
+                   prior_rows: tuple[int, ...] | None = None) -> Outputs:
     """Simulate draws ``[first_block, first_block + n_blocks) * RNG_BLOCK`` of every scenario
     in the batch. Returns ``Outputs`` with leaves (S, T, B). Compiled once per (shapes,
-    n_blocks, common); every scenario number is traced."""
+    n_blocks, common, antithetic, random parameters); every scenario number is traced.
+    ``prior_rows``: the parameters to sample (``random_prior_rows`` of the batch, computed on
+    the host; default all)."""
     TRACES["simulate_chunk"] += 1  # runs only while tracing
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
+    rows = tuple(range(N_PARAMS)) if prior_rows is None else prior_rows
+    run = partial(run_scenario, prior_rows=rows)
     if common:
-        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic)
-        out, _ = jax.vmap(run_scenario, in_axes=(0, None, None, None))(scen_batch, *rnd)
+        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, rows)
+        out, _ = jax.vmap(run, in_axes=(0, None, None, None))(scen_batch, *rnd)
     else:
         def independent(scen, stream):
             rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
-                                antithetic)
-            return run_scenario(scen, *rnd)[0]
+                                antithetic, rows)
+            return run(scen, *rnd)[0]
         out = jax.vmap(independent)(scen_batch, stream_ids)
     return out
 
@@ -207,7 +249,8 @@ included), mean seconds of the later chunks, and their difference as a compile e
 def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int | None,
           stream_ids, device, summary: bool):
     """Chunking and placement shared by both run modes: blocks per chunk, number of chunks,
-    the devices, and per device the scenario batch, stream ids and key placed on it."""
+    the devices, per device the scenario batch, stream ids and key placed on it, and the
+    parameters with random priors."""
     if n_draws < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")
     tune_malloc()
@@ -219,7 +262,8 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
     ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
     placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
                   jax.device_put(jax.random.key(seed), d)) for d in devices}
-    return per_chunk, -(-blocks_total // per_chunk), devices, placed
+    rows = random_prior_rows(scen_batch.prior_table)
+    return per_chunk, -(-blocks_total // per_chunk), devices, placed, rows
 
 
 def _pipelined(n_chunks: int, devices: list, launch, finish) -> None:
@@ -259,15 +303,15 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     ``antithetic`` pairs draws (see ``block_randoms``). ``chunk_size`` defaults to
     ``default_chunk_size``."""
     n_scen, horizon = scen_batch.years.shape
-    per_chunk, n_chunks, devices, placed = _plan(scen_batch, seed, n_draws, chunk_size,
-                                                 stream_ids, device, summary=False)
+    per_chunk, n_chunks, devices, placed, rows = _plan(scen_batch, seed, n_draws, chunk_size,
+                                                       stream_ids, device, summary=False)
     results: dict[str, np.ndarray] = {}
     dtype = np.dtype(scen_batch.years.dtype)
 
     def launch(i, d):
         sc, sid, key = placed[d]
         return simulate_chunk(sc, key, sid, np.uint32(i * per_chunk), per_chunk,
-                              common_random_numbers, antithetic)
+                              common_random_numbers, antithetic, rows)
 
     def finish(i, out):
         host = jax.device_get(out)
@@ -291,7 +335,7 @@ def _histogram_cells(horizon: int, bins: int) -> int:
 
 
 def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_valid,
-                         bins: int, lanes: int):
+                         bins: int, lanes: int, prior_rows: tuple[int, ...] | None = None):
     """Like ``run_scenario`` but reduces every quarter inside the scan instead of emitting the
     float paths (see ``summary.Accumulator`` for the fields). ``lo``/``hi`` are (V, T).
 
@@ -301,8 +345,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     emitting each value's cell for ``np.bincount`` on the host (+7% for one scenario, +19% for
     16, measured); on a GPU many copies keep draws that land in one bin from queueing on one
     atomic add."""
-    pmat = sample_priors(scen.prior_table, zp)
-    p = params_from_matrix(pmat)
+    p = draw_params(scen.prior_table, zp, prior_rows)
     n = normals.shape[-1]
     dtype = normals.dtype
     n_var = len(Outputs._fields)
@@ -322,8 +365,8 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
         v = lax.optimization_barrier(jnp.stack([f.astype(dtype) for f in out]))
         finite = jnp.isfinite(v) & valid[None, :]
         x0 = jnp.where(finite, v, 0.0)
-        width = (hi_t - lo_t) / bins
-        idx = jnp.clip(jnp.floor((x0 - lo_t[:, None]) / width[:, None]), -1, bins
+        scale = bins / (hi_t - lo_t)  # a product per value, not a division
+        idx = jnp.clip(jnp.floor((x0 - lo_t[:, None]) * scale[:, None]), -1, bins
                        ).astype(jnp.int32) + 1
         base = (jnp.arange(n_var, dtype=jnp.int32) * horizon + t) * (bins + 2)
         cell = jnp.where(finite, base[:, None] + idx + lane_base[None, :], per_lane * lanes)
@@ -357,10 +400,11 @@ def histogram_lanes(devices, n_scen: int, horizon: int, bins: int) -> int:
     return max(1, min(HIST_LANES, HIST_LANE_BYTES // lane_bytes))
 
 
-@partial(jax.jit, static_argnames=("n_blocks", "common", "bins", "antithetic", "lanes"))
+@partial(jax.jit, static_argnames=("n_blocks", "common", "bins", "antithetic", "lanes",
+                                   "prior_rows"))
 def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_valid, lo, hi,
                     n_blocks: int, common: bool, bins: int, antithetic: bool = False,
-                    lanes: int = 1):
+                    lanes: int = 1, prior_rows: tuple[int, ...] | None = None):
     """Simulate a chunk and reduce it on the device to its ``Accumulator`` contribution, the
     histogram counts flat (S * V * T * (bins + 2),); the float paths are never materialised.
     ``n_valid`` draws of the chunk are real; ``lo``/``hi`` are (S, V, T)."""
@@ -368,14 +412,16 @@ def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
-    run = partial(run_scenario_summary, n_valid=n_valid, bins=bins, lanes=lanes)
+    rows = tuple(range(N_PARAMS)) if prior_rows is None else prior_rows
+    run = partial(run_scenario_summary, n_valid=n_valid, bins=bins, lanes=lanes,
+                  prior_rows=rows)
     if common:
-        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic)
+        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, rows)
         res = jax.vmap(lambda sc, lo_s, hi_s: run(sc, *rnd, lo_s, hi_s))(scen_batch, lo, hi)
     else:
         def independent(sc, stream, lo_s, hi_s):
             rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
-                                antithetic)
+                                antithetic, rows)
             return run(sc, *rnd, lo_s, hi_s)
         res = jax.vmap(independent)(scen_batch, stream_ids, lo, hi)
     return (res[0].reshape(-1), *res[1:])
@@ -393,13 +439,13 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     (S, V, T). Same draws as ``simulate_arrays`` for the same seed. ``chunk_size`` defaults to
     ``default_chunk_size``."""
     n_scen, horizon = scen_batch.years.shape
-    per_chunk, n_chunks, devices, placed = _plan(scen_batch, seed, n_draws, chunk_size,
-                                                 stream_ids, device, summary=True)
+    per_chunk, n_chunks, devices, placed, rows = _plan(scen_batch, seed, n_draws, chunk_size,
+                                                       stream_ids, device, summary=True)
     lanes = histogram_lanes(devices, n_scen, horizon, bins)
     sc0, sid0, key0 = placed[devices[0]]
     pilot_blocks = min(per_chunk, PILOT_BLOCKS)
     pilot = jax.device_get(simulate_chunk(sc0, key0, sid0, np.uint32(0), pilot_blocks,
-                                          common_random_numbers, antithetic))
+                                          common_random_numbers, antithetic, rows))
     valid0 = min(n_draws, pilot_blocks * RNG_BLOCK)
     stacked = np.stack([getattr(pilot, f)[..., :valid0] for f in Outputs._fields], axis=1)
     lo, hi = histogram_range(stacked.astype(np.float64))
@@ -414,7 +460,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
         valid = min(n_draws - i * per_chunk * RNG_BLOCK, per_chunk * RNG_BLOCK)
         return valid, summarize_chunk(sc, key, sid, np.uint32(i * per_chunk), np.int32(valid),
                                       *ranges[d], per_chunk, common_random_numbers, bins,
-                                      antithetic, lanes)
+                                      antithetic, lanes, rows)
 
     def finish(i, item):
         valid, part = item

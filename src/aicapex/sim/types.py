@@ -1,7 +1,8 @@
 """Array containers of the numeric core: scenario inputs, initial conditions, state.
 
 Shapes use T = quarters in the horizon, B = draws in a block, V = ``N_VINTAGES``,
-G = ``len(MOVE_GRID_BP)``, P = number of parameters, Q = quantile-table points.
+L = ``ring_length(T)``, G = ``len(MOVE_GRID_BP)``, P = number of parameters, Q = quantile-table
+points.
 A batch of S scenarios stacks every ``ScenarioArrays`` leaf on a leading axis.
 """
 
@@ -14,7 +15,14 @@ import numpy as np
 Array = Any  # a jax.Array or numpy.ndarray
 
 N_VINTAGES = 40
-"""Quarters of capex kept as vintages: the longest useful life is 10 years."""
+"""Quarters a vintage of capex stays in the accounts: the longest useful life is 10 years."""
+
+
+def ring_length(horizon: int) -> int:
+    """Slots L of the per-draw ring of capex vintages installed during the horizon (vintage
+    tau in slot tau % L): one per quarter up to ``N_VINTAGES``. Vintages installed before the
+    start are the same for every draw and enter as per-quarter constants instead."""
+    return min(horizon, N_VINTAGES)
 
 MOVE_GRID_BP = np.arange(-300, 301, 25)
 """Grid of a quarter's total policy-rate move, bp (up to three meetings of +-100bp)."""
@@ -65,10 +73,13 @@ class ScenarioArrays(NamedTuple):
     tariff_change: Array       # (T,) change of the effective rate in the quarter
     tariff_impulse: Array      # (T,) rate change spread over the pass-through window
     capex_growth: Array        # (T,) planned annual log growth of AI capex (slowdowns included)
-    dep_weights: Array         # (T, V) depreciation of each ring slot's cost in quarter t
-    imp_weights: Array         # (T, V) impairment of each ring slot's cost in quarter t
-    nbv_weights: Array         # (T, V) book value left of each ring slot's cost after quarter t
-    vintage0_bn: Array         # (V,) ring of quarterly capex before the start
+    dep_weights: Array         # (T, L) depreciation of each ring slot's cost in quarter t
+    imp_weights: Array         # (T, L) impairment of each ring slot's cost in quarter t
+    nbv_weights: Array         # (T, L) book value left of each ring slot's cost after quarter t
+    dep_prestart: Array        # (T,) $bn depreciation of the pre-start vintages in quarter t
+    imp_prestart: Array        # (T,) $bn impairment of the pre-start vintages in quarter t
+    nbv_prestart: Array        # (T,) $bn book value of the pre-start vintages after quarter t
+    vintage0_bn: Array         # (V,) quarterly capex before the start, vintage tau at tau % V
     life_quarters: Array       # (T,) useful life of vintages installed in quarter t
     life_change_quarters: Array  # (T,) new life applied to all vintages in quarter t, 0 = none
     life0_quarters: Array      # () useful life of the vintages installed before the start
@@ -94,7 +105,7 @@ class State(NamedTuple):
     nominal_gdp_bn: Array
     log_capex: Array
     capex_bn: Array
-    ring_bn: Array          # (V, B) quarterly capex by ring slot
+    ring_bn: Array          # (L, B) quarterly capex of the horizon's vintages by ring slot
     funding_pressure: Array
     revenue_shock: Array
     log_price: Array
