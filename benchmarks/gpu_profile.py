@@ -45,21 +45,22 @@ def variants(batch, blocks: int):
     n_var = len(engine.Outputs._fields)
     lo = jnp.full((batch.years.shape[0], n_var, HORIZON), -1e3, batch.years.dtype)
     hi = -lo
+    rows = engine.random_prior_rows(batch.prior_table)  # as the engine's runs sample
 
     @jax.jit
     def rng(first):
         return engine.block_randoms(key, first + jnp.arange(blocks, dtype=jnp.uint32), HORIZON,
-                                    jnp.float32)
+                                    jnp.float32, False, rows)
 
     def model(first):
-        out = engine.simulate_chunk(batch, key, ids, first, blocks, True)
+        out = engine.simulate_chunk(batch, key, ids, first, blocks, True, False, rows)
         return [a.sum(-1) for a in out]
     model = jax.jit(model)
 
     def summ(lanes):
         def f(first):
             res = engine.summarize_chunk(batch, key, ids, first, np.int32(n), lo, hi, blocks,
-                                         True, engine.SUMMARY_BINS, False, lanes)
+                                         True, engine.SUMMARY_BINS, False, lanes, rows)
             return [jnp.sum(r) for r in res]
         return jax.jit(f)
 
@@ -69,7 +70,7 @@ def variants(batch, blocks: int):
         engine.SCAN_UNROLL = unroll
         jax.clear_caches()
         m = jax.jit(lambda first: [a.sum(-1) for a in engine.simulate_chunk(
-            batch, key, ids, first, blocks, True)])
+            batch, key, ids, first, blocks, True, False, rows)])
         yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
     engine.SCAN_UNROLL = 1
     jax.clear_caches()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,14 +92,19 @@ def test_progress_lines_for_logs_when_not_on_a_terminal(tmp_path):
 
 def test_cpu_devices_split_the_work_and_change_no_result(tmp_path):
     args = ["baseline", "--draws", "5000", "--chunk-size", "1024", "--seed", "2", "--no-plots"]
-    one = cli("run", *args, "--device", "cpu", "--out", tmp_path / "one")
+    one = cli("run", *args, "--cpu-devices", "1", "--out", tmp_path / "one")
     two = cli("run", *args, "--cpu-devices", "2", "--out", tmp_path / "two")  # implies cpu
-    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    default = cli("run", *args, "--device", "cpu", "--out", tmp_path / "default")
+    assert one.returncode == 0 and two.returncode == 0 and default.returncode == 0, two.stderr
     assert "on cpu:0, cpu:1" in two.stderr
     with xr.open_dataset(tmp_path / "one" / "results.nc") as a, \
-            xr.open_dataset(tmp_path / "two" / "results.nc") as b:
+            xr.open_dataset(tmp_path / "two" / "results.nc") as b, \
+            xr.open_dataset(tmp_path / "default" / "results.nc") as c:
         assert "," in b.attrs["device"] and "," not in a.attrs["device"]
+        # by default one device per core, at most 4
+        assert c.attrs["device"].count("cpu:") == min(os.cpu_count() or 1, 4)
         for v in a.data_vars:
             np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
+            np.testing.assert_array_equal(a[v].values, c[v].values, err_msg=v)
     bad = cli("run", "baseline", "--cpu-devices", "0", "--out", tmp_path / "bad")
     assert bad.returncode == 2 and "--cpu-devices" in bad.stderr

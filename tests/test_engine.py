@@ -104,3 +104,24 @@ def test_malloc_tuning_is_applied_once_and_can_be_turned_off():
                          env={**env, "AICAPEX_MALLOC_TUNING": "0"})
     assert on.stdout.split() == ["True", "True"], on.stderr
     assert off.stdout.split() == ["False", "True"], off.stderr
+
+
+def test_fixed_parameters_as_scalars_change_no_result():
+    """The engine samples only parameters whose prior varies and keeps the rest as scalars;
+    sampling every parameter (constant tables interpolate to their value) gives the same
+    bits."""
+    import jax
+    import jax.numpy as jnp
+
+    from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
+
+    batch = stack_batch([compile_scenario(load_scenario(n).scenario)
+                         for n in ("baseline", "fast_depreciation")])
+    rows = engine.random_prior_rows(batch.prior_table)
+    assert 0 < len(rows) < batch.prior_table.shape[1]
+    key, ids = jax.random.key(4), jnp.zeros(2, jnp.uint32)
+    some = engine.simulate_chunk(batch, key, ids, np.uint32(3), 2, True, False, rows)
+    every = engine.simulate_chunk(batch, key, ids, np.uint32(3), 2, True, False, None)
+    for name in some._fields:
+        np.testing.assert_array_equal(np.asarray(getattr(some, name)),
+                                      np.asarray(getattr(every, name)), err_msg=name)

@@ -39,10 +39,11 @@ def enable_x64_if(dtype: str) -> None:
 
 
 def use_cpu_devices(n: int) -> None:
-    """Split the CPU into ``n`` XLA devices so that chunks run concurrently, one per device
-    (results are identical for any ``n``). Must run before JAX computes anything in this
-    process. On the 2-core development machine ``n = 2`` ran one scenario 22% faster with
-    full paths and 12% in summary mode, at the price of one more compilation (~4 s)."""
+    """Split the CPU into ``n`` XLA devices so that chunks run side by side, one per device,
+    in one SPMD program compiled once (results are identical for any ``n``). Must run before
+    JAX computes anything in this process; ``aicapex run`` does it by default (one device per
+    core, at most 4). On the 2-core development machine ``n = 2`` ran summary mode ~15%
+    faster than one device (benchmarks/RESULTS.md)."""
     import jax
 
     if n < 1:

@@ -10,6 +10,7 @@ Exit status: 0 success, 1 a run failed, 2 bad input (a scenario or an argument).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -45,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="draws per compiled chunk (default: 16384 on CPU, 8192 with "
                    "--summary-only; 131072 and 1048576 on a GPU)")
     r.add_argument("--cpu-devices", type=int, metavar="N",
-                   help="split the CPU into N XLA devices that run chunks concurrently "
-                   "(faster long runs on several cores; one more compilation per device)")
+                   help="split the CPU into N XLA devices that run chunks side by side "
+                   f"(default: one per core, at most {min(os.cpu_count() or 1, 4)} here); "
+                   "results do not depend on N")
     r.add_argument("--independent-streams", action="store_true",
                    help="give each scenario its own random numbers instead of common ones")
     r.add_argument("--antithetic", action="store_true",
@@ -234,6 +236,8 @@ def _cmd_run(args) -> int:
 
         use_cpu_devices(args.cpu_devices)
         args.device = "cpu"  # also where JAX's default is a GPU
+    elif args.device != "gpu":
+        _default_cpu_devices()
     out_dir: Path = args.out
     if not _check_out(args):  # fail before a long simulation, not after it
         return EXIT_BAD_INPUT
@@ -345,6 +349,25 @@ def _fmt(v) -> str:
     if v == "FAIL":
         return "[red]FAIL[/red]"
     return str(v)
+
+
+DEFAULT_CPU_DEVICES = min(os.cpu_count() or 1, 4)
+"""CPU devices a run uses unless told (``--cpu-devices``): one per core, at most 4 (each
+device holds two chunks in flight). One SPMD program runs a chunk on each, compiled once; on
+the 2-core development machine two devices ran summary mode ~15% faster than one."""
+
+
+def _default_cpu_devices() -> None:
+    """Split the CPU into ``DEFAULT_CPU_DEVICES`` devices, unless the user configured host
+    devices or JAX already runs in this process (then its devices stay as they are). Only
+    CPU runs see it: where the default device is a GPU, that is what runs."""
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "") or (
+            "JAX_NUM_CPU_DEVICES" in os.environ):
+        return
+    from .api import use_cpu_devices
+
+    with contextlib.suppress(RuntimeError):  # JAX already runs in this process
+        use_cpu_devices(DEFAULT_CPU_DEVICES)
 
 
 def _check_out(args) -> bool:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from .malloc import tune_malloc
 from .parameters import N_PARAMS, Params
@@ -241,16 +244,43 @@ def _devices(device) -> list:
     return list(device) if isinstance(device, list | tuple) else [device]
 
 
+_AXIS = "chunks"
+"""Mesh axis over the devices: each device runs its own chunk of a step."""
+
 LAST_TIMING: dict[str, float] = {}
-"""Timing of the latest chunked run: seconds to the first finished chunk (compilation
-included), mean seconds of the later chunks, and their difference as a compile estimate."""
+"""Timing of the latest chunked run, which goes in steps of one chunk per device: seconds to
+the first finished step (compilation included), mean seconds of the later steps, their
+difference as a compile estimate, the number of steps and of devices."""
+
+
+class _Plan(NamedTuple):
+    per_chunk: int           # RNG blocks per chunk
+    n_chunks: int
+    n_steps: int             # steps of one chunk per device
+    devices: list
+    mesh: Mesh
+    scen: ScenarioArrays     # replicated over the mesh
+    stream_ids: jax.Array
+    key: jax.Array
+    prior_rows: tuple[int, ...]
+
+    def chunk_draws(self, c: int, n_draws: int) -> tuple[int, int]:
+        """First draw and number of real draws of chunk ``c`` (0 for a step's padding)."""
+        start = c * self.per_chunk * RNG_BLOCK
+        return start, max(0, min(n_draws - start, self.per_chunk * RNG_BLOCK))
+
+    def first_blocks(self, step: int) -> jax.Array:
+        """First block of every device's chunk in ``step`` ((D,), sharded over the mesh)."""
+        d = len(self.devices)
+        ids = (step * d + np.arange(d, dtype=np.uint32)) * np.uint32(self.per_chunk)
+        return jax.device_put(ids, NamedSharding(self.mesh, P(_AXIS)))
 
 
 def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int | None,
-          stream_ids, device, summary: bool):
-    """Chunking and placement shared by both run modes: blocks per chunk, number of chunks,
-    the devices, per device the scenario batch, stream ids and key placed on it, and the
-    parameters with random priors."""
+          stream_ids, device, summary: bool) -> _Plan:
+    """Chunking and placement shared by both run modes. A run goes in steps: one compiled SPMD
+    program runs one chunk on every device (compiled once for all of them; per-device
+    programs compiled once each). Small runs are split evenly over the devices."""
     if n_draws < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")
     tune_malloc()
@@ -258,20 +288,22 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
     devices = _devices(device)
     chunk_size = chunk_size or default_chunk_size(summary, devices)
     blocks_total = -(-n_draws // RNG_BLOCK)
-    per_chunk = max(1, min(blocks_total, chunk_size // RNG_BLOCK))
+    per_chunk = max(1, min(chunk_size // RNG_BLOCK, -(-blocks_total // len(devices))))
+    n_chunks = -(-blocks_total // per_chunk)
     ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
-    placed = {d: (jax.device_put(scen_batch, d), jax.device_put(jnp.asarray(ids, jnp.uint32), d),
-                  jax.device_put(jax.random.key(seed), d)) for d in devices}
-    rows = random_prior_rows(scen_batch.prior_table)
-    return per_chunk, -(-blocks_total // per_chunk), devices, placed, rows
+    mesh = Mesh(np.array(devices), (_AXIS,))
+    rep = NamedSharding(mesh, P())
+    return _Plan(per_chunk, n_chunks, -(-n_chunks // len(devices)), devices, mesh,
+                 jax.device_put(scen_batch, rep), jax.device_put(jnp.asarray(ids, jnp.uint32),
+                                                                 rep),
+                 jax.device_put(jax.random.key(seed), rep), random_prior_rows(
+                     scen_batch.prior_table))
 
 
-def _pipelined(n_chunks: int, devices: list, launch, finish) -> None:
-    """Launch chunk i on devices[i % len(devices)] (asynchronously) and finish chunks in order,
-    keeping two chunks in flight per device, so that a device computes the next chunk while
-    the host copies and merges the last (on 2 CPU cores +10-20% over one in flight, measured).
-    Records ``LAST_TIMING``."""
-    depth = 2 * len(devices)
+def _pipelined(n_steps: int, n_devices: int, launch, finish) -> None:
+    """Launch step i (asynchronously) and finish steps in order, keeping two in flight, so that
+    the devices compute the next step while the host copies and merges the last (on 2 CPU
+    cores +10-20% over one in flight, measured). Records ``LAST_TIMING``."""
     inflight: list = []
     done: list[float] = []
     t0 = time.perf_counter()
@@ -280,9 +312,9 @@ def _pipelined(n_chunks: int, devices: list, launch, finish) -> None:
         finish(*item)
         done.append(time.perf_counter())
 
-    for i in range(n_chunks):
-        inflight.append((i, launch(i, devices[i % len(devices)])))
-        if len(inflight) >= depth:
+    for i in range(n_steps):
+        inflight.append((i, launch(i)))
+        if len(inflight) >= 2:
             complete(inflight.pop(0))
     for item in inflight:
         complete(item)
@@ -290,7 +322,28 @@ def _pipelined(n_chunks: int, devices: list, launch, finish) -> None:
     later = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else float("nan")
     LAST_TIMING.clear()
     LAST_TIMING.update(first_chunk_s=first, later_chunk_mean_s=later, chunks=len(done),
+                       devices=n_devices,
                        compile_estimate_s=first - later if len(done) > 1 else float("nan"))
+
+
+@partial(jax.jit, static_argnames=("mesh", "n_blocks", "common", "antithetic", "prior_rows"))
+def _simulate_step(scen_batch, key, stream_ids, first_blocks, mesh, n_blocks: int,
+                   common: bool, antithetic: bool, prior_rows):
+    """``simulate_chunk`` on every device of ``mesh``, device d from ``first_blocks[d]``:
+    leaves (D, S, T, B)."""
+    def body(sc, k, sid, fb):
+        out = simulate_chunk(sc, k, sid, fb[0], n_blocks, common, antithetic, prior_rows)
+        return jax.tree.map(lambda a: a[None], out)
+    return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(_AXIS)),
+                         out_specs=P(_AXIS), check_vma=False)(scen_batch, key, stream_ids,
+                                                               first_blocks)
+
+
+def _per_device(arr: jax.Array) -> list[np.ndarray]:
+    """A step's result (D, ...) as D host arrays, one per device in mesh order, fetched shard
+    by shard (no host-side concatenation of the shards)."""
+    parts = sorted(arr.addressable_shards, key=lambda sh: sh.index[0].start or 0)
+    return [np.asarray(sh.data)[0] for sh in parts]
 
 
 def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
@@ -303,29 +356,30 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     ``antithetic`` pairs draws (see ``block_randoms``). ``chunk_size`` defaults to
     ``default_chunk_size``."""
     n_scen, horizon = scen_batch.years.shape
-    per_chunk, n_chunks, devices, placed, rows = _plan(scen_batch, seed, n_draws, chunk_size,
-                                                       stream_ids, device, summary=False)
+    plan = _plan(scen_batch, seed, n_draws, chunk_size, stream_ids, device, summary=False)
     results: dict[str, np.ndarray] = {}
     dtype = np.dtype(scen_batch.years.dtype)
 
-    def launch(i, d):
-        sc, sid, key = placed[d]
-        return simulate_chunk(sc, key, sid, np.uint32(i * per_chunk), per_chunk,
-                              common_random_numbers, antithetic, rows)
+    def launch(step):
+        return _simulate_step(plan.scen, plan.key, plan.stream_ids, plan.first_blocks(step),
+                              plan.mesh, plan.per_chunk, common_random_numbers, antithetic,
+                              plan.prior_rows)
 
-    def finish(i, out):
-        host = jax.device_get(out)
-        start = i * per_chunk * RNG_BLOCK
-        valid = min(n_draws - start, per_chunk * RNG_BLOCK)
-        for name, arr in host._asdict().items():
-            if name not in results:
-                results[name] = np.empty((n_scen, horizon, n_draws),
-                                         np.int32 if name == "regime" else dtype)
-            results[name][:, :, start:start + valid] = arr[:, :, :valid]
-        if progress is not None:
-            progress(valid)
+    def finish(step, out):
+        host = {name: _per_device(arr) for name, arr in out._asdict().items()}
+        for d in range(len(plan.devices)):
+            start, valid = plan.chunk_draws(step * len(plan.devices) + d, n_draws)
+            if not valid:
+                continue
+            for name, arrs in host.items():
+                if name not in results:
+                    results[name] = np.empty((n_scen, horizon, n_draws),
+                                             np.int32 if name == "regime" else dtype)
+                results[name][:, :, start:start + valid] = arrs[d][:, :, :valid]
+            if progress is not None:
+                progress(valid)
 
-    _pipelined(n_chunks, devices, launch, finish)
+    _pipelined(plan.n_steps, len(plan.devices), launch, finish)
     return results
 
 
@@ -439,34 +493,57 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     (S, V, T). Same draws as ``simulate_arrays`` for the same seed. ``chunk_size`` defaults to
     ``default_chunk_size``."""
     n_scen, horizon = scen_batch.years.shape
-    per_chunk, n_chunks, devices, placed, rows = _plan(scen_batch, seed, n_draws, chunk_size,
-                                                       stream_ids, device, summary=True)
-    lanes = histogram_lanes(devices, n_scen, horizon, bins)
-    sc0, sid0, key0 = placed[devices[0]]
-    pilot_blocks = min(per_chunk, PILOT_BLOCKS)
+    plan = _plan(scen_batch, seed, n_draws, chunk_size, stream_ids, device, summary=True)
+    n_dev = len(plan.devices)
+    lanes = histogram_lanes(plan.devices, n_scen, horizon, bins)
+    # the pilot runs on the first device alone (a mesh-wide copy would run it on all)
+    ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
+    sc0, sid0, key0 = jax.device_put((scen_batch, jnp.asarray(ids, jnp.uint32),
+                                      jax.random.key(seed)), plan.devices[0])
+    pilot_blocks = min(plan.per_chunk, PILOT_BLOCKS)
     pilot = jax.device_get(simulate_chunk(sc0, key0, sid0, np.uint32(0), pilot_blocks,
-                                          common_random_numbers, antithetic, rows))
+                                          common_random_numbers, antithetic, plan.prior_rows))
     valid0 = min(n_draws, pilot_blocks * RNG_BLOCK)
     stacked = np.stack([getattr(pilot, f)[..., :valid0] for f in Outputs._fields], axis=1)
     lo, hi = histogram_range(stacked.astype(np.float64))
     del pilot, stacked
     dtype = scen_batch.years.dtype
-    ranges = {d: tuple(jax.device_put(jnp.asarray(x, dtype), d) for x in (lo, hi))
-              for d in devices}
+    lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), NamedSharding(plan.mesh, P()))
+                  for x in (lo, hi))
     acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins)]
 
-    def launch(i, d):
-        sc, sid, key = placed[d]
-        valid = min(n_draws - i * per_chunk * RNG_BLOCK, per_chunk * RNG_BLOCK)
-        return valid, summarize_chunk(sc, key, sid, np.uint32(i * per_chunk), np.int32(valid),
-                                      *ranges[d], per_chunk, common_random_numbers, bins,
-                                      antithetic, lanes, rows)
+    def launch(step):
+        valid = [plan.chunk_draws(step * n_dev + d, n_draws)[1] for d in range(n_dev)]
+        n_valid = jax.device_put(np.asarray(valid, np.int32), NamedSharding(plan.mesh, P(_AXIS)))
+        return valid, _summarize_step(plan.scen, plan.key, plan.stream_ids,
+                                      plan.first_blocks(step), n_valid, lo_d, hi_d, plan.mesh,
+                                      plan.per_chunk, common_random_numbers, bins, antithetic,
+                                      lanes, plan.prior_rows)
 
-    def finish(i, item):
+    def finish(step, item):
         valid, part = item
-        acc[0] = merge(acc[0], jax.device_get(part))
-        if progress is not None:
-            progress(valid)
+        host = jax.device_get(part)
+        for d in range(n_dev):
+            if valid[d]:
+                acc[0] = merge(acc[0], [x[d] for x in host])
+                if progress is not None:
+                    progress(valid[d])
 
-    _pipelined(n_chunks, devices, launch, finish)
+    _pipelined(plan.n_steps, n_dev, launch, finish)
     return acc[0], lo, hi
+
+
+@partial(jax.jit, static_argnames=("mesh", "n_blocks", "common", "bins", "antithetic", "lanes",
+                                   "prior_rows"))
+def _summarize_step(scen_batch, key, stream_ids, first_blocks, n_valid, lo, hi, mesh,
+                    n_blocks: int, common: bool, bins: int, antithetic: bool, lanes: int,
+                    prior_rows):
+    """``summarize_chunk`` on every device of ``mesh``, device d from ``first_blocks[d]`` with
+    ``n_valid[d]`` real draws: each result with a leading device axis (D, ...)."""
+    def body(sc, k, sid, fb, nv, lo_, hi_):
+        res = summarize_chunk(sc, k, sid, fb[0], nv[0], lo_, hi_, n_blocks, common, bins,
+                              antithetic, lanes, prior_rows)
+        return tuple(r[None] for r in res)
+    return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(_AXIS), P(_AXIS), P(), P()),
+                         out_specs=P(_AXIS), check_vma=False)(scen_batch, key, stream_ids,
+                                                               first_blocks, n_valid, lo, hi)
