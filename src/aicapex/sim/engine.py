@@ -278,9 +278,10 @@ class _Plan(NamedTuple):
 
 def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int | None,
           stream_ids, device, summary: bool) -> _Plan:
-    """Chunking and placement shared by both run modes. A run goes in steps: one compiled SPMD
-    program runs one chunk on every device (compiled once for all of them; per-device
-    programs compiled once each). Small runs are split evenly over the devices."""
+    """Chunking and placement shared by both run modes. A run goes in steps: one SPMD program,
+    compiled once for all the devices (separate per-device programs would compile once per
+    device), runs one chunk on every device. Small runs are split evenly over the
+    devices."""
     if n_draws < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")
     tune_malloc()
