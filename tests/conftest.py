@@ -3,6 +3,8 @@ need it); float32 runs still use float32 arrays, which a test checks."""
 
 from __future__ import annotations
 
+import os
+
 import jax
 import numpy as np
 import pytest
@@ -29,6 +31,19 @@ def central_params(n: int = 1, **overrides) -> Params:
         assert k in vals, k
         vals[k] = np.full(n, v, dtype=np.float64)
     return Params(**vals)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compile_cache_in_tmp(tmp_path_factory):
+    """Commands the tests run keep compiled programs in a cache of this session (shared by
+    the CLI's subprocesses, which inherit the variable), never in the user's."""
+    old = os.environ.get("AICAPEX_CACHE_DIR")
+    os.environ["AICAPEX_CACHE_DIR"] = str(tmp_path_factory.mktemp("aicapex-cache"))
+    yield
+    if old is None:
+        os.environ.pop("AICAPEX_CACHE_DIR", None)
+    else:
+        os.environ["AICAPEX_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

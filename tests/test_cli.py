@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,17 +13,33 @@ import pandas as pd
 import xarray as xr
 
 
-def cli(*args, cwd=None) -> subprocess.CompletedProcess:
+def cli(*args, cwd=None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "aicapex.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=600)
+                          capture_output=True, text=True, cwd=cwd, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+def _cache_entries(cache: Path) -> dict[str, bytes]:
+    """The compiled programs in an on-disk JAX cache, with their last-access stamps."""
+    return {p.name: (cache / p.name.replace("-cache", "-atime")).read_bytes()
+            for p in cache.glob("*-cache")}
 
 
 def test_run_end_to_end_and_reproducible(tmp_path):
     out1, out2 = tmp_path / "r1", tmp_path / "r2"
     args = ["baseline", "capex_slowdown", "fast_depreciation", "--draws", "300", "--seed", "4"]
-    r = cli("run", *args, "--out", out1)
+    env = {"AICAPEX_CACHE_DIR": str(tmp_path / "cache")}
+    r = cli("run", *args, "--out", out1, env=env)
     assert r.returncode == 0, r.stderr
     assert "baseline" in r.stdout and "P(drawdown>20%)" in r.stdout
+    # the compiled program was kept on disk, and the manifest says where
+    cache = tmp_path / "cache" / "jax"
+    stored = _cache_entries(cache)
+    assert any(name.startswith("jit__simulate_step") for name in stored), stored
+    manifest = json.loads((out1 / "manifest.json").read_text())
+    assert manifest["jax_compilation_cache"]["dir"] == str(cache)
+    assert manifest["jax_compilation_cache"]["programs_compiled"] >= 1
+    assert manifest["jax_compilation_cache"]["programs_loaded"] == 0
     for f in ("results.nc", "summary.csv", "tail_probabilities.csv",
               "plots/fan_index_level.png", "plots/fan_earnings.png",
               "plots/fan_ai_capex_revenue.png", "plots/horizon_index_level.png"):
@@ -39,8 +56,16 @@ def test_run_end_to_end_and_reproducible(tmp_path):
     assert {"scenario", "variable", "quarter", "q05", "q50", "q95"} <= set(summary.columns)
     assert len(summary) == 3 * len(first.data_vars) * 20
 
-    r = cli("run", *args, "--out", out2)
+    # a second process loads the program from the cache (its access stamp moves, nothing new
+    # is compiled) and reproduces the first run exactly
+    r = cli("run", *args, "--out", out2, env=env)
     assert r.returncode == 0, r.stderr
+    again = _cache_entries(cache)
+    assert again.keys() == stored.keys()
+    assert any(again[k] != stored[k] for k in stored)
+    manifest = json.loads((out2 / "manifest.json").read_text())["jax_compilation_cache"]
+    assert manifest["programs_loaded"] >= 1 and manifest["programs_compiled"] == 0
+    assert "loaded from the compilation cache" in r.stderr.replace("\n", " ")
     with xr.open_dataset(out2 / "results.nc") as second:
         for v in first.data_vars:
             np.testing.assert_array_equal(first[v].values, second[v].values, err_msg=v)
@@ -76,14 +101,17 @@ def test_list_and_params():
 
 
 def test_progress_lines_for_logs_when_not_on_a_terminal(tmp_path):
-    import os
-
-    env = {**os.environ, "AICAPEX_PROGRESS_SECONDS": "0"}
+    env = {**os.environ, "AICAPEX_PROGRESS_SECONDS": "0",
+           "AICAPEX_CACHE_DIR": str(tmp_path / "cache")}
     r = subprocess.run([sys.executable, "-m", "aicapex.cli", "run", "baseline", "--draws",
-                        "3000", "--chunk-size", "1024", "--no-plots", "--out",
-                        str(tmp_path / "p")], capture_output=True, text=True, env=env,
-                       timeout=600)
+                        "3000", "--chunk-size", "1024", "--no-plots", "--no-compile-cache",
+                        "--out", str(tmp_path / "p")], capture_output=True, text=True,
+                       env=env, timeout=600)
     assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "cache").exists()  # --no-compile-cache kept nothing
+    manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert manifest["jax_compilation_cache"] is None
+    assert "JAX compile" in r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("progress:")]
     assert [ln.split(" draws")[0] for ln in lines] == ["progress: 1,024/3,000",
                                                        "progress: 2,048/3,000"]

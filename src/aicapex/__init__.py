@@ -5,7 +5,7 @@
     >>> aicapex.horizon_table(ds)
 """
 
-from .api import simulate, use_cpu_devices
+from .api import simulate, use_compile_cache, use_cpu_devices
 from .outputs.plots import fan_chart, horizon_histogram, write_plots
 from .outputs.summary import horizon_table, quantiles, summary_table, tail_probabilities
 from .scenarios.loader import (
@@ -31,6 +31,7 @@ __all__ = [
     "simulate",
     "summary_table",
     "tail_probabilities",
+    "use_compile_cache",
     "use_cpu_devices",
     "write_plots",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -53,6 +54,58 @@ def use_cpu_devices(n: int) -> None:
     except RuntimeError as e:
         raise RuntimeError("use_cpu_devices() must be called before JAX runs anything in this "
                            f"process ({e})") from None
+
+
+COMPILE_CACHE_MAX_BYTES = 2**30
+"""Size cap of the on-disk compilation cache; JAX evicts the least recently used programs."""
+
+
+def default_compile_cache_dir() -> Path:
+    """Where ``aicapex run`` keeps compiled programs: ``$AICAPEX_CACHE_DIR/jax``, else
+    ``$XDG_CACHE_HOME/aicapex/jax``, else ``~/.cache/aicapex/jax``."""
+    if os.environ.get("AICAPEX_CACHE_DIR"):
+        return Path(os.environ["AICAPEX_CACHE_DIR"]) / "jax"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "aicapex" / "jax"
+
+
+def use_compile_cache(path: str | Path | None = None) -> Path:
+    """Keep compiled programs on disk (JAX's persistent compilation cache, at ``path`` or
+    ``default_compile_cache_dir()``), so that a later process running the same program
+    (same scenario count, horizon, chunk size, dtype, devices and JAX version) loads it
+    instead of compiling it again: on the 2-core development machine the README's
+    3-scenario run went from ~6 s to ~1.8 s of simulation. Results do not change (the same
+    executable runs). A program takes ~0.4 MB; beyond ``COMPILE_CACHE_MAX_BYTES`` the least
+    recently used are evicted. ``aicapex run`` does this by default. Returns the directory."""
+    import jax
+
+    p = Path(path) if path is not None else default_compile_cache_dir()
+    p.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(p))
+    jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)
+    return p
+
+
+_CACHE_EVENTS = {"/jax/compilation_cache/cache_misses": 0,  # compiled and stored
+                 "/jax/compilation_cache/cache_hits": 0}
+_LISTENING = False
+
+
+def _count_cache_event(event: str, **kwargs) -> None:
+    if event in _CACHE_EVENTS:
+        _CACHE_EVENTS[event] += 1
+
+
+def _cache_counts() -> tuple[int, int]:
+    """Programs (compiled and stored in, loaded from) the on-disk cache in this process so
+    far; programs that compile in under a second are neither (JAX does not store them)."""
+    import jax
+
+    global _LISTENING
+    if not _LISTENING:
+        jax.monitoring.register_event_listener(_count_cache_event)
+        _LISTENING = True
+    return tuple(_CACHE_EVENTS.values())
 
 
 def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | None = None,
@@ -114,6 +167,7 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
             raise ScenarioError(s.path, None, "", str(e)) from None
     batch = stack_batch(arrays)
     streams = np.array([stream_id(s.scenario.name) for s in loaded], np.uint32)
+    stored0, found0 = _cache_counts()
     t1 = time.perf_counter()
     if summary_only:
         acc, lo, hi = simulate_summaries(
@@ -126,6 +180,8 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
                                   stream_ids=streams, device=dev, antithetic=antithetic,
                                   progress=progress)
     t2 = time.perf_counter()
+    stored1, found1 = _cache_counts()
+    cache_dir = jax.config.jax_compilation_cache_dir or ""
     from .outputs.dataset import VARIABLES, summary_to_dataset, to_dataset
     from .sim.engine import LAST_TIMING
 
@@ -168,6 +224,10 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
         "chunk_seconds_mean": round(LAST_TIMING.get("later_chunk_mean_s", float("nan")), 4),
         "compile_seconds_estimate": round(LAST_TIMING.get("compile_estimate_s", float("nan")),
                                           4),
+        "jax_compilation_cache": cache_dir,
+        # with the on-disk cache: programs this run loaded from it, and compiled (and stored)
+        "jax_programs_from_cache": found1 - found0 if cache_dir else -1,
+        "jax_programs_compiled": stored1 - stored0 if cache_dir else -1,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     names = [s.scenario.name for s in loaded]

@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                    "chunk by chunk: memory does not grow with --draws)")
     r.add_argument("--allow-nonfinite", action="store_true",
                    help="write results even if some values are NaN or infinite")
+    _cache_flag(r)
 
     sub.add_parser("list", help="list built-in scenarios with their descriptions")
     sub.add_parser("params", help="list model parameters with their default priors")
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path, help="directory for anchor_check.csv (--check) or "
                    "fitted.yaml and fit.csv (--fit)")
     c.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    _cache_flag(c)
 
     rl = sub.add_parser("replay", help="run a historical scenario and place the realised "
                         "S&P 500 and Nasdaq in its distribution")
@@ -98,11 +100,35 @@ def _parser() -> argparse.ArgumentParser:
     rl.add_argument("--draws", type=int, default=20_000, help="draws (default 20000)")
     rl.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     rl.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    _cache_flag(rl)
 
     pl = sub.add_parser("plot", help="(re)draw the plots of a finished run")
     pl.add_argument("run_dir", type=Path)
     pl.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
     return p
+
+
+def _cache_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-compile-cache", action="store_true",
+                   help="do not keep compiled programs on disk (default: kept in "
+                   "$AICAPEX_CACHE_DIR/jax or ~/.cache/aicapex/jax, so a later run of the same "
+                   "shapes skips JAX compilation; AICAPEX_COMPILE_CACHE=0 also turns it off)")
+
+
+def _compile_cache(args) -> None:
+    """Turn JAX's on-disk compilation cache on for commands that simulate, unless told not to
+    or the user set JAX's own cache directory (JAX then uses that). A cache that cannot be
+    created costs a note, not the run."""
+    if (getattr(args, "no_compile_cache", True) or os.environ.get("AICAPEX_COMPILE_CACHE") == "0"
+            or os.environ.get("JAX_COMPILATION_CACHE_DIR")):
+        return
+    from .api import default_compile_cache_dir, use_compile_cache
+
+    try:
+        use_compile_cache()
+    except OSError as e:
+        err.print(f"note: no compilation cache ({default_compile_cache_dir()}: {e}); "
+                  "every run compiles afresh", highlight=False)
 
 
 def _terminate(signum, frame):
@@ -119,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     from .scenarios.loader import ScenarioError
 
     try:
+        _compile_cache(args)
         return _COMMANDS[args.command](args)
     except ScenarioError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
@@ -269,8 +296,11 @@ def _cmd_run(args) -> int:
     t1 = time.perf_counter()
     compile_s = ds.attrs.get("compile_seconds_estimate", float("nan"))
     first_s = ds.attrs.get("first_chunk_seconds", float("nan"))
-    jit = (f"JAX compile ~{compile_s:.1f}s" if compile_s == compile_s else
-           f"first chunk incl. JAX compile {first_s:.1f}s")
+    from_cache = ds.attrs.get("jax_programs_from_cache", -1) > 0
+    what = ("JAX compile" if not from_cache else "programs loaded from the compilation cache"
+            if ds.attrs.get("jax_programs_compiled", -1) <= 0 else "JAX compile and cache loads")
+    jit = (f"{what} ~{compile_s:.1f}s" if compile_s == compile_s else
+           f"first chunk incl. {what} {first_s:.1f}s")
     err.print(f"simulated in {t1 - t0:.1f}s ({jit}) on {ds.attrs['device']} "
               f"({ds.attrs['dtype']}); writing outputs", highlight=False)
     bad = {k: v for k, v in nonfinite_counts(ds).items() if v}

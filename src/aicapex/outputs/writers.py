@@ -82,6 +82,10 @@ def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
                             "later_chunks_mean": _finite(a.get("chunk_seconds_mean")),
                             "jax_compile_estimate": _finite(a.get("compile_seconds_estimate")),
                             **timings},
+        "jax_compilation_cache": {"dir": a["jax_compilation_cache"],
+                                  "programs_compiled": int(a["jax_programs_compiled"]),
+                                  "programs_loaded": int(a["jax_programs_from_cache"])}
+        if a.get("jax_compilation_cache") else None,
         "nonfinite_counts": json.loads(a.get("nonfinite_counts", "{}")),
         "files": {name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
                   for name, p in files.items()},
