@@ -83,6 +83,30 @@ def test_summary_range_does_not_depend_on_chunk_size():
                                   b["index_level__qerr"].values)
 
 
+@pytest.mark.parametrize(("draws", "chunk", "pilot"), [(5000, 4096, 4096), (3000, None, 3000),
+                                                       (20000, 16384, 8192)])
+def test_histogram_range_is_the_pilot_draws_range_and_needs_no_paths_program(draws, chunk,
+                                                                            pilot):
+    """The range is ``histogram_range`` of the first PILOT_BLOCKS blocks' full paths (fewer
+    if a chunk is smaller, fewer if the run is smaller), taken from the summary program
+    itself: a summary run traces no paths program."""
+    from aicapex.scenarios import compile_scenario, load_scenario
+    from aicapex.scenarios.compile import stack_batch
+    from aicapex.sim.step import Outputs
+    from aicapex.sim.summary import histogram_range
+
+    batch = stack_batch([compile_scenario(load_scenario(n).scenario, dtype="float32")
+                         for n in ("baseline", "tariff_escalation")])
+    before = engine.TRACES["simulate_chunk"]
+    _, lo, hi = engine.simulate_summaries(batch, 11, draws, chunk_size=chunk)
+    assert engine.TRACES["simulate_chunk"] == before
+    paths = engine.simulate_arrays(batch, 11, pilot)
+    stacked = np.stack([paths[f] for f in Outputs._fields], axis=1).astype(np.float64)
+    want_lo, want_hi = histogram_range(stacked)
+    np.testing.assert_array_equal(lo, want_lo)
+    np.testing.assert_array_equal(hi, want_hi)
+
+
 def test_summary_mode_compiles_once_per_shape():
     aicapex.simulate(NAMES, draws=3000, seed=1, chunk_size=1024, summary_only=True)
     before = engine.TRACES["summarize_chunk"]

@@ -29,8 +29,8 @@ from .summary import (
     DRAWDOWN_LEVELS,
     Accumulator,
     empty_accumulator,
-    histogram_range,
     merge,
+    range_from_extremes,
 )
 from .types import N_NORMALS, N_UNIFORMS, PRIOR_Z, ScenarioArrays
 
@@ -493,37 +493,40 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                        progress: Callable[[int], None] | None = None
                        ) -> tuple[Accumulator, np.ndarray, np.ndarray]:
     """Summary-only run: accumulate statistics chunk by chunk (memory independent of
-    ``n_draws``). The histogram range comes from the full paths of the first ``PILOT_BLOCKS``
-    blocks (fewer if a chunk is smaller). Returns the accumulator and the range (lo, hi), each
+    ``n_draws``). The histogram range comes from the minimum and maximum of the first
+    ``PILOT_BLOCKS`` blocks' draws (fewer if a chunk is smaller), widened (``summary.
+    range_from_extremes``). Returns the accumulator and the range (lo, hi), each
     (S, V, T). Same draws as ``simulate_arrays`` for the same seed. ``chunk_size`` defaults to
     ``default_chunk_size``."""
     n_scen, horizon = scen_batch.years.shape
     plan = _plan(scen_batch, seed, n_draws, chunk_size, stream_ids, device, summary=True)
     n_dev = len(plan.devices)
     lanes = histogram_lanes(plan.devices, n_scen, horizon, bins)
-    # the pilot runs on the first device alone (a mesh-wide copy would run it on all)
-    ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
-    sc0, sid0, key0 = jax.device_put((scen_batch, jnp.asarray(ids, jnp.uint32),
-                                      jax.random.key(seed)), plan.devices[0])
-    pilot_blocks = min(plan.per_chunk, PILOT_BLOCKS)
-    pilot = jax.device_get(simulate_chunk(sc0, key0, sid0, np.uint32(0), pilot_blocks,
-                                          common_random_numbers, antithetic, plan.prior_rows))
-    valid0 = min(n_draws, pilot_blocks * RNG_BLOCK)
-    stacked = np.stack([getattr(pilot, f)[..., :valid0] for f in Outputs._fields], axis=1)
-    lo, hi = histogram_range(stacked.astype(np.float64))
-    del pilot, stacked
     dtype = scen_batch.years.dtype
-    lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), NamedSharding(plan.mesh, P()))
-                  for x in (lo, hi))
+    rep = NamedSharding(plan.mesh, P())
+
+    def run_step(step, n_valid, lo, hi):
+        return _summarize_step(plan.scen, plan.key, plan.stream_ids, plan.first_blocks(step),
+                               jax.device_put(np.asarray(n_valid, np.int32),
+                                              NamedSharding(plan.mesh, P(_AXIS))),
+                               lo, hi, plan.mesh, plan.per_chunk, common_random_numbers, bins,
+                               antithetic, lanes, plan.prior_rows)
+
+    # The pilot: the first step's program once more, with only the pilot draws (the first
+    # chunk's first PILOT_BLOCKS blocks) counted, for their minimum and maximum; the same
+    # compiled program as every later step, so summary mode compiles one program, not two.
+    pilot_draws = min(n_draws, min(plan.per_chunk, PILOT_BLOCKS) * RNG_BLOCK)
+    zero, one = (jax.device_put(jnp.full((n_scen, len(Outputs._fields), horizon), x, dtype),
+                                rep) for x in (0, 1))
+    pilot = run_step(0, [pilot_draws] + [0] * (n_dev - 1), zero, one)
+    lo, hi = range_from_extremes(*(np.asarray(pilot[k][0]) for k in (3, 4)))
+    del pilot
+    lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), rep) for x in (lo, hi))
     acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins)]
 
     def launch(step):
         valid = [plan.chunk_draws(step * n_dev + d, n_draws)[1] for d in range(n_dev)]
-        n_valid = jax.device_put(np.asarray(valid, np.int32), NamedSharding(plan.mesh, P(_AXIS)))
-        return valid, _summarize_step(plan.scen, plan.key, plan.stream_ids,
-                                      plan.first_blocks(step), n_valid, lo_d, hi_d, plan.mesh,
-                                      plan.per_chunk, common_random_numbers, bins, antithetic,
-                                      lanes, plan.prior_rows)
+        return valid, run_step(step, valid, lo_d, hi_d)
 
     def finish(step, item):
         valid, part = item

@@ -62,8 +62,18 @@ def histogram_range(pilot: np.ndarray, pad: float = 0.5) -> tuple[np.ndarray, np
     """Bin range per (S, V, T) from a pilot sample (S, V, T, B): its finite min and max,
     widened by ``pad`` x the range on each side (values outside fall in the outer bins)."""
     finite = np.where(np.isfinite(pilot), pilot, np.nan)
-    lo = np.nanmin(finite, axis=-1)
-    hi = np.nanmax(finite, axis=-1)
+    with np.errstate(invalid="ignore"):
+        lo = np.nanmin(finite, axis=-1, initial=np.inf)
+        hi = np.nanmax(finite, axis=-1, initial=-np.inf)
+    return range_from_extremes(lo, hi, pad)
+
+
+def range_from_extremes(lo: np.ndarray, hi: np.ndarray, pad: float = 0.5
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``histogram_range`` from a pilot sample's finite minimum and maximum (+/-inf where it
+    has no finite value)."""
+    lo = np.asarray(lo, np.float64)
+    hi = np.asarray(hi, np.float64)
     lo = np.where(np.isfinite(lo), lo, 0.0)
     hi = np.where(np.isfinite(hi), hi, 1.0)
     span = np.maximum(hi - lo, 1e-9 * np.maximum(np.abs(hi), 1.0))
