@@ -518,8 +518,10 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     pilot_draws = min(n_draws, min(plan.per_chunk, PILOT_BLOCKS) * RNG_BLOCK)
     zero, one = (jax.device_put(jnp.full((n_scen, len(Outputs._fields), horizon), x, dtype),
                                 rep) for x in (0, 1))
+    t0 = time.perf_counter()
     pilot = run_step(0, [pilot_draws] + [0] * (n_dev - 1), zero, one)
     lo, hi = range_from_extremes(*(np.asarray(pilot[k][0]) for k in (3, 4)))
+    pilot_s = time.perf_counter() - t0  # compilation included
     del pilot
     lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), rep) for x in (lo, hi))
     acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins)]
@@ -538,6 +540,10 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                     progress(valid[d])
 
     _pipelined(plan.n_steps, n_dev, launch, finish)
+    # the pilot was the step that compiled; every step after it ran compiled
+    later = LAST_TIMING["later_chunk_mean_s"]
+    steady = later if later == later else LAST_TIMING["first_chunk_s"]
+    LAST_TIMING.update(first_chunk_s=pilot_s, compile_estimate_s=pilot_s - steady)
     return acc[0], lo, hi
 
 
