@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
                    "--summary-only; 131072 and 1048576 on a GPU)")
     r.add_argument("--cpu-devices", type=int, metavar="N",
                    help="split the CPU into N XLA devices that run chunks side by side "
-                   f"(default: one per core, at most {min(os.cpu_count() or 1, 4)} here); "
+                   f"(default: one per core, at most {DEFAULT_CPU_DEVICES} here); "
                    "results do not depend on N")
     r.add_argument("--independent-streams", action="store_true",
                    help="give each scenario its own random numbers instead of common ones")

@@ -221,15 +221,14 @@ def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_b
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
-    rows = tuple(range(N_PARAMS)) if prior_rows is None else prior_rows
-    run = partial(run_scenario, prior_rows=rows)
+    run = partial(run_scenario, prior_rows=prior_rows)
     if common:
-        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, rows)
+        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, prior_rows)
         out, _ = jax.vmap(run, in_axes=(0, None, None, None))(scen_batch, *rnd)
     else:
         def independent(scen, stream):
             rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
-                                antithetic, rows)
+                                antithetic, prior_rows)
             return run(scen, *rnd)[0]
         out = jax.vmap(independent)(scen_batch, stream_ids)
     return out
@@ -471,16 +470,15 @@ def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
-    rows = tuple(range(N_PARAMS)) if prior_rows is None else prior_rows
     run = partial(run_scenario_summary, n_valid=n_valid, bins=bins, lanes=lanes,
-                  prior_rows=rows)
+                  prior_rows=prior_rows)
     if common:
-        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, rows)
+        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, prior_rows)
         res = jax.vmap(lambda sc, lo_s, hi_s: run(sc, *rnd, lo_s, hi_s))(scen_batch, lo, hi)
     else:
         def independent(sc, stream, lo_s, hi_s):
             rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
-                                antithetic, rows)
+                                antithetic, prior_rows)
             return run(sc, *rnd, lo_s, hi_s)
         res = jax.vmap(independent)(scen_batch, stream_ids, lo, hi)
     return (res[0].reshape(-1), *res[1:])
