@@ -178,10 +178,15 @@ def main() -> None:
                     help="which grid of cases (gpu: larger runs, for a GPU)")
     ap.add_argument("--chunk", type=int, help="draws per chunk (default: the engine's "
                     "default for the device)")
+    ap.add_argument("--lanes", type=int, help="histogram copies on an accelerator (default: "
+                    "the engine's HIST_LANES, capped by memory)")
     ap.add_argument("--case", nargs=3, metavar=("MODE", "SCENARIOS", "DRAWS"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--numpy-case", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.lanes:
+        from aicapex.sim import engine
+        engine.HIST_LANES = args.lanes
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
                                   args.dtype, args.antithetic, args.chunk)))
@@ -206,7 +211,8 @@ def main() -> None:
     for mode, s, n in cases:
         r = _subprocess(["--case", mode, str(s), str(n), "--dtype", args.dtype]
                         + (["--antithetic"] if args.antithetic else [])
-                        + (["--chunk", str(args.chunk)] if args.chunk else []))
+                        + (["--chunk", str(args.chunk)] if args.chunk else [])
+                        + (["--lanes", str(args.lanes)] if args.lanes else []))
         rows.append(r)
         if "error" in r:
             print(f"{mode:8} {s:>4} {n:>11,} failed: {r['error'][-300:]}", flush=True)

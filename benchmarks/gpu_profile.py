@@ -1,8 +1,9 @@
 """Where a chunk's time goes on an accelerator (or CPU): random numbers alone, the model with
 its outputs reduced on the device, and summary mode with the histograms counted on the device
-into 1..128 copies. Not part of the test suite.
+into 1..128 copies or by one-hot matrix products. Not part of the test suite.
 
-    python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16]
+    python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16] [--lanes 1 128]
+        [--matmul bfloat16:64 int8:64] [--unroll 2 4]
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _time(f, reps: int) -> float:
     return statistics.median(ts)
 
 
-def variants(batch, blocks: int):
+def variants(batch, blocks: int, args):
     key = jax.random.key(0)
     ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
     n = blocks * engine.RNG_BLOCK
@@ -57,16 +58,16 @@ def variants(batch, blocks: int):
         return [a.sum(-1) for a in out]
     model = jax.jit(model)
 
-    def summ(lanes):
+    def summ(lanes, hist="scatter"):
         def f(first):
             res = engine.summarize_chunk(batch, key, ids, first, np.int32(n), lo, hi, blocks,
-                                         True, engine.SUMMARY_BINS, False, lanes, rows)
+                                         True, engine.SUMMARY_BINS, False, lanes, rows, hist)
             return [jnp.sum(r) for r in res]
         return jax.jit(f)
 
     yield "rng only", lambda i: rng(np.uint32(i * blocks))
     yield "model, outputs summed on device", lambda i: model(np.uint32(i * blocks))
-    for unroll in (2, 4):
+    for unroll in args.unroll:
         engine.SCAN_UNROLL = unroll
         jax.clear_caches()
         m = jax.jit(lambda first: [a.sum(-1) for a in engine.simulate_chunk(
@@ -74,9 +75,27 @@ def variants(batch, blocks: int):
         yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
     engine.SCAN_UNROLL = 1
     jax.clear_caches()
-    for lanes in (1, 8, 32, 128):
+    for lanes in args.lanes:
         f = summ(lanes)
         yield f"summary, counted on device, {lanes} lanes", lambda i, f=f: f(np.uint32(i * blocks))
+    for lanes in args.quarter_lanes:
+        f = summ(lanes, "quarter")
+        yield f"summary, per-quarter buffer, {lanes} lanes", \
+            lambda i, f=f: f(np.uint32(i * blocks))
+    for spec in args.matmul:  # e.g. "bfloat16:64"
+        dtype, split = spec.split(":")
+        engine.HIST_ONEHOT, engine.HIST_SPLIT = jnp.dtype(dtype), int(split)
+        jax.clear_caches()
+        f = summ(1, "matmul")
+        if args.hlo_dir:
+            text = f.lower(np.uint32(0)).compile().as_text()
+            with open(f"{args.hlo_dir}/matmul-{dtype}-{split}-s{batch.years.shape[0]}.txt",
+                      "w") as fh:
+                fh.write(text)
+        yield f"summary, matmul counts {dtype} split {split}", \
+            lambda i, f=f: f(np.uint32(i * blocks))
+    engine.HIST_ONEHOT, engine.HIST_SPLIT = jnp.bfloat16, 64
+    jax.clear_caches()
 
 
 def main() -> None:
@@ -84,6 +103,15 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1 << 20)
     ap.add_argument("--scenarios", type=int, nargs="+", default=[1, 16])
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--unroll", type=int, nargs="*", default=[2, 4],
+                    help="scan unroll factors to time for the model alone")
+    ap.add_argument("--lanes", type=int, nargs="*", default=[1, 8, 32, 128],
+                    help="histogram copies to time with scatter-add counting")
+    ap.add_argument("--quarter-lanes", type=int, nargs="*", default=[],
+                    help="histogram copies to time, counted into a fresh buffer each quarter")
+    ap.add_argument("--matmul", nargs="*", default=["bfloat16:64", "int8:64"],
+                    help="one-hot matrix-product counting, as DTYPE:SPLIT")
+    ap.add_argument("--hlo-dir", help="write the optimised HLO of matmul variants here")
     ap.add_argument("--out")
     args = ap.parse_args()
     blocks = args.draws // engine.RNG_BLOCK
@@ -91,8 +119,14 @@ def main() -> None:
     rows = []
     for s in args.scenarios:
         batch = _batch(s)
-        for name, f in variants(batch, blocks):
-            t = _time(f, args.reps)
+        for name, f in variants(batch, blocks, args):
+            try:
+                t = _time(f, args.reps)
+            except Exception as e:  # e.g. out of memory on the card: report and go on
+                print(f"{s:3} scen  {name:42} failed: {type(e).__name__}: {str(e)[:300]}",
+                      flush=True)
+                rows.append({"scenarios": s, "variant": name, "error": str(e)[:1000]})
+                continue
             dq = s * blocks * engine.RNG_BLOCK * HORIZON
             rows.append({"scenarios": s, "variant": name, "ms": 1e3 * t,
                          "M_dq_per_s": dq / t / 1e6})

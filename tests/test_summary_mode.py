@@ -58,12 +58,25 @@ def test_streaming_moments_and_tails_match_full_run(both):
 
 
 def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
-    """The GPU code path (large default chunks, histograms counted into 128 copies) forced on
-    CPU: the same summary as one copy."""
+    """The GPU code path (large default chunks, histograms counted into many copies) forced on
+    CPU: the same summary as one copy. (16 copies, not the GPU's 128, to spare the CPU's
+    memory: 3 scenarios x 128 copies would take 1.8 GB.)"""
     _, summ = both
     monkeypatch.setattr(engine, "on_accelerator", lambda devices: True)
     assert engine.default_chunk_size(True) == engine.ACCELERATOR_SUMMARY_CHUNK
-    assert engine.histogram_lanes([None], 3, 20, engine.SUMMARY_BINS) == engine.HIST_LANES
+    cells = len(engine.Outputs._fields) * 20 * (engine.SUMMARY_BINS + 2)
+    # capped by the memory share where the device reports its memory, by HIST_LANE_BYTES if not
+    assert engine.histogram_lanes([None], 3, 20, engine.SUMMARY_BINS) == min(
+        engine.HIST_LANES, engine.HIST_LANE_BYTES // (4 * cells * 3))
+
+    class Card:
+        def memory_stats(self):
+            return {"bytes_limit": 80 * 2**30}
+    assert engine.histogram_lanes([Card()], 1, 20, engine.SUMMARY_BINS) == engine.HIST_LANES
+    # an eighth of 80 GiB over 32 scenarios' histogram sets: fewer than HIST_LANES copies
+    assert engine.histogram_lanes([Card()], 32, 20, engine.SUMMARY_BINS) == (
+        10 * 2**30 // (4 * cells * 32)) < engine.HIST_LANES
+    monkeypatch.setattr(engine, "HIST_LANES", 16)
     dev = aicapex.simulate(NAMES, draws=5000, seed=3, chunk_size=2048, summary_only=True)
     assert set(dev.data_vars) == set(summ.data_vars)
     for name in summ.data_vars:

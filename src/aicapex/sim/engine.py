@@ -53,11 +53,24 @@ SUMMARY_BINS = 2048
 HIST_LANES = 128
 """Copies of the histograms counted on an accelerator: draw j adds to copy j % lanes (copies
 lie one whole histogram set apart), so that neighbouring draws landing in the same bin do not
-contend for one memory word or cache line (atomic adds); summed per chunk. On an H100, 8 / 32
-/ 128 copies counted a 2^20-draw chunk at 256 / 401 / 549 M draw-quarters/s (one copy: 70 M;
-the model alone: 991 M). Fewer copies where they would pass ``HIST_LANE_BYTES``."""
+contend for one memory word or cache line (atomic adds); summed per chunk. On an H100, one
+scenario's 2^20-draw chunk: 1 / 8 / 32 / 128 copies 70 / 256 / 401 / 549 M draw-quarters/s
+(model alone 991 M); on the current model 128 / 512 / 1024 copies 623 / 702 / 691 M per chunk
+alone (model alone 1,386 M), but end to end (10^8 draws, two chunks in flight) 512 copies
+ran at 565 M against 655 M with 128 (two runs each). Fewer copies where they would pass
+``HIST_MEMORY_FRACTION`` of the card; at most ~1,800 (int32 cell indices)."""
+HIST_MEMORY_FRACTION = 1 / 8
+"""Share of an accelerator's memory that one chunk's histogram copies may take (two chunks
+are in flight, each with its model state)."""
 HIST_LANE_BYTES = 4 * 2**30
-"""Memory cap for all scenarios' histogram copies of one chunk."""
+"""Memory cap for one chunk's histogram copies where a device does not report its memory."""
+HIST_METHODS = ("scatter", "quarter", "matmul")
+"""Ways to count summary histograms (``run_scenario_summary``)."""
+HIST_SPLIT = 64
+"""Histogram counting by matrix product: a cell index splits into (index // HIST_SPLIT,
+index % HIST_SPLIT), one one-hot operand each."""
+HIST_ONEHOT = jnp.bfloat16
+"""Element type of the one-hot operands (bfloat16 with float32 sums, or int8 with int32)."""
 SCAN_UNROLL = 1
 """Quarters per iteration of the compiled scan loop."""
 
@@ -392,8 +405,25 @@ def _histogram_cells(horizon: int, bins: int) -> int:
     return len(Outputs._fields) * horizon * (bins + 2)
 
 
+def _count_by_matmul(idx, keep, cells: int):
+    """Histogram counts (V, cells) of cell indices ``idx`` (V, B) where ``keep``, as one matrix
+    product per variable: cell = h * HIST_SPLIT + l, and counts[h, l] = sum over draws of
+    onehot(h) x onehot(l) (bf16 zeros and ones, float32 sums: exact below 2^24 draws): tensor
+    cores instead of atomic adds. Not the default: on an H100 it ran 3.5x slower than the
+    scatter, as XLA materialised the one-hot operands (benchmarks/RESULTS.md)."""
+    h = jnp.where(keep, idx // HIST_SPLIT, -1)
+    n_hi = -(-cells // HIST_SPLIT)
+    oh_hi = (h[:, :, None] == jnp.arange(n_hi, dtype=jnp.int32)).astype(HIST_ONEHOT)
+    oh_lo = ((idx % HIST_SPLIT)[:, :, None] == jnp.arange(HIST_SPLIT, dtype=jnp.int32)
+             ).astype(HIST_ONEHOT)
+    acc = jnp.int32 if jnp.issubdtype(HIST_ONEHOT, jnp.integer) else jnp.float32
+    c = jnp.einsum("vbh,vbl->vhl", oh_hi, oh_lo, preferred_element_type=acc)
+    return c.reshape(c.shape[0], -1)[:, :cells].astype(jnp.int32)
+
+
 def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_valid,
-                         bins: int, lanes: int, prior_rows: tuple[int, ...] | None = None):
+                         bins: int, lanes: int, prior_rows: tuple[int, ...] | None = None,
+                         hist: str = "scatter"):
     """Like ``run_scenario`` but reduces every quarter inside the scan instead of emitting the
     float paths (see ``summary.Accumulator`` for the fields). ``lo``/``hi`` are (V, T).
 
@@ -402,7 +432,14 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     are dropped), summed at the end; only the counts leave the device. On CPU one copy beats
     emitting each value's cell for ``np.bincount`` on the host (+7% for one scenario, +19% for
     16, measured); on a GPU many copies keep draws that land in one bin from queueing on one
-    atomic add."""
+    atomic add.
+
+    ``hist`` picks how the counts are made, all exactly equal (tested): ``"scatter"`` (the
+    above, the engine's choice), ``"quarter"`` (each quarter's copies in a fresh buffer,
+    summed into the carry) or ``"matmul"`` (``_count_by_matmul``); the last two were slower
+    on an H100 and stay for ``benchmarks/gpu_profile.py``."""
+    if hist not in HIST_METHODS:
+        raise ValueError(f"hist must be one of {HIST_METHODS}, not {hist!r}")
     p = draw_params(scen.prior_table, zp, prior_rows)
     n = normals.shape[-1]
     dtype = normals.dtype
@@ -412,6 +449,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     w = valid.astype(dtype)
     per_lane = _histogram_cells(horizon, bins)
     lane_base = (jnp.arange(n, dtype=jnp.int32) % lanes) * per_lane
+    lane_q = (jnp.arange(n, dtype=jnp.int32) % lanes) * n_var
 
     def body(carry, xs):
         state, max_dd, counts = carry
@@ -426,9 +464,19 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
         scale = bins / (hi_t - lo_t)  # a product per value, not a division
         idx = jnp.clip(jnp.floor((x0 - lo_t[:, None]) * scale[:, None]), -1, bins
                        ).astype(jnp.int32) + 1
-        base = (jnp.arange(n_var, dtype=jnp.int32) * horizon + t) * (bins + 2)
-        cell = jnp.where(finite, base[:, None] + idx + lane_base[None, :], per_lane * lanes)
-        counts = counts.at[cell.reshape(-1)].add(1, mode="drop")
+        if hist == "matmul":
+            counts = counts.at[:, t].add(_count_by_matmul(idx, finite, bins + 2))
+        elif hist == "quarter":  # this quarter's lanes only, summed into a (V, T, K) carry
+            k = bins + 2
+            cq = jnp.where(finite, (lane_q[None, :] + jnp.arange(n_var)[:, None]) * k + idx,
+                           lanes * n_var * k)
+            buf = jnp.zeros((lanes * n_var * k,), jnp.int32).at[cq.reshape(-1)].add(
+                jnp.int32(1), mode="drop")
+            counts = counts.at[:, t].add(buf.reshape(lanes, n_var, k).sum(0, dtype=jnp.int32))
+        else:
+            base = (jnp.arange(n_var, dtype=jnp.int32) * horizon + t) * (bins + 2)
+            cell = jnp.where(finite, base[:, None] + idx + lane_base[None, :], per_lane * lanes)
+            counts = counts.at[cell.reshape(-1)].add(jnp.int32(1), mode="drop")
         big = jnp.asarray(jnp.inf, dtype)
         stats = (jnp.sum(x0, axis=1), jnp.sum(x0 * x0, axis=1),
                  jnp.min(jnp.where(finite, v, big), axis=1),
@@ -439,10 +487,14 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     state0 = initial_state(p, scen, n, dtype)
     xs = (quarter_inputs(scen, normals, uniforms), jnp.arange(horizon, dtype=jnp.int32),
           lo.T, hi.T)
-    counts0 = jnp.zeros((lanes * per_lane,), jnp.int32)
+    if hist in ("matmul", "quarter"):
+        counts0 = jnp.zeros((n_var, horizon, bins + 2), jnp.int32)
+    else:
+        counts0 = jnp.zeros((lanes * per_lane,), jnp.int32)
     (final, max_dd, counts), stats = lax.scan(
         body, (state0, jnp.zeros((n,), dtype), counts0), xs, unroll=SCAN_UNROLL)
-    counts = counts.reshape(lanes, per_lane).sum(axis=0)
+    counts = (counts.reshape(-1) if hist in ("matmul", "quarter")
+              else counts.reshape(lanes, per_lane).sum(0, dtype=jnp.int32))
     total, total_sq, minimum, maximum, nonfinite = (a.T for a in stats)  # (V, T)
     dd_exceed = jnp.stack([jnp.sum((max_dd > lvl) * w) for lvl in DRAWDOWN_LEVELS])
     below = jnp.sum((final.index_level < scen.init.index_level) * w)
@@ -451,18 +503,24 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
 
 def histogram_lanes(devices, n_scen: int, horizon: int, bins: int) -> int:
     """Histogram copies per scenario: one on CPU; on an accelerator ``HIST_LANES``, fewer if
-    all scenarios' copies would pass ``HIST_LANE_BYTES``."""
+    all scenarios' copies would pass ``HIST_MEMORY_FRACTION`` of the device's memory
+    (``HIST_LANE_BYTES`` where it does not say)."""
     if not on_accelerator(devices):
         return 1
+    try:
+        cap = int(devices[0].memory_stats()["bytes_limit"] * HIST_MEMORY_FRACTION)
+    except (AttributeError, KeyError, TypeError, RuntimeError):
+        cap = HIST_LANE_BYTES
     lane_bytes = 4 * _histogram_cells(horizon, bins) * n_scen  # int32 counts
-    return max(1, min(HIST_LANES, HIST_LANE_BYTES // lane_bytes))
+    return max(1, min(HIST_LANES, cap // lane_bytes))
 
 
 @partial(jax.jit, static_argnames=("n_blocks", "common", "bins", "antithetic", "lanes",
-                                   "prior_rows"))
+                                   "prior_rows", "hist"))
 def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_valid, lo, hi,
                     n_blocks: int, common: bool, bins: int, antithetic: bool = False,
-                    lanes: int = 1, prior_rows: tuple[int, ...] | None = None):
+                    lanes: int = 1, prior_rows: tuple[int, ...] | None = None,
+                    hist: str = "scatter"):
     """Simulate a chunk and reduce it on the device to its ``Accumulator`` contribution, the
     histogram counts flat (S * V * T * (bins + 2),); the float paths are never materialised.
     ``n_valid`` draws of the chunk are real; ``lo``/``hi`` are (S, V, T)."""
@@ -471,7 +529,7 @@ def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_
     dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
     run = partial(run_scenario_summary, n_valid=n_valid, bins=bins, lanes=lanes,
-                  prior_rows=prior_rows)
+                  prior_rows=prior_rows, hist=hist)
     if common:
         rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, prior_rows)
         res = jax.vmap(lambda sc, lo_s, hi_s: run(sc, *rnd, lo_s, hi_s))(scen_batch, lo, hi)

@@ -1,0 +1,54 @@
+"""Summary mode's histogram counting: the alternatives measured on a GPU count exactly what
+the default scatter-add counts (own file: it compiles six programs, and xdist keeps a file's
+tests in one worker)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
+from aicapex.sim import engine
+
+
+def test_histogram_counting_methods_give_identical_counts():
+    """The counting alternatives measured on the GPU (benchmarks/gpu_profile.py: one-hot matrix
+    products in bfloat16 or int8, a fresh per-quarter buffer) count exactly what the scatter-add
+    counts, padding draws and non-finite values dropped; lo/hi are set inside the draws' range
+    so that the outer bins are used too."""
+    batch = stack_batch([compile_scenario(load_scenario("capex_slowdown").scenario)])
+    key, ids = jax.random.key(4), jnp.arange(1, dtype=jnp.uint32)
+    rows = engine.random_prior_rows(batch.prior_table)
+    paths = np.stack([np.asarray(o) for o in engine.simulate_chunk(
+        batch, key, ids, np.uint32(0), 1, True, False, rows)], axis=1)  # (S, V, T, B)
+    q = np.nanquantile(paths, [0.1, 0.9], axis=-1)
+    lo, hi = (jnp.asarray(np.where(q[1] > q[0], x, x - 1.0), jnp.float32) for x in (q[0], q[1]))
+    n_valid = np.int32(engine.RNG_BLOCK - 77)
+
+    def counts(hist, lanes, onehot=jnp.bfloat16):
+        engine.HIST_ONEHOT = onehot
+        try:
+            res = engine.summarize_chunk.__wrapped__(
+                batch, key, ids, np.uint32(0), n_valid, lo, hi, 1, True, 64, False, lanes, rows,
+                hist)
+        finally:
+            engine.HIST_ONEHOT = jnp.bfloat16
+        return [np.asarray(r) for r in res]
+
+    ref = counts("scatter", 1)
+    c = ref[0].reshape(1, len(engine.Outputs._fields), 20, 66)
+    assert c.sum() == c.shape[1] * 20 * n_valid - ref[5].sum()  # every finite valid value
+    assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
+    for hist, lanes, onehot in (("scatter", 8, None), ("quarter", 8, None),
+                                ("matmul", 1, jnp.bfloat16), ("matmul", 1, jnp.int8)):
+        got = counts(hist, lanes, onehot or jnp.bfloat16)
+        for a, b in zip(ref, got, strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=f"{hist} {lanes} {onehot}")
+
+
+def test_unknown_counting_method_is_refused():
+    with pytest.raises(ValueError, match="hist must be one of"):
+        engine.run_scenario_summary(None, None, None, None, None, None, None, 8, 1,
+                                    hist="bincount")
