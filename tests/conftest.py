@@ -55,3 +55,10 @@ def compiled64():
 @pytest.fixture(scope="session")
 def rng():
     return np.random.default_rng(12345)
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto``: one worker per core, at most 4. Every worker is a JAX process with its own
+    thread pool and compiled programs; past a few, they only contend for cores and memory
+    (the suite's long tests are single files, and one file stays in one worker)."""
+    return max(1, min(os.cpu_count() or 1, 4))
