@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aicapex import cli
+from aicapex import cli, interrupts
+from aicapex.outputs import writers
 from aicapex.sim import engine
 
 
@@ -48,6 +49,55 @@ def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, sig):
                        text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert (out / "results.nc").is_file() and (out / "manifest.json").is_file()
+
+
+class _SwallowedSignal:
+    """Delivers SIGTERM's handler inside ``__del__``, where Python drops the exception it
+    raises (as it does inside JAX's gc callback: seen once as a run that went on to write its
+    outputs after SIGTERM)."""
+
+    def __del__(self):
+        interrupts.handler(signal.SIGTERM, None)
+
+
+def _swallow_sigterm(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: None)
+    obj = _SwallowedSignal()
+    del obj  # the SystemExit is raised and dropped here
+
+
+def test_a_swallowed_signal_still_stops_the_output_commit(tmp_path, monkeypatch):
+    interrupts.clear()
+    try:
+        _swallow_sigterm(monkeypatch)
+        out = tmp_path / "run"
+        with pytest.raises(SystemExit) as e, writers.atomic_dir(out) as tmp:
+            (tmp / "results.nc").write_text("complete-looking")
+        assert e.value.code == 128 + signal.SIGTERM
+        assert list(tmp_path.iterdir()) == []  # neither the run nor its temporary directory
+    finally:
+        interrupts.clear()
+
+
+def test_a_swallowed_signal_during_the_simulation_stops_the_run(tmp_path, monkeypatch):
+    import aicapex.api
+
+    real = aicapex.api.simulate
+
+    def simulate(*args, progress=None, **kw):
+        ds = real(*args, progress=None, **kw)
+        _swallow_sigterm(monkeypatch)
+        progress(kw["draws"])  # the next chunk's progress tick
+        return ds
+
+    monkeypatch.setattr(aicapex.api, "simulate", simulate)
+    out = tmp_path / "run"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as e:
+        cli.main(["run", "baseline", "--draws", "100", "--out", str(out), "--no-plots"])
+    interrupts.clear()
+    assert e.value.code == 128 + signal.SIGTERM
+    assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
 def test_manifest_records_the_run(tmp_path):

@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from . import interrupts
 
 err = Console(stderr=True, highlight=False)
 out = Console(width=None if sys.stdout.isatty() else 120)
@@ -131,17 +132,12 @@ def _compile_cache(args) -> None:
                   "every run compiles afresh", highlight=False)
 
 
-def _terminate(signum, frame):
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Ctrl-C and SIGTERM unwind through the writers, so partial outputs are removed on the way
-    # out. SIGINT is set explicitly: a process started in the background by a
-    # non-interactive shell inherits it ignored, and Python then raises no KeyboardInterrupt.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
+    # out; they are also recorded, and raised again where a gc callback swallowed them.
+    interrupts.clear()
+    interrupts.install()
     from .scenarios.loader import ScenarioError
 
     try:
@@ -284,6 +280,7 @@ def _cmd_run(args) -> int:
         task = bar.add_task("compiling + simulating", total=draws)
 
         def tick(n: int) -> None:
+            interrupts.check()
             bar.update(task, advance=n, description="simulating")
             if plain is not None:
                 plain.advance(n)
@@ -293,6 +290,7 @@ def _cmd_run(args) -> int:
                       common_random_numbers=not args.independent_streams,
                       summary_only=args.summary_only, antithetic=args.antithetic,
                       progress=tick)
+    interrupts.check()
     t1 = time.perf_counter()
     compile_s = ds.attrs.get("compile_seconds_estimate", float("nan"))
     first_s = ds.attrs.get("first_chunk_seconds", float("nan"))

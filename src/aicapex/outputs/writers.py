@@ -16,6 +16,7 @@ from typing import Any
 
 import xarray as xr
 
+from .. import interrupts
 from .plots import write_plots
 from .summary import summary_table, tail_probabilities
 
@@ -45,6 +46,7 @@ def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the run is an ordinary folder
     try:
         yield tmp
+        interrupts.check()  # a signal swallowed while writing must not commit the run
         if out.exists():
             old = out.with_name(f".aicapex-old-{out.name}")
             if old.exists():

@@ -1,0 +1,47 @@
+"""Signals that stop a run, remembered as well as raised.
+
+Python runs a signal handler between bytecodes of whatever code is running; when that is a
+garbage-collector callback, a ``__del__`` or a weakref callback (JAX installs a gc callback),
+the exception the handler raises is printed as "Exception ignored in ..." and dropped, and the
+run would carry on to write its outputs. So the CLI's handlers also record the signal here, and
+``check()`` — called once per chunk and just before an output directory is renamed into place
+— raises it again. Library users who install no handler are unaffected (nothing is recorded).
+"""
+
+from __future__ import annotations
+
+import signal
+
+_PENDING: list[int] = []
+
+
+def exception_for(signum: int) -> BaseException:
+    """What a signal raises: ``KeyboardInterrupt`` for SIGINT, ``SystemExit(128 + n)`` else."""
+    if signum == signal.SIGINT:
+        return KeyboardInterrupt()
+    return SystemExit(128 + signum)
+
+
+def handler(signum, frame) -> None:
+    """Signal handler: remember the signal, then raise its exception."""
+    _PENDING.append(int(signum))
+    raise exception_for(signum)
+
+
+def install() -> None:
+    """Stop on SIGINT and SIGTERM by exception, so that ``finally`` blocks and the output
+    writers clean up. SIGINT is set explicitly: a process started in the background by a
+    non-interactive shell inherits it ignored, and Python then raises no KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def check() -> None:
+    """Raise again a signal whose exception may have been swallowed."""
+    if _PENDING:
+        raise exception_for(_PENDING[0])
+
+
+def clear() -> None:
+    """Forget recorded signals (tests; a new command in the same process)."""
+    _PENDING.clear()
