@@ -300,7 +300,7 @@ def _cmd_run(args) -> int:
     jit = (f"{what} ~{compile_s:.1f}s" if compile_s == compile_s else
            f"first chunk incl. {what} {first_s:.1f}s")
     err.print(f"simulated in {t1 - t0:.1f}s ({jit}) on {ds.attrs['device']} "
-              f"({ds.attrs['dtype']}); writing outputs", highlight=False)
+              f"({ds.attrs['dtype']}); writing outputs", highlight=False, soft_wrap=True)
     bad = {k: v for k, v in nonfinite_counts(ds).items() if v}
     if bad:
         listing = ", ".join(f"{k}: {v:,}" for k, v in bad.items())
@@ -321,7 +321,7 @@ def _cmd_run(args) -> int:
               "anchor_check.csv"
               + ("" if args.no_plots else ", plots/") + (", report.html" if args.report else "")
               + ", manifest.json"
-              + f" in {time.perf_counter() - t1:.1f}s", highlight=False)
+              + f" in {time.perf_counter() - t1:.1f}s", highlight=False, soft_wrap=True)
     _print_table(horizon_table(ds), ds)
     return 0
 
