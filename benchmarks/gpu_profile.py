@@ -82,6 +82,7 @@ def variants(batch, blocks: int, args):
         f = summ(lanes, "quarter")
         yield f"summary, per-quarter buffer, {lanes} lanes", \
             lambda i, f=f: f(np.uint32(i * blocks))
+    defaults = engine.HIST_ONEHOT, engine.HIST_SPLIT
     for spec in args.matmul:  # e.g. "bfloat16:64"
         dtype, split = spec.split(":")
         engine.HIST_ONEHOT, engine.HIST_SPLIT = jnp.dtype(dtype), int(split)
@@ -94,7 +95,7 @@ def variants(batch, blocks: int, args):
                 fh.write(text)
         yield f"summary, matmul counts {dtype} split {split}", \
             lambda i, f=f: f(np.uint32(i * blocks))
-    engine.HIST_ONEHOT, engine.HIST_SPLIT = jnp.bfloat16, 64
+    engine.HIST_ONEHOT, engine.HIST_SPLIT = defaults
     jax.clear_caches()
 
 

@@ -64,8 +64,6 @@ HIST_MEMORY_FRACTION = 1 / 8
 are in flight, each with its model state)."""
 HIST_LANE_BYTES = 4 * 2**30
 """Memory cap for one chunk's histogram copies where a device does not report its memory."""
-HIST_METHODS = ("scatter", "quarter", "matmul")
-"""Ways to count summary histograms (``run_scenario_summary``)."""
 HIST_SPLIT = 64
 """Histogram counting by matrix product: a cell index splits into (index // HIST_SPLIT,
 index % HIST_SPLIT), one one-hot operand each."""
@@ -421,6 +419,28 @@ def _count_by_matmul(idx, keep, cells: int):
     return c.reshape(c.shape[0], -1)[:, :cells].astype(jnp.int32)
 
 
+def _count_by_quarter_buffer(idx, keep, cells: int, lanes: int):
+    """Histogram counts (V, cells) scatter-added into a fresh buffer of ``lanes`` copies (draw
+    j into copy j % lanes), summed over the copies. Not the default: 5-8% slower than keeping
+    the copies in the scan's carry on an H100 (benchmarks/RESULTS.md)."""
+    n_var, n = idx.shape
+    copy = (jnp.arange(n, dtype=jnp.int32) % lanes) * n_var
+    cell = jnp.where(keep, (copy[None, :] + jnp.arange(n_var, dtype=jnp.int32)[:, None]) * cells
+                     + idx, lanes * n_var * cells)
+    buf = jnp.zeros((lanes * n_var * cells,), jnp.int32).at[cell.reshape(-1)].add(
+        jnp.int32(1), mode="drop")
+    return buf.reshape(lanes, n_var, cells).sum(0, dtype=jnp.int32)
+
+
+_PER_QUARTER_COUNTS = {
+    "quarter": _count_by_quarter_buffer,
+    "matmul": lambda idx, keep, cells, lanes: _count_by_matmul(idx, keep, cells),
+}
+"""Counting alternatives that make one quarter's (V, cells) table at a time."""
+HIST_METHODS = ("scatter", *_PER_QUARTER_COUNTS)
+"""Ways to count summary histograms (``run_scenario_summary``)."""
+
+
 def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_valid,
                          bins: int, lanes: int, prior_rows: tuple[int, ...] | None = None,
                          hist: str = "scatter"):
@@ -440,6 +460,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     on an H100 and stay for ``benchmarks/gpu_profile.py``."""
     if hist not in HIST_METHODS:
         raise ValueError(f"hist must be one of {HIST_METHODS}, not {hist!r}")
+    per_quarter = _PER_QUARTER_COUNTS.get(hist)
     p = draw_params(scen.prior_table, zp, prior_rows)
     n = normals.shape[-1]
     dtype = normals.dtype
@@ -449,7 +470,6 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     w = valid.astype(dtype)
     per_lane = _histogram_cells(horizon, bins)
     lane_base = (jnp.arange(n, dtype=jnp.int32) % lanes) * per_lane
-    lane_q = (jnp.arange(n, dtype=jnp.int32) % lanes) * n_var
 
     def body(carry, xs):
         state, max_dd, counts = carry
@@ -464,15 +484,8 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
         scale = bins / (hi_t - lo_t)  # a product per value, not a division
         idx = jnp.clip(jnp.floor((x0 - lo_t[:, None]) * scale[:, None]), -1, bins
                        ).astype(jnp.int32) + 1
-        if hist == "matmul":
-            counts = counts.at[:, t].add(_count_by_matmul(idx, finite, bins + 2))
-        elif hist == "quarter":  # this quarter's lanes only, summed into a (V, T, K) carry
-            k = bins + 2
-            cq = jnp.where(finite, (lane_q[None, :] + jnp.arange(n_var)[:, None]) * k + idx,
-                           lanes * n_var * k)
-            buf = jnp.zeros((lanes * n_var * k,), jnp.int32).at[cq.reshape(-1)].add(
-                jnp.int32(1), mode="drop")
-            counts = counts.at[:, t].add(buf.reshape(lanes, n_var, k).sum(0, dtype=jnp.int32))
+        if per_quarter is not None:  # a (V, T, bins + 2) carry
+            counts = counts.at[:, t].add(per_quarter(idx, finite, bins + 2, lanes))
         else:
             base = (jnp.arange(n_var, dtype=jnp.int32) * horizon + t) * (bins + 2)
             cell = jnp.where(finite, base[:, None] + idx + lane_base[None, :], per_lane * lanes)
@@ -487,13 +500,11 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     state0 = initial_state(p, scen, n, dtype)
     xs = (quarter_inputs(scen, normals, uniforms), jnp.arange(horizon, dtype=jnp.int32),
           lo.T, hi.T)
-    if hist in ("matmul", "quarter"):
-        counts0 = jnp.zeros((n_var, horizon, bins + 2), jnp.int32)
-    else:
-        counts0 = jnp.zeros((lanes * per_lane,), jnp.int32)
+    counts0 = jnp.zeros((n_var, horizon, bins + 2) if per_quarter is not None
+                        else (lanes * per_lane,), jnp.int32)
     (final, max_dd, counts), stats = lax.scan(
         body, (state0, jnp.zeros((n,), dtype), counts0), xs, unroll=SCAN_UNROLL)
-    counts = (counts.reshape(-1) if hist in ("matmul", "quarter")
+    counts = (counts.reshape(-1) if per_quarter is not None
               else counts.reshape(lanes, per_lane).sum(0, dtype=jnp.int32))
     total, total_sq, minimum, maximum, nonfinite = (a.T for a in stats)  # (V, T)
     dd_exceed = jnp.stack([jnp.sum((max_dd > lvl) * w) for lvl in DRAWDOWN_LEVELS])
