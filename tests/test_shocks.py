@@ -114,3 +114,50 @@ def test_only_priors_that_vary_get_random_numbers():
     np.testing.assert_array_equal(
         np.stack([np.asarray(p[i]) for i in rows]),
         np.asarray(sample_priors(jnp.asarray(base.prior_table)[np.asarray(rows)], z)))
+
+
+@pytest.mark.parametrize("m", [1024, 512, 6])
+def test_fused_threefry_gives_jax_own_numbers_bit_for_bit(m):
+    """threefry.py computes the numbers jax.random draws from the same keys (threefry,
+    non-partitionable layout): the bits exactly, and normals and uniforms within a float32
+    rounding step (they are equal on CPU; a GPU compiler may contract the scaling into a
+    fused multiply-add in one of the two programs)."""
+    from aicapex.sim import threefry
+
+    base = jax.random.key(2026)
+    keys = jax.vmap(lambda r: jax.vmap(lambda b: jax.random.fold_in(
+        jax.random.fold_in(base, b), r))(jnp.arange(3, dtype=jnp.uint32)))(
+        jnp.arange(5, dtype=jnp.uint32))                                   # (5, 3)
+
+    def per_key(f, *a):
+        with jax.threefry_partitionable(False):
+            return np.asarray(jax.vmap(jax.vmap(lambda k: f(k, (m,), *a)))(keys))
+
+    bits = np.asarray(jax.jit(threefry.words, static_argnums=1)(keys, m))
+    assert bits.shape == (5, 3, m) and bits.dtype == np.uint32
+    np.testing.assert_array_equal(bits, per_key(jax.random.bits, jnp.uint32))
+    for ours, theirs in ((threefry.normal, jax.random.normal),
+                         (threefry.uniform, jax.random.uniform)):
+        got = np.asarray(jax.jit(ours, static_argnums=1)(keys, m))
+        np.testing.assert_allclose(got, per_key(theirs, jnp.float32), rtol=2e-7, atol=2e-7)
+    with pytest.raises(ValueError, match="even"):
+        threefry.words(keys, 3)
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_block_randoms_on_cpu_equal_jax_random_per_row_key(antithetic, monkeypatch):
+    """The engine's fused generator and JAX's own functions, one call per (row, block) key,
+    give the same numbers: changing the generator changed no result."""
+    from aicapex.sim import engine
+
+    key, ids = jax.random.key(31), jnp.arange(2, dtype=jnp.uint32)
+    fused = block_randoms(key, ids, 3, jnp.float32, antithetic, prior_rows=(0, 5))
+
+    def jax_own(dtype):
+        def per_key(sample):
+            return lambda keys, m, dt: jax.vmap(jax.vmap(lambda k: sample(k, (m,), dt)))(keys)
+        return per_key(jax.random.normal), per_key(jax.random.uniform)
+    monkeypatch.setattr(engine, "_samplers", jax_own)
+    plain = block_randoms(key, ids, 3, jnp.float32, antithetic, prior_rows=(0, 5))
+    for a, b in zip(fused, plain, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-7, atol=2e-7)

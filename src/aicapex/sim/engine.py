@@ -22,6 +22,7 @@ from jax import lax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from . import threefry
 from .malloc import tune_malloc
 from .parameters import N_PARAMS, Params
 from .step import Outputs, QuarterInputs, initial_state, step
@@ -136,10 +137,32 @@ def block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool = False,
     Threefry runs in its non-partitionable layout whatever the global setting: on CPU it
     makes bits 2.4x faster (measured, benchmarks/RESULTS.md), and the engine shards by
     draw blocks itself, so it needs no partitionable random numbers. Fixing the layout here
-    also keeps results independent of the user's JAX configuration."""
+    also keeps results independent of the user's JAX configuration. On CPU, float32 numbers
+    come from ``threefry.py``: the same numbers as ``jax.random``, computed faster."""
     rows = tuple(range(N_PARAMS)) if prior_rows is None else tuple(prior_rows)
     with jax.threefry_partitionable(False):
         return _block_randoms(key, block_ids, horizon, dtype, antithetic, rows)
+
+
+def _samplers(dtype):
+    """(normal, uniform), each ``f(keys, m, dtype) -> (*keys.shape, m)``: JAX's own
+    ``jax.random.normal``/``uniform`` numbers for every key. On CPU float32 ones come from
+    the fused Threefry of ``threefry.py`` (the same bits, faster); float64 (64 bits per
+    number) and other platforms (JAX's GPU kernel for Threefry, not yet measured against
+    the fused one) use JAX's functions."""
+    def per_key(sample):
+        return lambda keys, m, dt: jax.vmap(jax.vmap(lambda k: sample(k, (m,), dt)))(keys)
+
+    if jnp.dtype(dtype) != jnp.float32:
+        return per_key(jax.random.normal), per_key(jax.random.uniform)
+
+    def by_platform(fused, sample):
+        def f(keys, m, dt):
+            return lax.platform_dependent(keys, cpu=lambda k: fused(k, m, dt),
+                                          default=lambda k: per_key(sample)(k, m, dt))
+        return f
+    return (by_platform(threefry.normal, jax.random.normal),
+            by_platform(threefry.uniform, jax.random.uniform))
 
 
 def _block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool, prior_rows):
@@ -151,14 +174,15 @@ def _block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool, prior_
         row_ids = jnp.asarray(row_ids, jnp.uint32)
         keys = jax.vmap(lambda r: jax.vmap(lambda k: jax.random.fold_in(k, r))(
             block_keys[:, j]))(row_ids)                                   # (rows, blocks)
-        x = jax.vmap(jax.vmap(lambda k: sample(k, (m,), dtype)))(keys)    # (rows, blocks, m)
+        x = sample(keys, m, dtype)                                        # (rows, blocks, m)
         if antithetic:
             x = jnp.concatenate([x, mirror(x)], axis=-1)
         return x.reshape(row_ids.shape[0], nb)
 
-    normals = rows(0, range(horizon * N_NORMALS), jax.random.normal, jnp.negative)
-    uniforms = rows(1, range(horizon * N_UNIFORMS), jax.random.uniform, lambda u: 1.0 - u)
-    zp = (rows(2, prior_rows, jax.random.normal, jnp.negative) if prior_rows
+    normal, uniform = _samplers(dtype)
+    normals = rows(0, range(horizon * N_NORMALS), normal, jnp.negative)
+    uniforms = rows(1, range(horizon * N_UNIFORMS), uniform, lambda u: 1.0 - u)
+    zp = (rows(2, prior_rows, normal, jnp.negative) if prior_rows
           else jnp.zeros((0, nb), dtype))
     return (normals.reshape(horizon, N_NORMALS, nb), uniforms.reshape(horizon, N_UNIFORMS, nb),
             zp)
