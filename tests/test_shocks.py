@@ -153,11 +153,7 @@ def test_block_randoms_on_cpu_equal_jax_random_per_row_key(antithetic, monkeypat
     key, ids = jax.random.key(31), jnp.arange(2, dtype=jnp.uint32)
     fused = block_randoms(key, ids, 3, jnp.float32, antithetic, prior_rows=(0, 5))
 
-    def jax_own(dtype):
-        def per_key(sample):
-            return lambda keys, m, dt: jax.vmap(jax.vmap(lambda k: sample(k, (m,), dt)))(keys)
-        return per_key(jax.random.normal), per_key(jax.random.uniform)
-    monkeypatch.setattr(engine, "_samplers", jax_own)
+    monkeypatch.setattr(engine, "_samplers", engine._jax_samplers)
     plain = block_randoms(key, ids, 3, jnp.float32, antithetic, prior_rows=(0, 5))
     for a, b in zip(fused, plain, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-7, atol=2e-7)

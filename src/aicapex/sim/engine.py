@@ -144,25 +144,27 @@ def block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool = False,
         return _block_randoms(key, block_ids, horizon, dtype, antithetic, rows)
 
 
-def _samplers(dtype):
-    """(normal, uniform), each ``f(keys, m, dtype) -> (*keys.shape, m)``: JAX's own
-    ``jax.random.normal``/``uniform`` numbers for every key. On CPU float32 ones come from
-    the fused Threefry of ``threefry.py`` (the same bits, faster); float64 (64 bits per
-    number) and other platforms (JAX's GPU kernel for Threefry, not yet measured against
-    the fused one) use JAX's functions."""
+def _jax_samplers(dtype):
+    """(normal, uniform), each ``f(keys, m) -> (*keys.shape, m)``: ``jax.random.normal`` /
+    ``uniform`` of ``m`` numbers of ``dtype`` for every key, one call per key."""
     def per_key(sample):
-        return lambda keys, m, dt: jax.vmap(jax.vmap(lambda k: sample(k, (m,), dt)))(keys)
+        return lambda keys, m: jax.vmap(jax.vmap(lambda k: sample(k, (m,), dtype)))(keys)
+    return per_key(jax.random.normal), per_key(jax.random.uniform)
 
+
+def _samplers(dtype):
+    """The (normal, uniform) pair the engine draws with: ``_jax_samplers``' numbers, but on
+    CPU float32 ones come from the fused Threefry of ``threefry.py`` (the same bits, faster).
+    float64 (64 bits per number) and other platforms (JAX's GPU kernel for Threefry, not yet
+    measured against the fused one) use JAX's functions."""
+    normal, uniform = _jax_samplers(dtype)
     if jnp.dtype(dtype) != jnp.float32:
-        return per_key(jax.random.normal), per_key(jax.random.uniform)
+        return normal, uniform
 
-    def by_platform(fused, sample):
-        def f(keys, m, dt):
-            return lax.platform_dependent(keys, cpu=lambda k: fused(k, m, dt),
-                                          default=lambda k: per_key(sample)(k, m, dt))
-        return f
-    return (by_platform(threefry.normal, jax.random.normal),
-            by_platform(threefry.uniform, jax.random.uniform))
+    def on_cpu(fused, other):
+        return lambda keys, m: lax.platform_dependent(
+            keys, cpu=lambda k: fused(k, m), default=lambda k: other(k, m))
+    return on_cpu(threefry.normal, normal), on_cpu(threefry.uniform, uniform)
 
 
 def _block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool, prior_rows):
@@ -174,7 +176,7 @@ def _block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool, prior_
         row_ids = jnp.asarray(row_ids, jnp.uint32)
         keys = jax.vmap(lambda r: jax.vmap(lambda k: jax.random.fold_in(k, r))(
             block_keys[:, j]))(row_ids)                                   # (rows, blocks)
-        x = sample(keys, m, dtype)                                        # (rows, blocks, m)
+        x = sample(keys, m)                                               # (rows, blocks, m)
         if antithetic:
             x = jnp.concatenate([x, mirror(x)], axis=-1)
         return x.reshape(row_ids.shape[0], nb)

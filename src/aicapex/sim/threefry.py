@@ -7,7 +7,8 @@ Threefry-2x32 (20 rounds) under the key; number ``i`` is word 0 of pair ``i``, n
 memory every four rounds, once per key under ``vmap``. ``words`` below writes the same hash
 out as one expression over a whole (rows, blocks, m) grid of keys and counters, which XLA
 fuses with the conversion to floats: bit for bit the same numbers (tested), the engine's
-random numbers in ~2/3 of the time on CPU (``benchmarks/RESULTS.md``).
+random numbers in 2/3 to 3/4 of the time on CPU (``benchmarks/RESULTS.md``). float32 only:
+a number takes one 32-bit word.
 
 XLA computes each output word in its own loop, so every hash runs twice; packing both words
 into one uint64 first, with or without an optimisation barrier, measured no faster.
@@ -55,22 +56,22 @@ def words(keys, m: int):
     return jnp.concatenate([y0, y1], axis=-1)
 
 
-def _unit(bits, dtype):
-    """Floats in [0, 1) from the top mantissa bits of ``bits`` (as ``jax.random.uniform``)."""
-    one = np.array(1.0, dtype).view(np.uint32)
+_ONE = np.array(1.0, np.float32)
+
+
+def _unit(bits):
+    """float32 in [0, 1) from the top 23 bits of ``bits`` (as ``jax.random.uniform``)."""
     return lax.bitcast_convert_type(
-        lax.shift_right_logical(bits, np.uint32(32 - np.finfo(dtype).nmant)) | one,
-        dtype) - np.array(1.0, dtype)
+        lax.shift_right_logical(bits, np.uint32(9)) | _ONE.view(np.uint32), jnp.float32) - _ONE
 
 
-def uniform(keys, m: int, dtype=jnp.float32):
+def uniform(keys, m: int):
     """``jax.random.uniform(k, (m,), float32)`` for every key: (*K, m)."""
-    return lax.max(np.array(0.0, dtype), _unit(words(keys, m), dtype))
+    return lax.max(np.float32(0.0), _unit(words(keys, m)))
 
 
-def normal(keys, m: int, dtype=jnp.float32):
+def normal(keys, m: int):
     """``jax.random.normal(k, (m,), float32)`` for every key: (*K, m)."""
-    lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype), dtype=dtype)
-    hi = np.array(1.0, dtype)
-    u = lax.max(lo, _unit(words(keys, m), dtype) * (hi - lo) + lo)
-    return np.array(np.sqrt(2), dtype) * lax.erf_inv(u)
+    lo = np.nextafter(np.float32(-1.0), np.float32(0.0))
+    u = lax.max(lo, _unit(words(keys, m)) * (_ONE - lo) + lo)
+    return np.float32(np.sqrt(2)) * lax.erf_inv(u)
