@@ -47,6 +47,7 @@ def variants(batch, blocks: int, args):
     lo = jnp.full((batch.years.shape[0], n_var, HORIZON), -1e3, batch.years.dtype)
     hi = -lo
     rows = engine.random_prior_rows(batch.prior_table)  # as the engine's runs sample
+    loop = engine.loop_scenarios_on(jax.devices())  # as the engine runs scenarios here
 
     @jax.jit
     def rng(first):
@@ -54,14 +55,15 @@ def variants(batch, blocks: int, args):
                                     jnp.float32, False, rows)
 
     def model(first):
-        out = engine.simulate_chunk(batch, key, ids, first, blocks, True, False, rows)
+        out = engine.simulate_chunk(batch, key, ids, first, blocks, True, False, rows, loop)
         return [a.sum(-1) for a in out]
     model = jax.jit(model)
 
     def summ(lanes, hist="scatter"):
         def f(first):
             res = engine.summarize_chunk(batch, key, ids, first, np.int32(n), lo, hi, blocks,
-                                         True, engine.SUMMARY_BINS, False, lanes, rows, hist)
+                                         True, engine.SUMMARY_BINS, False, lanes, rows, hist,
+                                         loop)
             return [jnp.sum(r) for r in res]
         return jax.jit(f)
 
@@ -71,7 +73,7 @@ def variants(batch, blocks: int, args):
         engine.SCAN_UNROLL = unroll
         jax.clear_caches()
         m = jax.jit(lambda first: [a.sum(-1) for a in engine.simulate_chunk(
-            batch, key, ids, first, blocks, True, False, rows)])
+            batch, key, ids, first, blocks, True, False, rows, loop)])
         yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
     engine.SCAN_UNROLL = 1
     jax.clear_caches()

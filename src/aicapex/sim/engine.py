@@ -1,5 +1,5 @@
-"""The engine: random numbers, prior sampling, ``lax.scan`` over quarters, ``vmap`` over
-scenarios, and chunked execution over draws.
+"""The engine: random numbers, prior sampling, ``lax.scan`` over quarters, a loop or ``vmap``
+over scenarios, and chunked execution over draws.
 
 Randomness is tied to draws, not to execution: draws come in logical blocks of ``RNG_BLOCK``
 and block ``k`` uses ``fold_in(key, k)``, so a draw's numbers do not depend on the chunk size.
@@ -72,6 +72,25 @@ HIST_ONEHOT = jnp.bfloat16
 """Element type of the one-hot operands (bfloat16 with float32 sums, or int8 with int32)."""
 SCAN_UNROLL = 1
 """Quarters per iteration of the compiled scan loop."""
+
+
+def loop_scenarios_on(devices) -> bool:
+    """How a chunk runs a batch of scenarios on ``devices``: one after another on CPU (True),
+    all at once in one batched program on an accelerator (False). On CPU a scenario's
+    per-quarter working set (state, outputs, vintage ring: a few MB per 16k draws) stays in
+    cache, where the batch's (S, ...) arrays did not: 16 scenarios ran 1.26x (full paths)
+    and 1.2-1.5x (summaries) faster in a loop, measured (benchmarks/RESULTS.md). On a GPU
+    one scenario's chunk is what fills the card, so scenarios stay batched there."""
+    return not on_accelerator(devices)
+
+
+def _each_scenario(fn, loop: bool, *batched):
+    """``fn`` applied to every scenario's slice of the ``batched`` pytrees (leading axis S),
+    results stacked on a leading axis S: ``lax.map`` (one scenario at a time) if ``loop``,
+    else ``vmap``. Either way a scenario's numbers do not depend on the others."""
+    if loop:
+        return lax.map(lambda args: fn(*args), batched)
+    return jax.vmap(fn)(*batched)
 
 TRACES = {"simulate_chunk": 0, "summarize_chunk": 0}
 """How many times ``simulate_chunk`` was traced (compiled) in this process; tests read it."""
@@ -210,9 +229,17 @@ def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
 
 
 def correlate(chol, normals):
-    """Correlated shocks ``chol @ normals`` ((N, N) @ (N, B)) at full float precision: on a GPU
-    XLA would otherwise run a float32 product in TF32 (10-bit mantissa)."""
-    return jnp.matmul(chol, normals, precision=lax.Precision.HIGHEST)
+    """Correlated shocks ``chol @ normals`` ((N, N) @ (N, B), B a multiple of ``RNG_BLOCK``)
+    as one product per block of ``RNG_BLOCK`` draws, so a draw's shocks do not depend on how
+    many draws share the call: XLA:CPU's kernel for one (N, N) @ (N, B) product rounds a
+    row differently for different B (measured: the ninth row, for B = 1,024 vs 4,096).
+    At full float precision: on a GPU XLA would otherwise run a float32 product in TF32
+    (10-bit mantissa)."""
+    n, b = normals.shape
+    blocks = normals.reshape(n, b // RNG_BLOCK, RNG_BLOCK).transpose(1, 0, 2)
+    out = jnp.matmul(jnp.broadcast_to(chol, (b // RNG_BLOCK, n, n)), blocks,
+                     precision=lax.Precision.HIGHEST)
+    return out.transpose(1, 0, 2).reshape(n, b)
 
 
 def on_accelerator(devices) -> bool:
@@ -245,15 +272,18 @@ def run_scenario(scen: ScenarioArrays, normals, uniforms, zp,
     return out, jnp.stack([jnp.broadcast_to(v, (n,)) for v in p])
 
 
-@partial(jax.jit, static_argnames=("n_blocks", "common", "antithetic", "prior_rows"))
+@partial(jax.jit, static_argnames=("n_blocks", "common", "antithetic", "prior_rows",
+                                   "loop_scenarios"))
 def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_blocks: int,
                    common: bool, antithetic: bool = False,
-                   prior_rows: tuple[int, ...] | None = None) -> Outputs:
+                   prior_rows: tuple[int, ...] | None = None,
+                   loop_scenarios: bool = True) -> Outputs:
     """Simulate draws ``[first_block, first_block + n_blocks) * RNG_BLOCK`` of every scenario
     in the batch. Returns ``Outputs`` with leaves (S, T, B). Compiled once per (shapes,
-    n_blocks, common, antithetic, random parameters); every scenario number is traced.
-    ``prior_rows``: the parameters to sample (``random_prior_rows`` of the batch, computed on
-    the host; default all)."""
+    n_blocks, common, antithetic, random parameters, loop_scenarios); every scenario number
+    is traced. ``prior_rows``: the parameters to sample (``random_prior_rows`` of the batch,
+    computed on the host; default all). ``loop_scenarios``: run the scenarios one after
+    another (the CPU's choice) or batched (an accelerator's), see ``loop_scenarios_on``."""
     TRACES["simulate_chunk"] += 1  # runs only while tracing
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
@@ -261,14 +291,13 @@ def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_b
     run = partial(run_scenario, prior_rows=prior_rows)
     if common:
         rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, prior_rows)
-        out, _ = jax.vmap(run, in_axes=(0, None, None, None))(scen_batch, *rnd)
-    else:
-        def independent(scen, stream):
-            rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
-                                antithetic, prior_rows)
-            return run(scen, *rnd)[0]
-        out = jax.vmap(independent)(scen_batch, stream_ids)
-    return out
+        return _each_scenario(lambda sc: run(sc, *rnd)[0], loop_scenarios, scen_batch)
+
+    def independent(scen, stream):
+        rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
+                            antithetic, prior_rows)
+        return run(scen, *rnd)[0]
+    return _each_scenario(independent, loop_scenarios, scen_batch, stream_ids)
 
 
 def _devices(device) -> list:
@@ -299,6 +328,7 @@ class _Plan(NamedTuple):
     stream_ids: jax.Array
     key: jax.Array
     prior_rows: tuple[int, ...]
+    loop_scenarios: bool     # see loop_scenarios_on
 
     def chunk_draws(self, c: int, n_draws: int) -> tuple[int, int]:
         """First draw and number of real draws of chunk ``c`` (0 for a step's padding)."""
@@ -338,7 +368,7 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
                  jax.device_put(scen_batch, rep), jax.device_put(jnp.asarray(ids, jnp.uint32),
                                                                  rep),
                  jax.device_put(jax.random.key(seed), rep), random_prior_rows(
-                     scen_batch.prior_table))
+                     scen_batch.prior_table), loop_scenarios_on(devices))
 
 
 def _pipelined(n_steps: int, n_devices: int, launch, finish) -> None:
@@ -367,13 +397,15 @@ def _pipelined(n_steps: int, n_devices: int, launch, finish) -> None:
                        compile_estimate_s=first - later if len(done) > 1 else float("nan"))
 
 
-@partial(jax.jit, static_argnames=("mesh", "n_blocks", "common", "antithetic", "prior_rows"))
+@partial(jax.jit, static_argnames=("mesh", "n_blocks", "common", "antithetic", "prior_rows",
+                                   "loop_scenarios"))
 def _simulate_step(scen_batch, key, stream_ids, first_blocks, mesh, n_blocks: int,
-                   common: bool, antithetic: bool, prior_rows):
+                   common: bool, antithetic: bool, prior_rows, loop_scenarios: bool):
     """``simulate_chunk`` on every device of ``mesh``, device d from ``first_blocks[d]``:
     leaves (D, S, T, B)."""
     def body(sc, k, sid, fb):
-        out = simulate_chunk(sc, k, sid, fb[0], n_blocks, common, antithetic, prior_rows)
+        out = simulate_chunk(sc, k, sid, fb[0], n_blocks, common, antithetic, prior_rows,
+                             loop_scenarios)
         return jax.tree.map(lambda a: a[None], out)
     return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(_AXIS)),
                          out_specs=P(_AXIS), check_vma=False)(scen_batch, key, stream_ids,
@@ -404,7 +436,7 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     def launch(step):
         return _simulate_step(plan.scen, plan.key, plan.stream_ids, plan.first_blocks(step),
                               plan.mesh, plan.per_chunk, common_random_numbers, antithetic,
-                              plan.prior_rows)
+                              plan.prior_rows, plan.loop_scenarios)
 
     def finish(step, out):
         host = {name: _per_device(arr) for name, arr in out._asdict().items()}
@@ -553,14 +585,15 @@ def histogram_lanes(devices, n_scen: int, horizon: int, bins: int) -> int:
 
 
 @partial(jax.jit, static_argnames=("n_blocks", "common", "bins", "antithetic", "lanes",
-                                   "prior_rows", "hist"))
+                                   "prior_rows", "hist", "loop_scenarios"))
 def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_valid, lo, hi,
                     n_blocks: int, common: bool, bins: int, antithetic: bool = False,
                     lanes: int = 1, prior_rows: tuple[int, ...] | None = None,
-                    hist: str = "scatter"):
+                    hist: str = "scatter", loop_scenarios: bool = True):
     """Simulate a chunk and reduce it on the device to its ``Accumulator`` contribution, the
     histogram counts flat (S * V * T * (bins + 2),); the float paths are never materialised.
-    ``n_valid`` draws of the chunk are real; ``lo``/``hi`` are (S, V, T)."""
+    ``n_valid`` draws of the chunk are real; ``lo``/``hi`` are (S, V, T); ``loop_scenarios``
+    as for ``simulate_chunk``."""
     TRACES["summarize_chunk"] += 1
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
@@ -569,13 +602,14 @@ def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_
                   prior_rows=prior_rows, hist=hist)
     if common:
         rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, prior_rows)
-        res = jax.vmap(lambda sc, lo_s, hi_s: run(sc, *rnd, lo_s, hi_s))(scen_batch, lo, hi)
+        res = _each_scenario(lambda sc, lo_s, hi_s: run(sc, *rnd, lo_s, hi_s), loop_scenarios,
+                             scen_batch, lo, hi)
     else:
         def independent(sc, stream, lo_s, hi_s):
             rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
                                 antithetic, prior_rows)
             return run(sc, *rnd, lo_s, hi_s)
-        res = jax.vmap(independent)(scen_batch, stream_ids, lo, hi)
+        res = _each_scenario(independent, loop_scenarios, scen_batch, stream_ids, lo, hi)
     return (res[0].reshape(-1), *res[1:])
 
 
@@ -603,7 +637,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                                jax.device_put(np.asarray(n_valid, np.int32),
                                               NamedSharding(plan.mesh, P(_AXIS))),
                                lo, hi, plan.mesh, plan.per_chunk, common_random_numbers, bins,
-                               antithetic, lanes, plan.prior_rows)
+                               antithetic, lanes, plan.prior_rows, plan.loop_scenarios)
 
     # The pilot: the first step's program once more, with only the pilot draws (the first
     # chunk's first PILOT_BLOCKS blocks) counted, for their minimum and maximum; the same
@@ -641,15 +675,15 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
 
 
 @partial(jax.jit, static_argnames=("mesh", "n_blocks", "common", "bins", "antithetic", "lanes",
-                                   "prior_rows"))
+                                   "prior_rows", "loop_scenarios"))
 def _summarize_step(scen_batch, key, stream_ids, first_blocks, n_valid, lo, hi, mesh,
                     n_blocks: int, common: bool, bins: int, antithetic: bool, lanes: int,
-                    prior_rows):
+                    prior_rows, loop_scenarios: bool):
     """``summarize_chunk`` on every device of ``mesh``, device d from ``first_blocks[d]`` with
     ``n_valid[d]`` real draws: each result with a leading device axis (D, ...)."""
     def body(sc, k, sid, fb, nv, lo_, hi_):
         res = summarize_chunk(sc, k, sid, fb[0], nv[0], lo_, hi_, n_blocks, common, bins,
-                              antithetic, lanes, prior_rows)
+                              antithetic, lanes, prior_rows, loop_scenarios=loop_scenarios)
         return tuple(r[None] for r in res)
     return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(_AXIS), P(_AXIS), P(), P()),
                          out_specs=P(_AXIS), check_vma=False)(scen_batch, key, stream_ids,
