@@ -157,3 +157,24 @@ def test_block_randoms_on_cpu_equal_jax_random_per_row_key(antithetic, monkeypat
     plain = block_randoms(key, ids, 3, jnp.float32, antithetic, prior_rows=(0, 5))
     for a, b in zip(fused, plain, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-7, atol=2e-7)
+
+
+def test_correlated_shocks_do_not_depend_on_how_many_draws_share_the_call():
+    """``correlate`` multiplies per 1,024-draw block, so a draw's correlated shocks are the
+    same bits in a chunk of one block or of sixteen (XLA:CPU's single product rounded one
+    row differently for different widths), and equal the plain product to rounding."""
+    from aicapex.sim.engine import RNG_BLOCK, correlate
+
+    chol = jnp.asarray(shock_cholesky(SHOCK_CORRELATIONS), jnp.float32)
+    z = jax.random.normal(jax.random.key(3), (len(SHOCKS), 16 * RNG_BLOCK), jnp.float32)
+    f = jax.jit(correlate)
+    wide = np.asarray(f(chol, z))
+    for k in (0, 5, 15):
+        part = slice(k * RNG_BLOCK, (k + 1) * RNG_BLOCK)
+        np.testing.assert_array_equal(np.asarray(f(chol, z[:, part])), wide[:, part])
+    np.testing.assert_array_equal(np.asarray(f(chol, z[:, :4 * RNG_BLOCK])),
+                                  wide[:, :4 * RNG_BLOCK])
+    exact = np.asarray(chol, np.float64) @ np.asarray(z, np.float64)
+    np.testing.assert_allclose(wide, exact, rtol=1e-5, atol=1e-5)
+    odd = np.asarray(f(chol, z[:, :500]))  # not whole blocks: one plain product
+    np.testing.assert_allclose(odd, exact[:, :500], rtol=1e-5, atol=1e-5)

@@ -78,8 +78,8 @@ def loop_scenarios_on(devices) -> bool:
     """How a chunk runs a batch of scenarios on ``devices``: one after another on CPU (True),
     all at once in one batched program on an accelerator (False). On CPU a scenario's
     per-quarter working set (state, outputs, vintage ring: a few MB per 16k draws) stays in
-    cache, where the batch's (S, ...) arrays did not: 16 scenarios ran 1.26x (full paths)
-    and 1.2-1.5x (summaries) faster in a loop, measured (benchmarks/RESULTS.md). On a GPU
+    cache, where the batch's (S, ...) arrays did not: a 16-scenario chunk ran 1.25x (full
+    paths) and 1.30x (summaries) faster in a loop, measured (benchmarks/RESULTS.md). On a GPU
     one scenario's chunk is what fills the card, so scenarios stay batched there."""
     return not on_accelerator(devices)
 
@@ -91,6 +91,7 @@ def _each_scenario(fn, loop: bool, *batched):
     if loop:
         return lax.map(lambda args: fn(*args), batched)
     return jax.vmap(fn)(*batched)
+
 
 TRACES = {"simulate_chunk": 0, "summarize_chunk": 0}
 """How many times ``simulate_chunk`` was traced (compiled) in this process; tests read it."""
@@ -229,13 +230,15 @@ def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
 
 
 def correlate(chol, normals):
-    """Correlated shocks ``chol @ normals`` ((N, N) @ (N, B), B a multiple of ``RNG_BLOCK``)
-    as one product per block of ``RNG_BLOCK`` draws, so a draw's shocks do not depend on how
-    many draws share the call: XLA:CPU's kernel for one (N, N) @ (N, B) product rounds a
-    row differently for different B (measured: the ninth row, for B = 1,024 vs 4,096).
-    At full float precision: on a GPU XLA would otherwise run a float32 product in TF32
-    (10-bit mantissa)."""
+    """Correlated shocks ``chol @ normals`` ((N, N) @ (N, B)) as one product per block of
+    ``RNG_BLOCK`` draws (the engine's chunks are whole blocks; any other B takes one product),
+    so a draw's shocks do not depend on how many draws share the call: XLA:CPU's kernel for
+    one (N, N) @ (N, B) product rounds a row differently for different B (measured: the
+    ninth row, for B = 1,024 vs 4,096). At full float precision: on a GPU XLA would otherwise
+    run a float32 product in TF32 (10-bit mantissa)."""
     n, b = normals.shape
+    if b % RNG_BLOCK:
+        return jnp.matmul(chol, normals, precision=lax.Precision.HIGHEST)
     blocks = normals.reshape(n, b // RNG_BLOCK, RNG_BLOCK).transpose(1, 0, 2)
     out = jnp.matmul(jnp.broadcast_to(chol, (b // RNG_BLOCK, n, n)), blocks,
                      precision=lax.Precision.HIGHEST)
