@@ -93,6 +93,25 @@ def _each_scenario(fn, loop: bool, *batched):
     return jax.vmap(fn)(*batched)
 
 
+def _over_batch(run, scen_batch, per_scenario: tuple, key, stream_ids, block_ids, common: bool,
+                antithetic: bool, prior_rows, loop: bool):
+    """``run(scen, normals, uniforms, zp, *per_scenario)`` for every scenario of the batch
+    (``per_scenario``: further arrays with a leading axis S), on the random numbers of the
+    blocks ``block_ids``: drawn once and shared (``common``) or from each scenario's stream
+    (``fold_in(key, stream_id)``)."""
+    horizon = scen_batch.years.shape[1]
+    dtype = scen_batch.years.dtype
+
+    def draws(k):
+        return block_randoms(k, block_ids, horizon, dtype, antithetic, prior_rows)
+    if common:
+        rnd = draws(key)
+        return _each_scenario(lambda sc, *a: run(sc, *rnd, *a), loop, scen_batch, *per_scenario)
+    return _each_scenario(
+        lambda sc, stream, *a: run(sc, *draws(jax.random.fold_in(key, stream)), *a), loop,
+        scen_batch, stream_ids, *per_scenario)
+
+
 TRACES = {"simulate_chunk": 0, "summarize_chunk": 0}
 """How many times ``simulate_chunk`` was traced (compiled) in this process; tests read it."""
 
@@ -288,19 +307,10 @@ def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_b
     computed on the host; default all). ``loop_scenarios``: run the scenarios one after
     another (the CPU's choice) or batched (an accelerator's), see ``loop_scenarios_on``."""
     TRACES["simulate_chunk"] += 1  # runs only while tracing
-    horizon = scen_batch.years.shape[1]
-    dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
-    run = partial(run_scenario, prior_rows=prior_rows)
-    if common:
-        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, prior_rows)
-        return _each_scenario(lambda sc: run(sc, *rnd)[0], loop_scenarios, scen_batch)
-
-    def independent(scen, stream):
-        rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
-                            antithetic, prior_rows)
-        return run(scen, *rnd)[0]
-    return _each_scenario(independent, loop_scenarios, scen_batch, stream_ids)
+    return _over_batch(lambda *a: run_scenario(*a, prior_rows=prior_rows)[0], scen_batch, (),
+                       key, stream_ids, block_ids, common, antithetic, prior_rows,
+                       loop_scenarios)
 
 
 def _devices(device) -> list:
@@ -331,7 +341,11 @@ class _Plan(NamedTuple):
     stream_ids: jax.Array
     key: jax.Array
     prior_rows: tuple[int, ...]
-    loop_scenarios: bool     # see loop_scenarios_on
+
+    @property
+    def loop_scenarios(self) -> bool:
+        """Whether the chunks run their scenarios one after another (``loop_scenarios_on``)."""
+        return loop_scenarios_on(self.devices)
 
     def chunk_draws(self, c: int, n_draws: int) -> tuple[int, int]:
         """First draw and number of real draws of chunk ``c`` (0 for a step's padding)."""
@@ -371,7 +385,7 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
                  jax.device_put(scen_batch, rep), jax.device_put(jnp.asarray(ids, jnp.uint32),
                                                                  rep),
                  jax.device_put(jax.random.key(seed), rep), random_prior_rows(
-                     scen_batch.prior_table), loop_scenarios_on(devices))
+                     scen_batch.prior_table))
 
 
 def _pipelined(n_steps: int, n_devices: int, launch, finish) -> None:
@@ -598,21 +612,11 @@ def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_
     ``n_valid`` draws of the chunk are real; ``lo``/``hi`` are (S, V, T); ``loop_scenarios``
     as for ``simulate_chunk``."""
     TRACES["summarize_chunk"] += 1
-    horizon = scen_batch.years.shape[1]
-    dtype = scen_batch.years.dtype
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
     run = partial(run_scenario_summary, n_valid=n_valid, bins=bins, lanes=lanes,
                   prior_rows=prior_rows, hist=hist)
-    if common:
-        rnd = block_randoms(key, block_ids, horizon, dtype, antithetic, prior_rows)
-        res = _each_scenario(lambda sc, lo_s, hi_s: run(sc, *rnd, lo_s, hi_s), loop_scenarios,
-                             scen_batch, lo, hi)
-    else:
-        def independent(sc, stream, lo_s, hi_s):
-            rnd = block_randoms(jax.random.fold_in(key, stream), block_ids, horizon, dtype,
-                                antithetic, prior_rows)
-            return run(sc, *rnd, lo_s, hi_s)
-        res = _each_scenario(independent, loop_scenarios, scen_batch, stream_ids, lo, hi)
+    res = _over_batch(run, scen_batch, (lo, hi), key, stream_ids, block_ids, common, antithetic,
+                      prior_rows, loop_scenarios)
     return (res[0].reshape(-1), *res[1:])
 
 
