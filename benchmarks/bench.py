@@ -180,13 +180,16 @@ def main() -> None:
                     "default for the device)")
     ap.add_argument("--lanes", type=int, help="histogram copies on an accelerator (default: "
                     "the engine's HIST_LANES, capped by memory)")
+    ap.add_argument("--line-width", type=int, help="histogram copies side by side in a "
+                    "cache line on an accelerator (default: the engine's HIST_LINE_WIDTH)")
     ap.add_argument("--case", nargs=3, metavar=("MODE", "SCENARIOS", "DRAWS"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--numpy-case", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.lanes:
+    if args.lanes or args.line_width:
         from aicapex.sim import engine
-        engine.HIST_LANES = args.lanes
+        engine.HIST_LANES = args.lanes or engine.HIST_LANES
+        engine.HIST_LINE_WIDTH = args.line_width or engine.HIST_LINE_WIDTH
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
                                   args.dtype, args.antithetic, args.chunk)))
@@ -212,7 +215,8 @@ def main() -> None:
         r = _subprocess(["--case", mode, str(s), str(n), "--dtype", args.dtype]
                         + (["--antithetic"] if args.antithetic else [])
                         + (["--chunk", str(args.chunk)] if args.chunk else [])
-                        + (["--lanes", str(args.lanes)] if args.lanes else []))
+                        + (["--lanes", str(args.lanes)] if args.lanes else [])
+                        + (["--line-width", str(args.line_width)] if args.line_width else []))
         rows.append(r)
         if "error" in r:
             print(f"{mode:8} {s:>4} {n:>11,} failed: {r['error'][-300:]}", flush=True)

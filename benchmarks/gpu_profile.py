@@ -3,7 +3,8 @@ its outputs reduced on the device, and summary mode with the histograms counted 
 into 1..128 copies or by one-hot matrix products. Not part of the test suite.
 
     python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16] [--lanes 1 128]
-        [--matmul bfloat16:64 int8:64] [--unroll 2 4]
+        [--line-width 1 16] [--matmul bfloat16:64 int8:64] [--unroll 2 4] [--sort] [--onehot]
+        [--plain-correlate] [--other-order]
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ def variants(batch, blocks: int, args):
         return engine.block_randoms(key, first + jnp.arange(blocks, dtype=jnp.uint32), HORIZON,
                                     jnp.float32, False, rows)
 
-    def model(first):
-        out = engine.simulate_chunk(batch, key, ids, first, blocks, True, False, rows, loop)
-        return [a.sum(-1) for a in out]
-    model = jax.jit(model)
+    def make_model():  # a fresh jit: reads ``loop`` and the engine's globals when traced
+        def f(first):
+            out = engine.simulate_chunk(batch, key, ids, first, blocks, True, False, rows, loop)
+            return [a.sum(-1) for a in out]
+        return jax.jit(f)
+    model = make_model()
 
     def summ(lanes, hist="scatter"):
         def f(first):
@@ -77,13 +80,45 @@ def variants(batch, blocks: int, args):
         yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
     engine.SCAN_UNROLL = 1
     jax.clear_caches()
-    for lanes in args.lanes:
-        f = summ(lanes)
-        yield f"summary, counted on device, {lanes} lanes", lambda i, f=f: f(np.uint32(i * blocks))
+    default_width = engine.HIST_LINE_WIDTH
+    for width in args.line_width:
+        engine.HIST_LINE_WIDTH = width
+        jax.clear_caches()
+        for lanes in args.lanes:
+            f = summ(lanes)
+            yield (f"summary, counted on device, {lanes} lanes, {engine._line_width(lanes)} "
+                   "a line"), lambda i, f=f: f(np.uint32(i * blocks))
+    engine.HIST_LINE_WIDTH = default_width
+    jax.clear_caches()
     for lanes in args.quarter_lanes:
         f = summ(lanes, "quarter")
         yield f"summary, per-quarter buffer, {lanes} lanes", \
             lambda i, f=f: f(np.uint32(i * blocks))
+    if args.plain_correlate:  # one (N, N) @ (N, B) product instead of one per 1,024 draws
+        blocked = engine.correlate
+        engine.correlate = lambda chol, z: jnp.matmul(chol, z, precision=jax.lax.Precision.HIGHEST)
+        jax.clear_caches()
+        m, f = make_model(), summ(args.lanes[-1] if args.lanes else 1)
+        yield "model, one plain correlation product", lambda i, m=m: m(np.uint32(i * blocks))
+        yield "summary, one plain correlation product", lambda i, f=f: f(np.uint32(i * blocks))
+        engine.correlate = blocked
+        jax.clear_caches()
+    if args.other_order and batch.years.shape[0] > 1:  # vmap <-> lax.map over scenarios
+        loop = not loop
+        m, f = make_model(), summ(args.lanes[-1] if args.lanes else 1)
+        how = "one after another" if loop else "batched"
+        yield f"model, scenarios {how}", lambda i, m=m: m(np.uint32(i * blocks))
+        yield f"summary, scenarios {how}", lambda i, f=f: f(np.uint32(i * blocks))
+        loop = not loop
+    if args.onehot:
+        f = summ(1, "onehot")
+        yield "summary, one-hot kernel counts", lambda i, f=f: f(np.uint32(i * blocks))
+    if args.sort:
+        f = summ(1, "sort")
+        if args.hlo_dir:
+            with open(f"{args.hlo_dir}/sort-s{batch.years.shape[0]}.txt", "w") as fh:
+                fh.write(f.lower(np.uint32(0)).compile().as_text())
+        yield "summary, counted by sorting", lambda i, f=f: f(np.uint32(i * blocks))
     defaults = engine.HIST_ONEHOT, engine.HIST_SPLIT
     for spec in args.matmul:  # e.g. "bfloat16:64"
         dtype, split = spec.split(":")
@@ -110,10 +145,20 @@ def main() -> None:
                     help="scan unroll factors to time for the model alone")
     ap.add_argument("--lanes", type=int, nargs="*", default=[1, 8, 32, 128],
                     help="histogram copies to time with scatter-add counting")
+    ap.add_argument("--line-width", type=int, nargs="*", default=[engine.HIST_LINE_WIDTH],
+                    help="histogram copies side by side in a cache line (HIST_LINE_WIDTH)")
     ap.add_argument("--quarter-lanes", type=int, nargs="*", default=[],
                     help="histogram copies to time, counted into a fresh buffer each quarter")
     ap.add_argument("--matmul", nargs="*", default=["bfloat16:64", "int8:64"],
                     help="one-hot matrix-product counting, as DTYPE:SPLIT")
+    ap.add_argument("--plain-correlate", action="store_true",
+                    help="time the model and summary with one plain correlation product")
+    ap.add_argument("--other-order", action="store_true",
+                    help="time scenarios the other way (batched <-> one after another)")
+    ap.add_argument("--onehot", action="store_true",
+                    help="time counting by the one-hot tensor-core kernel (histkernel)")
+    ap.add_argument("--sort", action="store_true",
+                    help="time counting by a sort of each quarter's (variable, cell) keys")
     ap.add_argument("--hlo-dir", help="write the optimised HLO of matmul variants here")
     ap.add_argument("--out")
     args = ap.parse_args()

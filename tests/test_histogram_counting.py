@@ -15,9 +15,9 @@ from aicapex.sim import engine
 
 def test_histogram_counting_methods_give_identical_counts():
     """The counting alternatives measured on the GPU (benchmarks/gpu_profile.py: one-hot matrix
-    products in bfloat16 or int8, a fresh per-quarter buffer) count exactly what the scatter-add
-    counts, padding draws and non-finite values dropped; lo/hi are set inside the draws' range
-    so that the outer bins are used too."""
+    products in bfloat16 or int8, a fresh per-quarter buffer, a sort of the cell keys) count
+    exactly what the default scatter-add counts, padding draws and non-finite values dropped;
+    lo/hi are set inside the draws' range so that the outer bins are used too."""
     batch = stack_batch([compile_scenario(load_scenario("capex_slowdown").scenario)])
     key, ids = jax.random.key(4), jnp.arange(1, dtype=jnp.uint32)
     rows = engine.random_prior_rows(batch.prior_table)
@@ -41,11 +41,44 @@ def test_histogram_counting_methods_give_identical_counts():
     c = ref[0].reshape(1, len(engine.Outputs._fields), 20, 66)
     assert c.sum() == c.shape[1] * 20 * n_valid - ref[5].sum()  # every finite valid value
     assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
-    for hist, lanes, onehot in (("scatter", 8, None), ("quarter", 8, None),
+    # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart
+    for hist, lanes, onehot in (("scatter", 8, None), ("scatter", 48, None), ("quarter", 8, None),
+                                ("sort", 1, None),
                                 ("matmul", 1, jnp.bfloat16), ("matmul", 1, jnp.int8)):
         got = counts(hist, lanes, onehot or jnp.bfloat16)
         for a, b in zip(ref, got, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=f"{hist} {lanes} {onehot}")
+
+
+def test_onehot_kernel_counts_exactly():
+    """The one-hot tensor-core kernel (interpreted on CPU, compiled on a GPU) counts what
+    ``np.bincount`` counts, values outside [0, bins) dropped, a crowded cell included; inside
+    summary mode it gives the scatter-add's counts (1,024 bins: the kernel's smallest)."""
+    from aicapex.sim import histkernel
+
+    rng = np.random.default_rng(5)
+    bins = 1024
+    j = rng.integers(-3, bins + 3, size=(3, 2048)).astype(np.int32)
+    j[1, :1500] = 7
+    on_cpu = jax.default_backend() == "cpu"
+    got = np.asarray(histkernel.count_cells(jnp.asarray(j), bins, interpret=on_cpu))
+    want = np.stack([np.bincount(r[(r >= 0) & (r < bins)], minlength=bins) for r in j])
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="power of two"):
+        histkernel.count_cells(jnp.asarray(j), 1000)
+
+    batch = stack_batch([compile_scenario(load_scenario("baseline").scenario)])
+    key, ids = jax.random.key(6), jnp.arange(1, dtype=jnp.uint32)
+    rows = engine.random_prior_rows(batch.prior_table)
+    lo = jnp.full((1, len(engine.Outputs._fields), 20), -0.5, jnp.float32)
+    hi = jnp.full_like(lo, 0.5)  # many values fall outside: both outer cells are used
+    res = {h: [np.asarray(r) for r in engine.summarize_chunk.__wrapped__(
+        batch, key, ids, np.uint32(0), np.int32(1000), lo, hi, 1, True, bins, False, 1, rows,
+        h)] for h in ("scatter", "onehot")}
+    c = res["scatter"][0].reshape(len(engine.Outputs._fields), 20, bins + 2)
+    assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
+    for a, b in zip(res["scatter"], res["onehot"], strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_unknown_counting_method_is_refused():

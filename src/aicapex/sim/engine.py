@@ -52,14 +52,23 @@ PILOT_BLOCKS = 8
 """Blocks of draws whose full paths set the summary histograms' ranges (at most one chunk)."""
 SUMMARY_BINS = 2048
 HIST_LANES = 128
-"""Copies of the histograms counted on an accelerator: draw j adds to copy j % lanes (copies
-lie one whole histogram set apart), so that neighbouring draws landing in the same bin do not
-contend for one memory word or cache line (atomic adds); summed per chunk. On an H100, one
+"""Copies of the histograms counted on an accelerator: each draw adds to one copy (laid out as
+``HIST_LINE_WIDTH`` says), so that draws landing in the same bin do not contend for one
+memory word (atomic adds); summed per chunk. Measured with every copy a whole histogram set
+apart, on an H100, one
 scenario's 2^20-draw chunk: 1 / 8 / 32 / 128 copies 70 / 256 / 401 / 549 M draw-quarters/s
 (model alone 991 M); on the current model 128 / 512 / 1024 copies 623 / 702 / 691 M per chunk
 alone (model alone 1,386 M), but end to end (10^8 draws, two chunks in flight) 512 copies
 ran at 565 M against 655 M with 128 (two runs each). Fewer copies where they would pass
 ``HIST_MEMORY_FRACTION`` of the card; at most ~1,800 (int32 cell indices)."""
+HIST_LINE_WIDTH = 16
+"""Histogram copies that lie side by side, one word apart, in a cell's cache line (the others
+lie a whole histogram set apart): neighbouring draws of a warp that land in one cell then add
+to one line, which the GPU's L2 takes as one transaction. On an H100 (benchmarks/RESULTS.md),
+one 2^20-draw chunk alone with 128 copies, 1 / 8 / 16 / 32 side by side: one scenario 621 /
+721 / 691 / 631 M draw-quarters/s, 16 scenarios 718 / 851 / 815 / 750 M; but end to end (two
+chunks in flight) 16 beat 8 by 4%: 1 x 10^8 draws 756 against 729 M, 16 x 10^7 793 against
+763 M (1 side by side: 659 and 684 M)."""
 HIST_MEMORY_FRACTION = 1 / 8
 """Share of an accelerator's memory that one chunk's histogram copies may take (two chunks
 are in flight, each with its model state)."""
@@ -507,8 +516,38 @@ def _count_by_quarter_buffer(idx, keep, cells: int, lanes: int):
     return buf.reshape(lanes, n_var, cells).sum(0, dtype=jnp.int32)
 
 
+def _count_by_sort(idx, keep, cells: int):
+    """Histogram counts (V, cells) by sorting: each value's (variable, cell) key, one flat sort
+    (16-bit keys where V * cells < 2^16, which XLA:GPU hands to a radix sort), and the run
+    lengths of equal keys read off by a binary search for every key's first position. No
+    atomic adds: the count of a crowded bin costs what an empty one does."""
+    n_var, _ = idx.shape
+    n_keys = n_var * cells
+    dt = jnp.uint16 if n_keys < 2**16 else jnp.uint32
+    key = jnp.where(keep, jnp.arange(n_var, dtype=jnp.int32)[:, None] * cells + idx, n_keys)
+    ordered = jnp.sort(key.astype(dt).reshape(-1))
+    first = jnp.searchsorted(ordered, jnp.arange(n_keys + 1, dtype=dt), side="left")
+    return jnp.diff(first).astype(jnp.int32).reshape(n_var, cells)
+
+
+def _count_by_onehot_kernel(idx, keep, cells: int):
+    """Histogram counts (V, cells) by the one-hot tensor-core kernel (``histkernel``) for the
+    bins, and two sums for the outer cells (below ``lo``, above ``hi``). Interpreted on CPU."""
+    from . import histkernel  # Pallas: imported only where this alternative is measured
+
+    bins = cells - 2
+    j = jnp.where(keep, idx - 1, -1)  # interior cells 0..bins-1; outer and dropped fall out
+    inner = lax.platform_dependent(
+        j, cpu=partial(histkernel.count_cells, bins=bins, interpret=True),
+        default=partial(histkernel.count_cells, bins=bins))
+    outer = [jnp.sum(keep & (idx == i), axis=1, dtype=jnp.int32)[:, None] for i in (0, cells - 1)]
+    return jnp.concatenate([outer[0], inner, outer[1]], axis=1)
+
+
 _PER_QUARTER_COUNTS = {
+    "onehot": lambda idx, keep, cells, lanes: _count_by_onehot_kernel(idx, keep, cells),
     "quarter": _count_by_quarter_buffer,
+    "sort": lambda idx, keep, cells, lanes: _count_by_sort(idx, keep, cells),
     "matmul": lambda idx, keep, cells, lanes: _count_by_matmul(idx, keep, cells),
 }
 """Counting alternatives that make one quarter's (V, cells) table at a time."""
@@ -523,16 +562,18 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     float paths (see ``summary.Accumulator`` for the fields). ``lo``/``hi`` are (V, T).
 
     Histograms are counted inside the scan by a scatter-add into ``lanes`` copies of a flat
-    (V * T * (bins + 2),) carry (draw j into copy j % lanes; padding and non-finite values
-    are dropped), summed at the end; only the counts leave the device. On CPU one copy beats
-    emitting each value's cell for ``np.bincount`` on the host (+7% for one scenario, +19% for
-    16, measured); on a GPU many copies keep draws that land in one bin from queueing on one
-    atomic add.
+    (V * T * (bins + 2),) carry (padding and non-finite values are dropped), summed at the
+    end; only the counts leave the device. Copies lie ``HIST_LINE_WIDTH`` side by side in a
+    cache line, the groups of them a whole histogram set apart; draw d adds to copy
+    (d // width % groups, d % width). On CPU one copy beats emitting each value's cell for
+    ``np.bincount`` on the host (+7% for one scenario, +19% for 16, measured); on a GPU many
+    copies keep draws that land in one bin from queueing on one atomic add.
 
     ``hist`` picks how the counts are made, all exactly equal (tested): ``"scatter"`` (the
     above, the engine's choice), ``"quarter"`` (each quarter's copies in a fresh buffer,
-    summed into the carry) or ``"matmul"`` (``_count_by_matmul``); the last two were slower
-    on an H100 and stay for ``benchmarks/gpu_profile.py``."""
+    summed into the carry), ``"matmul"`` (``_count_by_matmul``), ``"sort"``
+    (``_count_by_sort``) or ``"onehot"`` (``_count_by_onehot_kernel``); all were slower on an
+    H100 and stay for ``benchmarks/gpu_profile.py``."""
     if hist not in HIST_METHODS:
         raise ValueError(f"hist must be one of {HIST_METHODS}, not {hist!r}")
     per_quarter = _PER_QUARTER_COUNTS.get(hist)
@@ -544,7 +585,12 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     valid = jnp.arange(n) < n_valid
     w = valid.astype(dtype)
     per_lane = _histogram_cells(horizon, bins)
-    lane_base = (jnp.arange(n, dtype=jnp.int32) % lanes) * per_lane
+    width = _line_width(lanes)
+    # copy (g, w) of a cell lies at word (g * per_lane + cell) * width + w: draw d adds to
+    # w = d % width, g = d // width % groups, so neighbouring draws in one cell share a line
+    d = jnp.arange(n, dtype=jnp.int32)
+    lane_base = (((d // width) % (lanes // width)) * per_lane * width + d % width
+                 if lanes > 1 else jnp.zeros((n,), jnp.int32))
 
     def body(carry, xs):
         state, max_dd, counts = carry
@@ -563,7 +609,8 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
             counts = counts.at[:, t].add(per_quarter(idx, finite, bins + 2, lanes))
         else:
             base = (jnp.arange(n_var, dtype=jnp.int32) * horizon + t) * (bins + 2)
-            cell = jnp.where(finite, base[:, None] + idx + lane_base[None, :], per_lane * lanes)
+            cell = jnp.where(finite, (base[:, None] + idx) * width + lane_base[None, :],
+                             per_lane * lanes)
             counts = counts.at[cell.reshape(-1)].add(jnp.int32(1), mode="drop")
         big = jnp.asarray(jnp.inf, dtype)
         stats = (jnp.sum(x0, axis=1), jnp.sum(x0 * x0, axis=1),
@@ -580,17 +627,24 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     (final, max_dd, counts), stats = lax.scan(
         body, (state0, jnp.zeros((n,), dtype), counts0), xs, unroll=SCAN_UNROLL)
     counts = (counts.reshape(-1) if per_quarter is not None
-              else counts.reshape(lanes, per_lane).sum(0, dtype=jnp.int32))
+              else counts.reshape(lanes // width, per_lane, width).sum((0, 2), dtype=jnp.int32))
     total, total_sq, minimum, maximum, nonfinite = (a.T for a in stats)  # (V, T)
     dd_exceed = jnp.stack([jnp.sum((max_dd > lvl) * w) for lvl in DRAWDOWN_LEVELS])
     below = jnp.sum((final.index_level < scen.init.index_level) * w)
     return counts, total, total_sq, minimum, maximum, nonfinite, dd_exceed, below, jnp.sum(w)
 
 
+def _line_width(lanes: int) -> int:
+    """Copies side by side in a cache line (``HIST_LINE_WIDTH``), 1 where ``lanes`` is not a
+    multiple of it."""
+    return HIST_LINE_WIDTH if lanes % HIST_LINE_WIDTH == 0 else 1
+
+
 def histogram_lanes(devices, n_scen: int, horizon: int, bins: int) -> int:
     """Histogram copies per scenario: one on CPU; on an accelerator ``HIST_LANES``, fewer if
     all scenarios' copies would pass ``HIST_MEMORY_FRACTION`` of the device's memory
-    (``HIST_LANE_BYTES`` where it does not say)."""
+    (``HIST_LANE_BYTES`` where it does not say), a multiple of ``HIST_LINE_WIDTH`` where
+    more than that."""
     if not on_accelerator(devices):
         return 1
     try:
@@ -598,7 +652,8 @@ def histogram_lanes(devices, n_scen: int, horizon: int, bins: int) -> int:
     except (AttributeError, KeyError, TypeError, RuntimeError):
         cap = HIST_LANE_BYTES
     lane_bytes = 4 * _histogram_cells(horizon, bins) * n_scen  # int32 counts
-    return max(1, min(HIST_LANES, cap // lane_bytes))
+    lanes = max(1, min(HIST_LANES, cap // lane_bytes))
+    return lanes - lanes % HIST_LINE_WIDTH if lanes > HIST_LINE_WIDTH else lanes
 
 
 @partial(jax.jit, static_argnames=("n_blocks", "common", "bins", "antithetic", "lanes",
