@@ -3,7 +3,7 @@ its outputs reduced on the device, and summary mode with the histograms counted 
 into 1..128 copies or by one-hot matrix products. Not part of the test suite.
 
     python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16] [--lanes 1 128]
-        [--line-width 1 16] [--matmul bfloat16:64 int8:64] [--unroll 2 4] [--sort] [--onehot]
+        [--line-width 1 16] [--matmul bfloat16:64 int8:64] [--unroll 2 4] [--sort]
         [--plain-correlate] [--other-order]
 """
 
@@ -110,9 +110,6 @@ def variants(batch, blocks: int, args):
         yield f"model, scenarios {how}", lambda i, m=m: m(np.uint32(i * blocks))
         yield f"summary, scenarios {how}", lambda i, f=f: f(np.uint32(i * blocks))
         loop = not loop
-    if args.onehot:
-        f = summ(1, "onehot")
-        yield "summary, one-hot kernel counts", lambda i, f=f: f(np.uint32(i * blocks))
     if args.sort:
         f = summ(1, "sort")
         if args.hlo_dir:
@@ -155,8 +152,6 @@ def main() -> None:
                     help="time the model and summary with one plain correlation product")
     ap.add_argument("--other-order", action="store_true",
                     help="time scenarios the other way (batched <-> one after another)")
-    ap.add_argument("--onehot", action="store_true",
-                    help="time counting by the one-hot tensor-core kernel (histkernel)")
     ap.add_argument("--sort", action="store_true",
                     help="time counting by a sort of each quarter's (variable, cell) keys")
     ap.add_argument("--hlo-dir", help="write the optimised HLO of matmul variants here")

@@ -50,37 +50,6 @@ def test_histogram_counting_methods_give_identical_counts():
             np.testing.assert_array_equal(a, b, err_msg=f"{hist} {lanes} {onehot}")
 
 
-def test_onehot_kernel_counts_exactly():
-    """The one-hot tensor-core kernel (interpreted on CPU, compiled on a GPU) counts what
-    ``np.bincount`` counts, values outside [0, bins) dropped, a crowded cell included; inside
-    summary mode it gives the scatter-add's counts (1,024 bins: the kernel's smallest)."""
-    from aicapex.sim import histkernel
-
-    rng = np.random.default_rng(5)
-    bins = 1024
-    j = rng.integers(-3, bins + 3, size=(3, 2048)).astype(np.int32)
-    j[1, :1500] = 7
-    on_cpu = jax.default_backend() == "cpu"
-    got = np.asarray(histkernel.count_cells(jnp.asarray(j), bins, interpret=on_cpu))
-    want = np.stack([np.bincount(r[(r >= 0) & (r < bins)], minlength=bins) for r in j])
-    np.testing.assert_array_equal(got, want)
-    with pytest.raises(ValueError, match="power of two"):
-        histkernel.count_cells(jnp.asarray(j), 1000)
-
-    batch = stack_batch([compile_scenario(load_scenario("baseline").scenario)])
-    key, ids = jax.random.key(6), jnp.arange(1, dtype=jnp.uint32)
-    rows = engine.random_prior_rows(batch.prior_table)
-    lo = jnp.full((1, len(engine.Outputs._fields), 20), -0.5, jnp.float32)
-    hi = jnp.full_like(lo, 0.5)  # many values fall outside: both outer cells are used
-    res = {h: [np.asarray(r) for r in engine.summarize_chunk.__wrapped__(
-        batch, key, ids, np.uint32(0), np.int32(1000), lo, hi, 1, True, bins, False, 1, rows,
-        h)] for h in ("scatter", "onehot")}
-    c = res["scatter"][0].reshape(len(engine.Outputs._fields), 20, bins + 2)
-    assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
-    for a, b in zip(res["scatter"], res["onehot"], strict=True):
-        np.testing.assert_array_equal(a, b)
-
-
 def test_unknown_counting_method_is_refused():
     with pytest.raises(ValueError, match="hist must be one of"):
         engine.run_scenario_summary(None, None, None, None, None, None, None, 8, 1,

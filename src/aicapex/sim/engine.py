@@ -530,22 +530,7 @@ def _count_by_sort(idx, keep, cells: int):
     return jnp.diff(first).astype(jnp.int32).reshape(n_var, cells)
 
 
-def _count_by_onehot_kernel(idx, keep, cells: int):
-    """Histogram counts (V, cells) by the one-hot tensor-core kernel (``histkernel``) for the
-    bins, and two sums for the outer cells (below ``lo``, above ``hi``). Interpreted on CPU."""
-    from . import histkernel  # Pallas: imported only where this alternative is measured
-
-    bins = cells - 2
-    j = jnp.where(keep, idx - 1, -1)  # interior cells 0..bins-1; outer and dropped fall out
-    inner = lax.platform_dependent(
-        j, cpu=partial(histkernel.count_cells, bins=bins, interpret=True),
-        default=partial(histkernel.count_cells, bins=bins))
-    outer = [jnp.sum(keep & (idx == i), axis=1, dtype=jnp.int32)[:, None] for i in (0, cells - 1)]
-    return jnp.concatenate([outer[0], inner, outer[1]], axis=1)
-
-
 _PER_QUARTER_COUNTS = {
-    "onehot": lambda idx, keep, cells, lanes: _count_by_onehot_kernel(idx, keep, cells),
     "quarter": _count_by_quarter_buffer,
     "sort": lambda idx, keep, cells, lanes: _count_by_sort(idx, keep, cells),
     "matmul": lambda idx, keep, cells, lanes: _count_by_matmul(idx, keep, cells),
@@ -571,9 +556,9 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
 
     ``hist`` picks how the counts are made, all exactly equal (tested): ``"scatter"`` (the
     above, the engine's choice), ``"quarter"`` (each quarter's copies in a fresh buffer,
-    summed into the carry), ``"matmul"`` (``_count_by_matmul``), ``"sort"``
-    (``_count_by_sort``) or ``"onehot"`` (``_count_by_onehot_kernel``); all were slower on an
-    H100 and stay for ``benchmarks/gpu_profile.py``."""
+    summed into the carry), ``"matmul"`` (``_count_by_matmul``) or ``"sort"``
+    (``_count_by_sort``); all were slower on an H100 and stay for
+    ``benchmarks/gpu_profile.py``."""
     if hist not in HIST_METHODS:
         raise ValueError(f"hist must be one of {HIST_METHODS}, not {hist!r}")
     per_quarter = _PER_QUARTER_COUNTS.get(hist)

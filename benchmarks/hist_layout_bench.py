@@ -1,23 +1,22 @@
-"""Histogram counting alone on one quarter's values (29 outputs x 2^20 draws, 2,048 bins):
-the one-hot tensor-core kernel (``aicapex.sim.histkernel``) at several tile settings against
-XLA's scatter-add into 1 and 128 copies; checks the counts agree. Not part of the tests.
+"""Histogram counting alone on one quarter's values (29 outputs x 2^20 draws, 2,048 bins), on
+an accelerator: XLA's scatter-add into copies laid out in several ways (a histogram set apart,
+16-bit counts two to a word, side by side in a cache line), checked against one copy's
+counts. Not part of the tests. (A Pallas one-hot tensor-core kernel measured here at commit
+c5ef40f was slower and is gone; benchmarks/RESULTS.md.)
 
-    python benchmarks/hist_kernel_bench.py [--draws 1048576] [--reps 20] [--lanes 512]
-        [--packed 128 256] [--unique] [--spread] [--sub 64] [--per 8192] [--warps 4]
+    python benchmarks/hist_layout_bench.py [--draws 1048576] [--reps 20] [--lanes 256 512]
+        [--packed 128 256] [--tiled 16x8 8x16] [--unique] [--spread]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import statistics
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-from aicapex.sim import histkernel
 
 N_VAR, BINS = 29, 2048
 
@@ -89,18 +88,10 @@ def scatter_unique():
     return jax.jit(f)
 
 
-def kernel(sub, per, warps):
-    histkernel.SUB, histkernel.PER_PROGRAM, histkernel.WARPS = sub, per, warps
-    return jax.jit(lambda j, b=BINS: histkernel.count_cells(j, b))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=1 << 20)
     ap.add_argument("--reps", type=int, default=20)
-    ap.add_argument("--sub", type=int, nargs="*", default=[64, 128, 256])
-    ap.add_argument("--per", type=int, nargs="*", default=[8192, 32768])
-    ap.add_argument("--warps", type=int, nargs="*", default=[4, 8])
     ap.add_argument("--lanes", type=int, nargs="*", default=[],
                     help="more scatter copy counts to time")
     ap.add_argument("--packed", type=int, nargs="*", default=[],
@@ -149,17 +140,6 @@ def main() -> None:
             t = _time(scatter(lanes), js, args.reps)
             print(f"scatter, {lanes:4} copies, uniform bins {1e3 * t:8.3f} ms  "
                   f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s", flush=True)
-    for sub, per, warps in itertools.product(args.sub, args.per, args.warps):
-        try:
-            f = kernel(sub, per, warps)
-            same = np.array_equal(np.asarray(f(j)), ref)
-            t = _time(f, j, args.reps)
-        except Exception as e:  # a tile setting the compiler refuses: report and go on
-            print(f"kernel sub {sub} per {per} warps {warps}: {type(e).__name__}: "
-                  f"{str(e)[:300]}", flush=True)
-            continue
-        print(f"kernel sub {sub:4} per {per:6} warps {warps}  {1e3 * t:8.3f} ms  "
-              f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s  exact {same}", flush=True)
 
 
 if __name__ == "__main__":
