@@ -5,6 +5,10 @@
     python benchmarks/bench.py --out results.jsonl  # also append JSON lines
     python benchmarks/bench.py --antithetic         # the engine with antithetic variates
     python benchmarks/bench.py --grid gpu           # the grid for a GPU (larger runs)
+    python benchmarks/bench.py --ab /tmp/base --case summary 1 1000000 --pairs 5
+        # paired A/B: this tree's code against another checkout's (``git worktree add
+        # /tmp/base COMMIT``), the two alternating case by case; on a noisy machine compare
+        # code only this way
 
 Each case runs in a fresh subprocess, so its compile time and peak memory (max RSS of that
 process) are its own. Reported per case: draw-quarters per second (steady state, compilation
@@ -107,8 +111,9 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
                for i in range(5))
     # under common random numbers one set of numbers serves every scenario in the batch
     rng_limit = n_scen * nb * RNG_BLOCK * HORIZON / best
+    import aicapex
     return {"mode": mode, "scenarios": n_scen, "draws": draws, "dtype": dtype,
-            "antithetic": antithetic,
+            "antithetic": antithetic, "code": os.path.dirname(aicapex.__file__),
             "draw_quarters_per_s": dq / wall, "wall_s": wall,
             "compile_s": max(first - steady_one, 0.0), "rng_limit_draw_quarters_per_s":
             rng_limit, "peak_rss_gib": _peak_rss_gib(), "chunk": chunk,
@@ -159,11 +164,46 @@ def _device_peak_gib(dev) -> float | None:
     return stats["peak_bytes_in_use"] / 2**30 if stats and "peak_bytes_in_use" in stats else None
 
 
-def _subprocess(args: list[str]) -> dict:
-    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+def _subprocess(args: list[str], src: str | None = None) -> dict:
+    """This script with ``args`` in a fresh process; ``src``: import ``aicapex`` from there."""
+    env = None
+    if src is not None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [src, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                       env=env)
     if r.returncode != 0:
         return {"error": r.stderr[-2000:], "args": args}
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def run_ab(other: str, case: list[str], pairs: int, extra: list[str]) -> None:
+    """Paired A/B of one case: A = this tree's code, B = ``other`` checkout's ``src``; each pair
+    runs both in fresh processes back to back, alternating which goes first, and the ratio
+    A/B is taken within the pair, so that the machine's drift cancels. Prints each pair and
+    the median ratio; refuses to report if a process imported the wrong code."""
+    import statistics
+
+    here = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "src"))
+    there = os.path.realpath(os.path.join(other, "src"))
+    if not os.path.isdir(os.path.join(there, "aicapex")):
+        raise SystemExit(f"--ab: no src/aicapex under {other!r}")
+    ratios = []
+    for i in range(pairs):
+        sides = [("A", here), ("B", there)]
+        res = {}
+        for name, src in (sides if i % 2 == 0 else sides[::-1]):
+            r = _subprocess(["--case", *case, *extra], src=src)
+            if "error" in r:
+                raise SystemExit(f"--ab: {name} failed: {r['error'][-1000:]}")
+            if os.path.realpath(os.path.dirname(r["code"])) != src:
+                raise SystemExit(f"--ab: {name} imported aicapex from {r['code']}, not {src}")
+            res[name] = r["draw_quarters_per_s"]
+        ratios.append(res["A"] / res["B"])
+        print(f"pair {i + 1}: A {res['A'] / 1e6:8.2f}  B {res['B'] / 1e6:8.2f} M dq/s  "
+              f"A/B {ratios[-1]:.3f}", flush=True)
+    print(f"median A/B over {pairs} pairs: {statistics.median(ratios):.3f} "
+          f"(range {min(ratios):.3f}-{max(ratios):.3f}); A = {here}, B = {there}")
 
 
 def main() -> None:
@@ -183,13 +223,23 @@ def main() -> None:
     ap.add_argument("--line-width", type=int, help="histogram copies side by side in a "
                     "cache line on an accelerator (default: the engine's HIST_LINE_WIDTH)")
     ap.add_argument("--case", nargs=3, metavar=("MODE", "SCENARIOS", "DRAWS"),
-                    help=argparse.SUPPRESS)
+                    help="one case (with --ab: the case to compare)")
+    ap.add_argument("--ab", metavar="CHECKOUT",
+                    help="paired A/B of --case: this tree's code against CHECKOUT's src/")
+    ap.add_argument("--pairs", type=int, default=5, help="pairs of runs for --ab")
     ap.add_argument("--numpy-case", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.lanes or args.line_width:
         from aicapex.sim import engine
         engine.HIST_LANES = args.lanes or engine.HIST_LANES
         engine.HIST_LINE_WIDTH = args.line_width or engine.HIST_LINE_WIDTH
+    if args.ab:
+        if not args.case:
+            ap.error("--ab needs --case MODE SCENARIOS DRAWS")
+        extra = (["--dtype", args.dtype] + (["--antithetic"] if args.antithetic else [])
+                 + (["--chunk", str(args.chunk)] if args.chunk else []))
+        run_ab(args.ab, args.case, args.pairs, extra)
+        return
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
                                   args.dtype, args.antithetic, args.chunk)))
