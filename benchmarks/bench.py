@@ -70,6 +70,7 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
     import jax
     import jax.numpy as jnp
 
+    import aicapex
     from aicapex.scenarios import compile_scenario, stack_batch
     from aicapex.sim.engine import (
         RNG_BLOCK,
@@ -111,7 +112,6 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
                for i in range(5))
     # under common random numbers one set of numbers serves every scenario in the batch
     rng_limit = n_scen * nb * RNG_BLOCK * HORIZON / best
-    import aicapex
     return {"mode": mode, "scenarios": n_scen, "draws": draws, "dtype": dtype,
             "antithetic": antithetic, "code": os.path.dirname(aicapex.__file__),
             "draw_quarters_per_s": dq / wall, "wall_s": wall,
@@ -206,6 +206,14 @@ def run_ab(other: str, case: list[str], pairs: int, extra: list[str]) -> None:
           f"(range {min(ratios):.3f}-{max(ratios):.3f}); A = {here}, B = {there}")
 
 
+def _case_flags(args: argparse.Namespace) -> list[str]:
+    """The options a ``--case`` subprocess takes over from this command line."""
+    return (["--dtype", args.dtype] + (["--antithetic"] if args.antithetic else [])
+            + (["--chunk", str(args.chunk)] if args.chunk else [])
+            + (["--lanes", str(args.lanes)] if args.lanes else [])
+            + (["--line-width", str(args.line_width)] if args.line_width else []))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -236,9 +244,7 @@ def main() -> None:
     if args.ab:
         if not args.case:
             ap.error("--ab needs --case MODE SCENARIOS DRAWS")
-        extra = (["--dtype", args.dtype] + (["--antithetic"] if args.antithetic else [])
-                 + (["--chunk", str(args.chunk)] if args.chunk else []))
-        run_ab(args.ab, args.case, args.pairs, extra)
+        run_ab(args.ab, args.case, args.pairs, _case_flags(args))
         return
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
@@ -262,11 +268,7 @@ def main() -> None:
     print(hdr, flush=True)
     cases = QUICK if args.quick else GPU_CASES if args.grid == "gpu" else CASES
     for mode, s, n in cases:
-        r = _subprocess(["--case", mode, str(s), str(n), "--dtype", args.dtype]
-                        + (["--antithetic"] if args.antithetic else [])
-                        + (["--chunk", str(args.chunk)] if args.chunk else [])
-                        + (["--lanes", str(args.lanes)] if args.lanes else [])
-                        + (["--line-width", str(args.line_width)] if args.line_width else []))
+        r = _subprocess(["--case", mode, str(s), str(n), *_case_flags(args)])
         rows.append(r)
         if "error" in r:
             print(f"{mode:8} {s:>4} {n:>11,} failed: {r['error'][-300:]}", flush=True)

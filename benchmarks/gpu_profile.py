@@ -61,6 +61,7 @@ def variants(batch, blocks: int, args):
             return [a.sum(-1) for a in out]
         return jax.jit(f)
     model = make_model()
+    last_lanes = args.lanes[-1] if args.lanes else 1  # copies for the variants below
 
     def summ(lanes, hist="scatter"):
         def f(first):
@@ -75,8 +76,7 @@ def variants(batch, blocks: int, args):
     for unroll in args.unroll:
         engine.SCAN_UNROLL = unroll
         jax.clear_caches()
-        m = jax.jit(lambda first: [a.sum(-1) for a in engine.simulate_chunk(
-            batch, key, ids, first, blocks, True, False, rows, loop)])
+        m = make_model()
         yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
     engine.SCAN_UNROLL = 1
     jax.clear_caches()
@@ -98,14 +98,14 @@ def variants(batch, blocks: int, args):
         blocked = engine.correlate
         engine.correlate = lambda chol, z: jnp.matmul(chol, z, precision=jax.lax.Precision.HIGHEST)
         jax.clear_caches()
-        m, f = make_model(), summ(args.lanes[-1] if args.lanes else 1)
+        m, f = make_model(), summ(last_lanes)
         yield "model, one plain correlation product", lambda i, m=m: m(np.uint32(i * blocks))
         yield "summary, one plain correlation product", lambda i, f=f: f(np.uint32(i * blocks))
         engine.correlate = blocked
         jax.clear_caches()
     if args.other_order and batch.years.shape[0] > 1:  # vmap <-> lax.map over scenarios
         loop = not loop
-        m, f = make_model(), summ(args.lanes[-1] if args.lanes else 1)
+        m, f = make_model(), summ(last_lanes)
         how = "one after another" if loop else "batched"
         yield f"model, scenarios {how}", lambda i, m=m: m(np.uint32(i * blocks))
         yield f"summary, scenarios {how}", lambda i, f=f: f(np.uint32(i * blocks))

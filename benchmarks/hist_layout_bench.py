@@ -31,19 +31,6 @@ def _time(f, x, reps):
     return statistics.median(ts)
 
 
-def scatter(lanes):
-    def f(j):
-        n = j.shape[1]
-        lane = (jnp.arange(n, dtype=jnp.int32) % lanes)[None, :] * (N_VAR * BINS)
-        ok = (j >= 0) & (j < BINS)
-        cell = jnp.where(ok, lane + jnp.arange(N_VAR, dtype=jnp.int32)[:, None] * BINS + j,
-                         lanes * N_VAR * BINS)
-        c = jnp.zeros((lanes * N_VAR * BINS,), jnp.int32).at[cell.reshape(-1)].add(
-            1, mode="drop")
-        return c.reshape(lanes, N_VAR, BINS).sum(0)
-    return jax.jit(f)
-
-
 def scatter_packed(lanes):
     """Two cells' 16-bit counts per int32 word (a copy's count per chunk stays below 2^16)."""
     def f(j):
@@ -80,12 +67,24 @@ def scatter_tiled(width, groups):
     return jax.jit(f)
 
 
+def scatter(lanes):
+    """``lanes`` copies, each a whole histogram set apart (draw d into copy d % lanes)."""
+    return scatter_tiled(1, lanes)
+
+
 def scatter_unique():
     """Every value to its own word: the scatter's rate without any shared address."""
     def f(j):
         cell = jnp.arange(j.size, dtype=jnp.int32) + 0 * j.reshape(-1)
         return jnp.zeros((j.size,), jnp.int32).at[cell].add(1, mode="drop")
     return jax.jit(f)
+
+
+def _report(label: str, f, j, reps: int, ref=None) -> None:
+    """Time ``f(j)`` and print its rate (and, given ``ref``, whether its counts equal it)."""
+    same = "" if ref is None else f"  exact {np.array_equal(np.asarray(f(j)), ref)}"
+    t = _time(f, j, reps)
+    print(f"{label:36} {1e3 * t:8.3f} ms  {j.size / t / 1e9:7.1f} G values/s{same}", flush=True)
 
 
 def main() -> None:
@@ -109,38 +108,20 @@ def main() -> None:
     j = jnp.asarray(x)
     print(f"device {jax.devices()[0].device_kind}; {N_VAR} x {args.draws:,} values, {BINS} bins")
     ref = np.asarray(scatter(1)(j))
-    for lanes in (1, 128):
-        t = _time(scatter(lanes), j, args.reps)
-        print(f"scatter, {lanes:3} copies            {1e3 * t:8.3f} ms  "
-              f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s", flush=True)
-    for lanes in args.lanes:
-        t = _time(scatter(lanes), j, args.reps)
-        print(f"scatter, {lanes:4} copies           {1e3 * t:8.3f} ms  "
-              f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s", flush=True)
+    for lanes in (1, 128, *args.lanes):
+        _report(f"scatter, {lanes} copies", scatter(lanes), j, args.reps)
     for lanes in args.packed:
-        f = scatter_packed(lanes)
-        same = np.array_equal(np.asarray(f(j)), ref)
-        t = _time(f, j, args.reps)
-        print(f"scatter 16-bit, {lanes:4} copies    {1e3 * t:8.3f} ms  "
-              f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s  exact {same}", flush=True)
+        _report(f"scatter 16-bit, {lanes} copies", scatter_packed(lanes), j, args.reps, ref)
     for spec in args.tiled:  # WIDTHxGROUPS
         width, groups = (int(x) for x in spec.split("x"))
-        f = scatter_tiled(width, groups)
-        same = np.array_equal(np.asarray(f(j)), ref)
-        t = _time(f, j, args.reps)
-        print(f"scatter, line-tiled {width:3} x {groups:4}   {1e3 * t:8.3f} ms  "
-              f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s  exact {same}", flush=True)
+        _report(f"scatter, line-tiled {width} x {groups}", scatter_tiled(width, groups), j,
+                args.reps, ref)
     if args.unique:
-        t = _time(scatter_unique(), j, args.reps)
-        print(f"scatter, every value its own word {1e3 * t:8.3f} ms  "
-              f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s", flush=True)
+        _report("scatter, every value its own word", scatter_unique(), j, args.reps)
     if args.spread:  # no crowded variable, nothing dropped
         js = jnp.asarray(rng.integers(0, BINS, size=(N_VAR, args.draws)).astype(np.int32))
         for lanes in (1, 128):
-            t = _time(scatter(lanes), js, args.reps)
-            print(f"scatter, {lanes:4} copies, uniform bins {1e3 * t:8.3f} ms  "
-                  f"{N_VAR * args.draws / t / 1e9:7.1f} G values/s", flush=True)
-
+            _report(f"scatter, {lanes} copies, uniform bins", scatter(lanes), js, args.reps)
 
 if __name__ == "__main__":
     main()

@@ -574,8 +574,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     # copy (g, w) of a cell lies at word (g * per_lane + cell) * width + w: draw d adds to
     # w = d % width, g = d // width % groups, so neighbouring draws in one cell share a line
     d = jnp.arange(n, dtype=jnp.int32)
-    lane_base = (((d // width) % (lanes // width)) * per_lane * width + d % width
-                 if lanes > 1 else jnp.zeros((n,), jnp.int32))
+    lane_base = ((d // width) % (lanes // width)) * per_lane * width + d % width
 
     def body(carry, xs):
         state, max_dd, counts = carry
