@@ -4,7 +4,7 @@ into 1..128 copies or by one-hot matrix products. Not part of the test suite.
 
     python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16] [--lanes 1 128]
         [--line-width 1 16] [--matmul bfloat16:64 int8:64] [--unroll 2 4] [--sort]
-        [--plain-correlate] [--other-order]
+        [--plain-correlate] [--other-order] [--kernel 2:0:0:0] [--check-kernel]
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from aicapex import kernels
 from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
 from aicapex.sim import engine
+from aicapex.sim.summary import range_from_extremes
 
 HORIZON = 20
 
@@ -40,15 +42,46 @@ def _time(f, reps: int) -> float:
     return statistics.median(ts)
 
 
+def _ranges(batch, key, ids, rows, loop, real: bool):
+    """Histogram ranges (S, V, T): from a pilot of the engine's size (``real``), else
+    [-1000, 1000] for every variable (as measured before; most values then crowd into a few
+    bins, the index level into the overflow bin)."""
+    shape = (batch.years.shape[0], len(engine.Outputs._fields), HORIZON)
+    if not real:
+        lo = jnp.full(shape, -1e3, batch.years.dtype)
+        return lo, -lo
+    out = engine.simulate_chunk(batch, key, ids, np.uint32(0), engine.PILOT_BLOCKS, True, False,
+                                rows, loop)
+    paths = np.stack([np.asarray(a, np.float64) for a in out], axis=1)  # (S, V, T, B)
+    finite = np.where(np.isfinite(paths), paths, np.nan)
+    lo, hi = range_from_extremes(np.nanmin(finite, -1), np.nanmax(finite, -1))
+    return jnp.asarray(lo, batch.years.dtype), jnp.asarray(hi, batch.years.dtype)
+
+
+def check_kernel(batch, blocks: int, args) -> bool:
+    """Whether the CUDA kernel's summary equals the scatter's (every field, exactly)."""
+    key = jax.random.key(0)
+    ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
+    rows = engine.random_prior_rows(batch.prior_table)
+    loop = engine.loop_scenarios_on(jax.devices())
+    lo, hi = _ranges(batch, key, ids, rows, loop, True)
+    n_valid = np.int32(blocks * engine.RNG_BLOCK - 1000)  # a padded tail, as a last chunk has
+    res = {hist: jax.device_get(engine.summarize_chunk(
+        batch, key, ids, np.uint32(0), n_valid, lo, hi, blocks, True, engine.SUMMARY_BINS,
+        False, lanes, rows, hist, loop)) for hist, lanes in (("scatter", 128), ("cuda", 1))}
+    same = all(np.array_equal(a, b) for a, b in zip(res["scatter"], res["cuda"], strict=True))
+    print(f"{batch.years.shape[0]:3} scen  CUDA kernel counts equal the scatter's: {same}; "
+          f"{int(np.sum(res['cuda'][0])):,} values counted", flush=True)
+    return same
+
+
 def variants(batch, blocks: int, args):
     key = jax.random.key(0)
     ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
     n = blocks * engine.RNG_BLOCK
-    n_var = len(engine.Outputs._fields)
-    lo = jnp.full((batch.years.shape[0], n_var, HORIZON), -1e3, batch.years.dtype)
-    hi = -lo
     rows = engine.random_prior_rows(batch.prior_table)  # as the engine's runs sample
     loop = engine.loop_scenarios_on(jax.devices())  # as the engine runs scenarios here
+    lo, hi = _ranges(batch, key, ids, rows, loop, args.real_range)
 
     @jax.jit
     def rng(first):
@@ -110,6 +143,21 @@ def variants(batch, blocks: int, args):
         yield f"model, scenarios {how}", lambda i, m=m: m(np.uint32(i * blocks))
         yield f"summary, scenarios {how}", lambda i, f=f: f(np.uint32(i * blocks))
         loop = not loop
+    if args.kernel and not kernels.load():
+        print(f"CUDA kernel not available: {kernels.why_not()}", flush=True)
+    defaults = (engine.KERNEL_REPLICAS, engine.KERNEL_PARTS, engine.KERNEL_AGGREGATE,
+                engine.KERNEL_TARGET)
+    for spec in args.kernel if kernels.load() else []:  # REPLICAS:PARTS:AGGREGATE:GRAPH
+        r, p, a, g = (int(x) for x in spec.split(":"))
+        engine.KERNEL_REPLICAS, engine.KERNEL_PARTS, engine.KERNEL_AGGREGATE = r, p, bool(a)
+        engine.KERNEL_TARGET = "aicapex_count_cells" + ("_graph" if g else "")
+        jax.clear_caches()
+        f = summ(1, "cuda")
+        yield (f"summary, CUDA kernel {r} replicas, {p or 'auto'} parts, aggregate {a}, "
+               f"graph {g}"), lambda i, f=f: f(np.uint32(i * blocks))
+    (engine.KERNEL_REPLICAS, engine.KERNEL_PARTS, engine.KERNEL_AGGREGATE,
+     engine.KERNEL_TARGET) = defaults
+    jax.clear_caches()
     if args.sort:
         f = summ(1, "sort")
         if args.hlo_dir:
@@ -154,6 +202,14 @@ def main() -> None:
                     help="time scenarios the other way (batched <-> one after another)")
     ap.add_argument("--sort", action="store_true",
                     help="time counting by a sort of each quarter's (variable, cell) keys")
+    ap.add_argument("--kernel", nargs="*", default=[],
+                    help="CUDA shared-memory kernel settings to time, as "
+                    "REPLICAS:PARTS:AGGREGATE:GRAPH (PARTS 0 = auto; e.g. 2:0:0:0)")
+    ap.add_argument("--check-kernel", action="store_true",
+                    help="check the CUDA kernel's counts against the scatter's first")
+    ap.add_argument("--real-range", action="store_true",
+                    help="histogram ranges from a pilot, as the engine sets them (default: "
+                    "[-1000, 1000] for every variable)")
     ap.add_argument("--hlo-dir", help="write the optimised HLO of matmul variants here")
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -162,6 +218,8 @@ def main() -> None:
     rows = []
     for s in args.scenarios:
         batch = _batch(s)
+        if args.check_kernel and kernels.load() and not check_kernel(batch, blocks, args):
+            raise SystemExit("the CUDA kernel's counts differ from the scatter's")
         for name, f in variants(batch, blocks, args):
             try:
                 t = _time(f, args.reps)

@@ -1,11 +1,11 @@
 """Histogram counting alone on one quarter's values (29 outputs x 2^20 draws, 2,048 bins), on
 an accelerator: XLA's scatter-add into copies laid out in several ways (a histogram set apart,
-16-bit counts two to a word, side by side in a cache line), checked against one copy's
-counts. Not part of the tests. (A Pallas one-hot tensor-core kernel measured here at commit
-c5ef40f was slower and is gone; benchmarks/RESULTS.md.)
+16-bit counts two to a word, side by side in a cache line) and the engine's shared-memory
+CUDA kernel, checked against one copy's counts. Not part of the tests. (A Pallas one-hot
+tensor-core kernel measured here at commit c5ef40f was slower and is gone; RESULTS.md.)
 
     python benchmarks/hist_layout_bench.py [--draws 1048576] [--reps 20] [--lanes 256 512]
-        [--packed 128 256] [--tiled 16x8 8x16] [--unique] [--spread]
+        [--packed 128 256] [--tiled 16x8 8x16] [--unique] [--spread] [--kernel 2:0 8:1]
 """
 
 from __future__ import annotations
@@ -80,6 +80,25 @@ def scatter_unique():
     return jax.jit(f)
 
 
+def kernel_count(replicas: int, aggregate: bool, parts: int = 0):
+    """The engine's shared-memory CUDA kernel (``aicapex.kernels``) on the same cells: value
+    j + 0.5 on the range [0, BINS) lands in bin j; dropped values are NaN."""
+    from aicapex.sim import engine
+
+    def f(j):
+        saved = engine.KERNEL_REPLICAS, engine.KERNEL_AGGREGATE, engine.KERNEL_PARTS
+        engine.KERNEL_REPLICAS, engine.KERNEL_AGGREGATE, engine.KERNEL_PARTS = (
+            replicas, aggregate, parts)
+        try:  # the settings are read while tracing
+            v = jnp.where(j >= 0, j.astype(jnp.float32) + 0.5, jnp.nan)
+            c = engine._count_by_kernel(v, jnp.zeros(N_VAR), jnp.ones(N_VAR), j.shape[1],
+                                        BINS + 2)
+        finally:
+            engine.KERNEL_REPLICAS, engine.KERNEL_AGGREGATE, engine.KERNEL_PARTS = saved
+        return c[:, 1:-1]
+    return jax.jit(f)
+
+
 def _report(label: str, f, j, reps: int, ref=None) -> None:
     """Time ``f(j)`` and print its rate (and, given ``ref``, whether its counts equal it)."""
     same = "" if ref is None else f"  exact {np.array_equal(np.asarray(f(j)), ref)}"
@@ -97,6 +116,9 @@ def main() -> None:
                     help="copy counts to time with two 16-bit counts per word")
     ap.add_argument("--tiled", nargs="*", default=[],
                     help="line-tiled copy layouts to time, as WIDTHxGROUPS (e.g. 32x16)")
+    ap.add_argument("--kernel", nargs="*", default=[],
+                    help="CUDA shared-memory kernel settings to time, as "
+                    "REPLICAS:AGGREGATE[:PARTS] (e.g. 2:0 8:1)")
     ap.add_argument("--unique", action="store_true", help="time a scatter to distinct words")
     ap.add_argument("--spread", action="store_true", help="time uniformly spread bins")
     args = ap.parse_args()
@@ -116,6 +138,14 @@ def main() -> None:
         width, groups = (int(x) for x in spec.split("x"))
         _report(f"scatter, line-tiled {width} x {groups}", scatter_tiled(width, groups), j,
                 args.reps, ref)
+    if args.kernel:
+        from aicapex import kernels
+        if not kernels.load():
+            raise SystemExit(f"CUDA kernel not available: {kernels.why_not()}")
+    for spec in args.kernel:  # REPLICAS:AGGREGATE[:PARTS]
+        r, a, *p = (int(x) for x in spec.split(":"))
+        _report(f"CUDA kernel, {r} replicas, aggregate {a}, parts {p[0] if p else 'auto'}",
+                kernel_count(r, bool(a), *p), j, args.reps, ref)
     if args.unique:
         _report("scatter, every value its own word", scatter_unique(), j, args.reps)
     if args.spread:  # no crowded variable, nothing dropped

@@ -234,6 +234,7 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
     if summary_only:
         nonfinite = {name: int(acc.nonfinite[:, v].sum()) for v, name in enumerate(VARIABLES)}
         attrs["nonfinite_counts"] = json.dumps(nonfinite)
+        attrs["histogram_counting"] = str(LAST_TIMING.get("histogram", ""))
         return summary_to_dataset(acc, lo, hi, names, tl.quarter_ends(), attrs, start_values)
     nonfinite = {name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
                  for name, a in results.items()}

@@ -11,6 +11,7 @@ differences are not blurred by sampling noise; otherwise scenario ``s`` folds in
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
@@ -334,10 +335,11 @@ def _devices(device) -> list:
 _AXIS = "chunks"
 """Mesh axis over the devices: each device runs its own chunk of a step."""
 
-LAST_TIMING: dict[str, float] = {}
+LAST_TIMING: dict[str, float | str] = {}
 """Timing of the latest chunked run, which goes in steps of one chunk per device: seconds to
 the first finished step (compilation included), mean seconds of the later steps, their
-difference as a compile estimate, the number of steps and of devices."""
+difference as a compile estimate, the number of steps and of devices; in summary mode, how
+the histograms were counted ("histogram", one of ``HIST_METHODS``)."""
 
 
 class _Plan(NamedTuple):
@@ -530,13 +532,38 @@ def _count_by_sort(idx, keep, cells: int):
     return jnp.diff(first).astype(jnp.int32).reshape(n_var, cells)
 
 
+KERNEL_TARGET = "aicapex_count_cells"
+"""The XLA custom call of ``aicapex.kernels`` that ``hist="cuda"`` counts with
+(``aicapex_count_cells_graph``: the same kernel, which XLA may record into a CUDA graph)."""
+KERNEL_REPLICAS = 2
+"""Shared-memory histograms per block of the CUDA kernel (one per 256 / 32 / replicas warps):
+more copies, fewer warps adding to one bin of a crowded variable at once."""
+KERNEL_PARTS = 0
+"""Blocks per row (variable) of the CUDA kernel; 0: enough for 4 per multiprocessor."""
+KERNEL_AGGREGATE = False
+"""Whether lanes of a warp that land in one bin add once (``__match_any_sync``)."""
+
+
+def _count_by_kernel(v, lo, scale, n_valid, cells: int):
+    """Histogram counts (V, cells) of the values ``v`` (V, B) by the shared-memory CUDA kernel
+    of ``aicapex.kernels`` (registered by ``aicapex.kernels.load()``): the binning of
+    ``run_scenario_summary``, done inside the kernel, and the same counts. Only non-finite
+    values and draws past ``n_valid`` are left out. float32 and CUDA only."""
+    rows = v.shape[0]
+    call = jax.ffi.ffi_call(KERNEL_TARGET, jax.ShapeDtypeStruct((rows, cells), jnp.int32),
+                            vmap_method="broadcast_all")
+    return call(v, lo, scale, jnp.broadcast_to(jnp.asarray(n_valid, jnp.int32), (rows,)),
+                replicas=np.int32(KERNEL_REPLICAS), parts=np.int32(KERNEL_PARTS),
+                aggregate=np.int32(KERNEL_AGGREGATE))
+
+
 _PER_QUARTER_COUNTS = {
     "quarter": _count_by_quarter_buffer,
     "sort": lambda idx, keep, cells, lanes: _count_by_sort(idx, keep, cells),
     "matmul": lambda idx, keep, cells, lanes: _count_by_matmul(idx, keep, cells),
 }
 """Counting alternatives that make one quarter's (V, cells) table at a time."""
-HIST_METHODS = ("scatter", *_PER_QUARTER_COUNTS)
+HIST_METHODS = ("scatter", "cuda", *_PER_QUARTER_COUNTS)
 """Ways to count summary histograms (``run_scenario_summary``)."""
 
 
@@ -555,9 +582,11 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     copies keep draws that land in one bin from queueing on one atomic add.
 
     ``hist`` picks how the counts are made, all exactly equal (tested): ``"scatter"`` (the
-    above, the engine's choice), ``"quarter"`` (each quarter's copies in a fresh buffer,
-    summed into the carry), ``"matmul"`` (``_count_by_matmul``) or ``"sort"``
-    (``_count_by_sort``); all were slower on an H100 and stay for
+    above, the engine's choice on CPU), ``"cuda"`` (``_count_by_kernel``: shared-memory
+    histograms in a CUDA kernel, the choice on a CUDA GPU where it builds), ``"quarter"``
+    (each quarter's copies in a fresh buffer, summed into the carry), ``"matmul"``
+    (``_count_by_matmul``) or ``"sort"``
+    (``_count_by_sort``); the last three were slower on an H100 and stay for
     ``benchmarks/gpu_profile.py``."""
     if hist not in HIST_METHODS:
         raise ValueError(f"hist must be one of {HIST_METHODS}, not {hist!r}")
@@ -589,7 +618,9 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
         scale = bins / (hi_t - lo_t)  # a product per value, not a division
         idx = jnp.clip(jnp.floor((x0 - lo_t[:, None]) * scale[:, None]), -1, bins
                        ).astype(jnp.int32) + 1
-        if per_quarter is not None:  # a (V, T, bins + 2) carry
+        if hist == "cuda":  # binned inside the kernel
+            counts = counts.at[:, t].add(_count_by_kernel(v, lo_t, scale, n_valid, bins + 2))
+        elif per_quarter is not None:  # a (V, T, bins + 2) carry
             counts = counts.at[:, t].add(per_quarter(idx, finite, bins + 2, lanes))
         else:
             base = (jnp.arange(n_var, dtype=jnp.int32) * horizon + t) * (bins + 2)
@@ -606,11 +637,12 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     state0 = initial_state(p, scen, n, dtype)
     xs = (quarter_inputs(scen, normals, uniforms), jnp.arange(horizon, dtype=jnp.int32),
           lo.T, hi.T)
-    counts0 = jnp.zeros((n_var, horizon, bins + 2) if per_quarter is not None
-                        else (lanes * per_lane,), jnp.int32)
+    by_quarter = per_quarter is not None or hist == "cuda"
+    counts0 = jnp.zeros((n_var, horizon, bins + 2) if by_quarter else (lanes * per_lane,),
+                        jnp.int32)
     (final, max_dd, counts), stats = lax.scan(
         body, (state0, jnp.zeros((n,), dtype), counts0), xs, unroll=SCAN_UNROLL)
-    counts = (counts.reshape(-1) if per_quarter is not None
+    counts = (counts.reshape(-1) if by_quarter
               else counts.reshape(lanes // width, per_lane, width).sum((0, 2), dtype=jnp.int32))
     total, total_sq, minimum, maximum, nonfinite = (a.T for a in stats)  # (V, T)
     dd_exceed = jnp.stack([jnp.sum((max_dd > lvl) * w) for lvl in DRAWDOWN_LEVELS])
@@ -659,23 +691,48 @@ def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_
     return (res[0].reshape(-1), *res[1:])
 
 
+def summary_histogram_method(devices, dtype) -> tuple[str, str | None]:
+    """How summary mode counts histograms on ``devices`` in ``dtype``: ``"cuda"`` (the
+    shared-memory kernel of ``aicapex.kernels``, built on first use) on CUDA GPUs in float32,
+    else ``"scatter"``; and, where a GPU falls back to the scatter, why."""
+    if not on_accelerator(devices):
+        return "scatter", None
+    if jnp.dtype(dtype) != jnp.float32:
+        return "scatter", "the CUDA histogram kernel counts float32 values only"
+    from .. import kernels  # builds with nvcc: I/O, kept out of the numeric functions
+
+    if kernels.load():
+        return "cuda", None
+    return "scatter", kernels.why_not()
+
+
 def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                        chunk_size: int | None = None, bins: int = SUMMARY_BINS,
                        common_random_numbers: bool = True, stream_ids=None, device=None,
                        antithetic: bool = False,
-                       progress: Callable[[int], None] | None = None
+                       progress: Callable[[int], None] | None = None,
+                       hist: str | None = None
                        ) -> tuple[Accumulator, np.ndarray, np.ndarray]:
     """Summary-only run: accumulate statistics chunk by chunk (memory independent of
     ``n_draws``). The histogram range comes from the minimum and maximum of the first
     ``PILOT_BLOCKS`` blocks' draws (fewer if a chunk is smaller), widened (``summary.
     range_from_extremes``). Returns the accumulator and the range (lo, hi), each
     (S, V, T). Same draws as ``simulate_arrays`` for the same seed. ``chunk_size`` defaults to
-    ``default_chunk_size``."""
+    ``default_chunk_size``; ``hist`` (one of ``HIST_METHODS``) to
+    ``summary_histogram_method``'s choice, which a GPU that falls back to the scatter warns
+    of. ``LAST_TIMING["histogram"]`` records the method used."""
     n_scen, horizon = scen_batch.years.shape
     plan = _plan(scen_batch, seed, n_draws, chunk_size, stream_ids, device, summary=True)
     n_dev = len(plan.devices)
-    lanes = histogram_lanes(plan.devices, n_scen, horizon, bins)
     dtype = scen_batch.years.dtype
+    if hist is None:
+        hist, why = summary_histogram_method(plan.devices, dtype)
+        if why:
+            warnings.warn(f"summary histograms are counted with XLA's scatter-add, slower than "
+                          f"the CUDA kernel: {why}", RuntimeWarning, stacklevel=2)
+    elif hist not in HIST_METHODS:
+        raise ValueError(f"hist must be one of {HIST_METHODS}, not {hist!r}")
+    lanes = histogram_lanes(plan.devices, n_scen, horizon, bins) if hist == "scatter" else 1
     rep = NamedSharding(plan.mesh, P())
 
     def run_step(step, n_valid, lo, hi):
@@ -683,7 +740,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                                jax.device_put(np.asarray(n_valid, np.int32),
                                               NamedSharding(plan.mesh, P(_AXIS))),
                                lo, hi, plan.mesh, plan.per_chunk, common_random_numbers, bins,
-                               antithetic, lanes, plan.prior_rows, plan.loop_scenarios)
+                               antithetic, lanes, plan.prior_rows, plan.loop_scenarios, hist)
 
     # The pilot: the first step's program once more, with only the pilot draws (the first
     # chunk's first PILOT_BLOCKS blocks) counted, for their minimum and maximum; the same
@@ -716,20 +773,21 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     # the pilot was the step that compiled; every step after it ran compiled
     later = LAST_TIMING["later_chunk_mean_s"]
     steady = later if later == later else LAST_TIMING["first_chunk_s"]
-    LAST_TIMING.update(first_chunk_s=pilot_s, compile_estimate_s=pilot_s - steady)
+    LAST_TIMING.update(first_chunk_s=pilot_s, compile_estimate_s=pilot_s - steady,
+                       histogram=hist)
     return acc[0], lo, hi
 
 
 @partial(jax.jit, static_argnames=("mesh", "n_blocks", "common", "bins", "antithetic", "lanes",
-                                   "prior_rows", "loop_scenarios"))
+                                   "prior_rows", "loop_scenarios", "hist"))
 def _summarize_step(scen_batch, key, stream_ids, first_blocks, n_valid, lo, hi, mesh,
                     n_blocks: int, common: bool, bins: int, antithetic: bool, lanes: int,
-                    prior_rows, loop_scenarios: bool):
+                    prior_rows, loop_scenarios: bool, hist: str):
     """``summarize_chunk`` on every device of ``mesh``, device d from ``first_blocks[d]`` with
     ``n_valid[d]`` real draws: each result with a leading device axis (D, ...)."""
     def body(sc, k, sid, fb, nv, lo_, hi_):
         res = summarize_chunk(sc, k, sid, fb[0], nv[0], lo_, hi_, n_blocks, common, bins,
-                              antithetic, lanes, prior_rows, loop_scenarios=loop_scenarios)
+                              antithetic, lanes, prior_rows, hist, loop_scenarios)
         return tuple(r[None] for r in res)
     return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(_AXIS), P(_AXIS), P(), P()),
                          out_specs=P(_AXIS), check_vma=False)(scen_batch, key, stream_ids,

@@ -1,0 +1,115 @@
+"""Optional CUDA kernels, compiled on first use with ``nvcc`` and called from XLA through JAX's
+FFI. Nothing needs them: without a CUDA GPU, ``nvcc`` or a working build, the engine counts
+with XLA's own scatter-add instead (the same counts, slower), and says so.
+
+``histogram.cu`` counts a quarter's summary histograms in shared memory. ``load()`` builds it
+into ``cache_dir()`` (once per source, JAX, nvcc and GPU architecture; concurrent processes
+wait on a lock and share one build, written under a temporary name and renamed when whole)
+and registers it with XLA for CUDA. Environment: ``AICAPEX_NVCC`` (the compiler to use),
+``AICAPEX_CACHE_DIR`` (where builds go), ``AICAPEX_CUDA_KERNELS=0`` (never use them).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("histogram.cu")
+TARGETS = {"aicapex_count_cells": "AicapexCountCells",
+           "aicapex_count_cells_graph": "AicapexCountCellsGraph"}
+"""XLA custom-call names and the library symbols behind them (``_graph``: the handler that
+XLA may record into a CUDA graph)."""
+NVCC_FLAGS = ("-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC,-Wno-return-type",
+              "-diag-suppress", "940,2473")  # the two warnings are in XLA's FFI headers
+
+_STATE: dict = {"loaded": False, "why_not": None}
+
+
+def cache_dir() -> Path:
+    """Where built kernels go: ``AICAPEX_CACHE_DIR``, else ``$XDG_CACHE_HOME/aicapex``, else
+    ``~/.cache/aicapex``."""
+    if os.environ.get("AICAPEX_CACHE_DIR"):
+        return Path(os.environ["AICAPEX_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "aicapex"
+
+
+def find_nvcc() -> str | None:
+    """``AICAPEX_NVCC``, else ``nvcc`` on the PATH, else under ``CUDA_HOME`` or
+    /usr/local/cuda; None if there is none."""
+    for cand in (os.environ.get("AICAPEX_NVCC"), shutil.which("nvcc"),
+                 os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin", "nvcc")):
+        if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def build(arch: str = "native", nvcc: str | None = None, out_dir: Path | None = None) -> Path:
+    """Compile ``histogram.cu`` for ``arch`` (an nvcc ``-arch`` value; ``native`` is the GPU
+    of this machine) against this JAX's FFI headers, unless a build of the same inputs is in
+    ``out_dir`` (default ``cache_dir()``). Returns the library's path; raises RuntimeError with
+    the compiler's message when the build fails."""
+    import jax
+    from filelock import FileLock
+
+    nvcc = nvcc or find_nvcc()
+    if nvcc is None:
+        raise RuntimeError("no nvcc found (set AICAPEX_NVCC or put CUDA's bin on the PATH)")
+    version = subprocess.run([nvcc, "--version"], capture_output=True, text=True,
+                             check=False).stdout
+    include = jax.ffi.include_dir()
+    tag = hashlib.sha256("\0".join([SOURCE.read_text(), jax.__version__, include, version,
+                                    arch, *NVCC_FLAGS]).encode()).hexdigest()[:16]
+    out_dir = Path(out_dir or cache_dir())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lib = out_dir / f"aicapex_kernels-{tag}.so"
+    with FileLock(str(lib) + ".lock"):
+        if lib.exists():
+            return lib
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=out_dir)
+        os.close(fd)
+        try:
+            res = subprocess.run([nvcc, *NVCC_FLAGS, f"-arch={arch}", "-I", include, "-o", tmp,
+                                  str(SOURCE)], capture_output=True, text=True, check=False)
+            if res.returncode:
+                raise RuntimeError(f"nvcc failed building {SOURCE.name} (exit "
+                                   f"{res.returncode}):\n{res.stderr[-2000:]}")
+            os.replace(tmp, lib)  # whole or not at all
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return lib
+
+
+def load() -> bool:
+    """Build (if needed) and register the kernels with XLA for CUDA; True when they are ready.
+    Never raises: on failure ``why_not()`` says why, and the answer is kept for the
+    process."""
+    if _STATE["loaded"] or _STATE["why_not"]:
+        return _STATE["loaded"]
+    try:
+        if os.environ.get("AICAPEX_CUDA_KERNELS", "1") == "0":
+            raise RuntimeError("AICAPEX_CUDA_KERNELS=0")
+        import jax
+        try:
+            jax.devices("cuda")
+        except RuntimeError:
+            raise RuntimeError("JAX has no CUDA device") from None
+        lib = ctypes.cdll.LoadLibrary(str(build()))
+        for name, symbol in TARGETS.items():
+            jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)),
+                                        platform="CUDA")
+        _STATE["loaded"] = True
+    except Exception as e:  # any failure means: count with XLA instead
+        _STATE["why_not"] = f"{type(e).__name__}: {e}"
+    return _STATE["loaded"]
+
+
+def why_not() -> str | None:
+    """Why ``load()`` returned False (None if it did not, or was not called)."""
+    return _STATE["why_not"]
