@@ -15,7 +15,8 @@ from aicapex.sim import engine
 
 def test_histogram_counting_methods_give_identical_counts():
     """The counting alternatives measured on the GPU (benchmarks/gpu_profile.py: one-hot matrix
-    products in bfloat16 or int8, a fresh per-quarter buffer, a sort of the cell keys) count
+    products in bfloat16 or int8, a fresh per-quarter buffer, a sort of the cell keys, and on a
+    CUDA GPU the shared-memory kernel) count
     exactly what the default scatter-add counts, padding draws and non-finite values dropped;
     lo/hi are set inside the draws' range so that the outer bins are used too."""
     batch = stack_batch([compile_scenario(load_scenario("capex_slowdown").scenario)])
@@ -42,9 +43,11 @@ def test_histogram_counting_methods_give_identical_counts():
     assert c.sum() == c.shape[1] * 20 * n_valid - ref[5].sum()  # every finite valid value
     assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
     # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart
-    for hist, lanes, onehot in (("scatter", 8, None), ("scatter", 48, None), ("quarter", 8, None),
-                                ("sort", 1, None),
-                                ("matmul", 1, jnp.bfloat16), ("matmul", 1, jnp.int8)):
+    methods = [("scatter", 8, None), ("scatter", 48, None), ("quarter", 8, None),
+               ("sort", 1, None), ("matmul", 1, jnp.bfloat16), ("matmul", 1, jnp.int8)]
+    if engine.summary_histogram_method(jax.devices(), jnp.float32)[0] == "cuda":
+        methods.append(("cuda", 1, None))  # on a CUDA GPU where the kernel builds
+    for hist, lanes, onehot in methods:
         got = counts(hist, lanes, onehot or jnp.bfloat16)
         for a, b in zip(ref, got, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=f"{hist} {lanes} {onehot}")

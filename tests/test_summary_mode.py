@@ -45,6 +45,17 @@ def test_streaming_quantiles_within_stated_error_bound(both):
         assert excess <= ulps, name
 
 
+def test_summary_records_how_its_histograms_were_counted(both):
+    """The dataset says which counting method ran: the scatter-add on CPU, the CUDA kernel
+    where a CUDA GPU builds it (``engine.summary_histogram_method``)."""
+    import jax
+
+    from aicapex.sim import engine
+    expected = engine.summary_histogram_method(jax.devices(), np.float32)[0]
+    assert both[1].attrs["histogram_counting"] == expected
+    assert "histogram_counting" not in both[0].attrs  # full paths count nothing
+
+
 def test_streaming_moments_and_tails_match_full_run(both):
     full, summ = both
     for name in VARIABLES:

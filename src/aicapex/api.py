@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -63,10 +62,9 @@ COMPILE_CACHE_MAX_BYTES = 2**30
 def default_compile_cache_dir() -> Path:
     """Where ``aicapex run`` keeps compiled programs: ``$AICAPEX_CACHE_DIR/jax``, else
     ``$XDG_CACHE_HOME/aicapex/jax``, else ``~/.cache/aicapex/jax``."""
-    if os.environ.get("AICAPEX_CACHE_DIR"):
-        return Path(os.environ["AICAPEX_CACHE_DIR"]) / "jax"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "aicapex" / "jax"
+    from .cache import cache_root
+
+    return cache_root() / "jax"
 
 
 def use_compile_cache(path: str | Path | None = None) -> Path:

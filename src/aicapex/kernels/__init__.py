@@ -6,7 +6,8 @@ with XLA's own scatter-add instead (the same counts, slower), and says so.
 into ``cache_dir()`` (once per source, JAX, nvcc and GPU architecture; concurrent processes
 wait on a lock and share one build, written under a temporary name and renamed when whole)
 and registers it with XLA for CUDA. Environment: ``AICAPEX_NVCC`` (the compiler to use),
-``AICAPEX_CACHE_DIR`` (where builds go), ``AICAPEX_CUDA_KERNELS=0`` (never use them).
+``AICAPEX_CACHE_DIR`` (builds go in its ``kernels`` folder), ``AICAPEX_CUDA_KERNELS=0`` (never
+use them).
 """
 
 from __future__ import annotations
@@ -31,12 +32,11 @@ _STATE: dict = {"loaded": False, "why_not": None}
 
 
 def cache_dir() -> Path:
-    """Where built kernels go: ``AICAPEX_CACHE_DIR``, else ``$XDG_CACHE_HOME/aicapex``, else
-    ``~/.cache/aicapex``."""
-    if os.environ.get("AICAPEX_CACHE_DIR"):
-        return Path(os.environ["AICAPEX_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "aicapex"
+    """Where built kernels go: ``kernels`` in ``aicapex.cache.cache_root()`` (so
+    ``$AICAPEX_CACHE_DIR/kernels``, else ``~/.cache/aicapex/kernels``)."""
+    from ..cache import cache_root
+
+    return cache_root() / "kernels"
 
 
 def find_nvcc() -> str | None:
@@ -86,10 +86,64 @@ def build(arch: str = "native", nvcc: str | None = None, out_dir: Path | None = 
     return lib
 
 
+def count_cells(values, lo, scale, n_valid, cells: int, *, replicas: int = 2, parts: int = 0,
+                aggregate: bool = False, target: str = "aicapex_count_cells"):
+    """Histogram counts (R, cells) of ``values`` (R, N) float32 by the CUDA kernel (after
+    ``load()``): row r's finite values among its first ``n_valid`` (a scalar) in cell
+    ``clip(floor((x - lo[r]) * scale[r]), -1, cells - 2) + 1``; ``lo``/``scale`` (R,) float32.
+    ``replicas``: shared-memory histograms per block (1-8); ``parts``: blocks per row (0:
+    enough to fill the GPU); ``aggregate``: lanes of a warp in one cell add once. Works under
+    ``vmap`` (leading axes)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    rows = values.shape[0]
+    call = jax.ffi.ffi_call(target, jax.ShapeDtypeStruct((rows, cells), jnp.int32),
+                            vmap_method="broadcast_all")
+    return call(values, lo, scale, jnp.broadcast_to(jnp.asarray(n_valid, jnp.int32), (rows,)),
+                replicas=np.int32(replicas), parts=np.int32(parts),
+                aggregate=np.int32(aggregate))
+
+
+def reference_counts(values, lo, scale, n_valid: int, cells: int):
+    """``count_cells``' counts computed with NumPy (float32 arithmetic, as the kernel's)."""
+    import numpy as np
+
+    x = np.asarray(values, np.float32)[:, :n_valid]
+    f = np.floor((x - np.asarray(lo, np.float32)[:, None]) * np.asarray(scale, np.float32)[:, None])
+    with np.errstate(invalid="ignore"):  # inf - inf: dropped below
+        idx = np.clip(np.nan_to_num(f), -1, cells - 2).astype(np.int64) + 1
+    keep = np.isfinite(x)
+    return np.stack([np.bincount(idx[r][keep[r]], minlength=cells) for r in range(len(x))])
+
+
+def _self_test() -> None:
+    """Run the kernel once on awkward values (NaN, +-inf, values far outside the range, a
+    padded tail) against ``reference_counts``; raises if it fails or differs (a driver older
+    than the compiler, say), so that ``load()`` falls back instead of a run failing."""
+    import jax
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 2.0, (3, 4099)).astype(np.float32)
+    x[0, ::5] = np.nan
+    x[1, ::7] = np.inf
+    x[1, 1::7] = -np.inf
+    x[2, ::3] = 1e30
+    lo = np.array([-3.0, -1.0, 0.5], np.float32)
+    scale = (np.float32(64) / np.array([6.0, 2.0, 1.0], np.float32)).astype(np.float32)
+    got = np.asarray(jax.jit(lambda v, a, b: count_cells(v, a, b, 4000, 66))(x, lo, scale))
+    want = reference_counts(x, lo, scale, 4000, 66)
+    if not np.array_equal(got, want):
+        raise RuntimeError(f"the kernel's self-test counts differ from NumPy's in "
+                           f"{int(np.sum(got != want))} cells")
+
+
 def load() -> bool:
-    """Build (if needed) and register the kernels with XLA for CUDA; True when they are ready.
-    Never raises: on failure ``why_not()`` says why, and the answer is kept for the
-    process."""
+    """Build (if needed) and register the kernels with XLA for CUDA, and check them once on
+    the GPU (``_self_test``); True when they are ready. Never raises: on failure ``why_not()``
+    says why, and the answer is kept for the process."""
     if _STATE["loaded"] or _STATE["why_not"]:
         return _STATE["loaded"]
     try:
@@ -104,6 +158,7 @@ def load() -> bool:
         for name, symbol in TARGETS.items():
             jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)),
                                         platform="CUDA")
+        _self_test()
         _STATE["loaded"] = True
     except Exception as e:  # any failure means: count with XLA instead
         _STATE["why_not"] = f"{type(e).__name__}: {e}"

@@ -549,12 +549,10 @@ def _count_by_kernel(v, lo, scale, n_valid, cells: int):
     of ``aicapex.kernels`` (registered by ``aicapex.kernels.load()``): the binning of
     ``run_scenario_summary``, done inside the kernel, and the same counts. Only non-finite
     values and draws past ``n_valid`` are left out. float32 and CUDA only."""
-    rows = v.shape[0]
-    call = jax.ffi.ffi_call(KERNEL_TARGET, jax.ShapeDtypeStruct((rows, cells), jnp.int32),
-                            vmap_method="broadcast_all")
-    return call(v, lo, scale, jnp.broadcast_to(jnp.asarray(n_valid, jnp.int32), (rows,)),
-                replicas=np.int32(KERNEL_REPLICAS), parts=np.int32(KERNEL_PARTS),
-                aggregate=np.int32(KERNEL_AGGREGATE))
+    from ..kernels import count_cells
+
+    return count_cells(v, lo, scale, n_valid, cells, replicas=KERNEL_REPLICAS,
+                       parts=KERNEL_PARTS, aggregate=KERNEL_AGGREGATE, target=KERNEL_TARGET)
 
 
 _PER_QUARTER_COUNTS = {
