@@ -83,7 +83,7 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
 
     loaded = _scenarios(n_scen)
     batch = stack_batch([compile_scenario(s.scenario, dtype=dtype) for s in loaded])
-    chunk = chunk or default_chunk_size(mode == "summary")
+    chunk = chunk or default_chunk_size(mode == "summary", n_scen=n_scen)
     sim = (simulate_arrays if mode == "paths" else simulate_summaries)
 
     def run(*a, **k):

@@ -78,6 +78,11 @@ def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
     # (test_engine.py::test_scenarios_in_a_loop_match_the_batched_program)
     monkeypatch.setattr(engine, "loop_scenarios_on", lambda devices: True)
     assert engine.default_chunk_size(True) == engine.ACCELERATOR_SUMMARY_CHUNK
+    # halved per fourfold scenarios, down to the floor
+    big, floor = engine.ACCELERATOR_SUMMARY_CHUNK, engine.ACCELERATOR_SUMMARY_CHUNK_MIN
+    assert [engine.default_chunk_size(True, n_scen=s) for s in (2, 4, 5, 16, 17, 100)] == [
+        big // 2, big // 2, big // 4, big // 4, max(big // 8, floor), max(big // 16, floor)]
+    assert engine.default_chunk_size(False, n_scen=16) == engine.ACCELERATOR_CHUNK
     cells = len(engine.Outputs._fields) * 20 * (engine.SUMMARY_BINS + 2)
     # capped by the memory share where the device reports its memory, by HIST_LANE_BYTES if not
     assert engine.histogram_lanes([None], 3, 20, engine.SUMMARY_BINS) == min(

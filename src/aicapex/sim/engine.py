@@ -47,8 +47,14 @@ ACCELERATOR_CHUNK = 128 * RNG_BLOCK
 """Draws per chunk on a GPU with full paths: enough to fill the card (a quarter's scan step
 is ~80 small kernels, so a small chunk is all launch overhead), small enough that 16
 scenarios' paths (29 outputs x 20 quarters) fit on the card and in a host copy."""
-ACCELERATOR_SUMMARY_CHUNK = 1024 * RNG_BLOCK
-"""Draws per chunk on a GPU in summary mode: nothing per draw leaves the card."""
+ACCELERATOR_SUMMARY_CHUNK = 2048 * RNG_BLOCK
+"""Draws per chunk on a GPU in summary mode for one scenario (nothing per draw leaves the
+card), halved per fourfold scenarios down to ``ACCELERATOR_SUMMARY_CHUNK_MIN``. Measured on an
+H100 with the CUDA histogram kernel, two runs each: one scenario x 10^8 draws 2^20 / 2^21
+draws a chunk 1,127-1,137 / 1,194-1,199 M draw-quarters/s; 16 scenarios x 10^7 draws 2^17 /
+2^18 / 2^19 / 2^20: 392-406 / 740-808 / 1,319-1,327 / 1,212-1,215 M (small chunks pay for
+copying every chunk's counts to the host)."""
+ACCELERATOR_SUMMARY_CHUNK_MIN = 512 * RNG_BLOCK
 PILOT_BLOCKS = 8
 """Blocks of draws whose full paths set the summary histograms' ranges (at most one chunk)."""
 SUMMARY_BINS = 2048
@@ -279,11 +285,16 @@ def on_accelerator(devices) -> bool:
     return any(d.platform != "cpu" for d in devices)
 
 
-def default_chunk_size(summary: bool, device=None) -> int:
-    """Draws per chunk for the devices that would run (``device`` as for ``simulate_arrays``):
-    small cache-sized chunks on CPU, large ones on an accelerator."""
+def default_chunk_size(summary: bool, device=None, n_scen: int = 1) -> int:
+    """Draws per chunk for the devices that would run (``device`` as for ``simulate_arrays``)
+    and a batch of ``n_scen`` scenarios: small cache-sized chunks on CPU, large ones on an
+    accelerator (in summary mode smaller for more scenarios, see
+    ``ACCELERATOR_SUMMARY_CHUNK``)."""
     if on_accelerator(_devices(device)):
-        return ACCELERATOR_SUMMARY_CHUNK if summary else ACCELERATOR_CHUNK
+        if not summary:
+            return ACCELERATOR_CHUNK
+        quarters = (max(n_scen, 1) - 1).bit_length() + 1 >> 1  # ceil(log4(n_scen))
+        return max(ACCELERATOR_SUMMARY_CHUNK >> quarters, ACCELERATOR_SUMMARY_CHUNK_MIN)
     return SUMMARY_CHUNK if summary else DEFAULT_CHUNK
 
 
@@ -380,7 +391,7 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
     tune_malloc()
     n_scen = scen_batch.years.shape[0]
     devices = _devices(device)
-    chunk_size = chunk_size or default_chunk_size(summary, devices)
+    chunk_size = chunk_size or default_chunk_size(summary, devices, n_scen)
     blocks_total = -(-n_draws // RNG_BLOCK)
     # a run smaller than a chunk per device is split evenly over the devices, its chunk
     # rounded up to a power of two of blocks: at most five chunk shapes (so compilations)
