@@ -111,8 +111,9 @@ def reference_counts(values, lo, scale, n_valid: int, cells: int):
     import numpy as np
 
     x = np.asarray(values, np.float32)[:, :n_valid]
-    f = np.floor((x - np.asarray(lo, np.float32)[:, None]) * np.asarray(scale, np.float32)[:, None])
-    with np.errstate(invalid="ignore"):  # inf - inf: dropped below
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, 3e38 * 20: as the GPU
+        f = np.floor((x - np.asarray(lo, np.float32)[:, None])
+                     * np.asarray(scale, np.float32)[:, None])
         idx = np.clip(np.nan_to_num(f), -1, cells - 2).astype(np.int64) + 1
     keep = np.isfinite(x)
     return np.stack([np.bincount(idx[r][keep[r]], minlength=cells) for r in range(len(x))])
