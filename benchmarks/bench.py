@@ -99,6 +99,8 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
     run(batch, 2, draws, chunk_size=chunk)
     wall = time.perf_counter() - t0
     dq = n_scen * draws * HORIZON
+    from aicapex.sim.engine import LAST_TIMING
+    hist = LAST_TIMING.get("histogram") if mode == "summary" else None
 
     # RNG-bound limit: the same random numbers, same blocks, nothing else
     nb = chunk // RNG_BLOCK
@@ -119,7 +121,7 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
             rng_limit, "peak_rss_gib": _peak_rss_gib(), "chunk": chunk,
             "device_peak_gib": _device_peak_gib(jax.devices()[0]),
             "device": str(jax.devices()[0]), "device_kind": jax.devices()[0].device_kind,
-            "jax": jax.__version__}
+            "jax": jax.__version__, "histogram": hist}
 
 
 def run_numpy(draws: int) -> dict:
