@@ -5,7 +5,8 @@ with XLA's own scatter-add instead (the same counts, slower), and says so.
 ``histogram.cu`` counts a quarter's summary histograms in shared memory. ``load()`` builds it
 into ``cache_dir()`` (once per source, JAX, nvcc and GPU architecture; concurrent processes
 wait on a lock and share one build, written under a temporary name and renamed when whole)
-and registers it with XLA for CUDA. Environment: ``AICAPEX_NVCC`` (the compiler to use),
+for the GPU's architecture, registers it with XLA for CUDA and checks it on the GPU against
+NumPy before the engine may use it. Environment: ``AICAPEX_NVCC`` (the compiler to use),
 ``AICAPEX_CACHE_DIR`` (builds go in its ``kernels`` folder), ``AICAPEX_CUDA_KERNELS=0`` (never
 use them).
 """
@@ -152,10 +153,12 @@ def load() -> bool:
             raise RuntimeError("AICAPEX_CUDA_KERNELS=0")
         import jax
         try:
-            jax.devices("cuda")
+            gpu = jax.devices("cuda")[0]
         except RuntimeError:
             raise RuntimeError("JAX has no CUDA device") from None
-        lib = ctypes.cdll.LoadLibrary(str(build()))
+        cc = getattr(gpu, "compute_capability", None)  # e.g. "9.0"; part of the build's key
+        lib = ctypes.cdll.LoadLibrary(str(build(f"sm_{cc.replace('.', '')}" if cc
+                                                else "native")))
         for name, symbol in TARGETS.items():
             jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)),
                                         platform="CUDA")

@@ -5,9 +5,9 @@
 // values (R, N) float32 -> counts (R, bins + 2) int32: row r's finite values among its first
 // n_valid[r] land in cell floor((x - lo[r]) * scale[r]) clipped to [-1, bins], plus one (cell 0
 // and bins + 1 are the outer bins): the same arithmetic as the engine's XLA binning, so the
-// counts are exactly equal (tested). A block counts a slice of one row into histograms in its
-// shared memory (one per `replicas` warps) and adds their nonzero cells to the row's counts in
-// global memory at the end: global atomic adds per block are at most bins + 2, not one per
+// counts are exactly equal (tested). A block counts a slice of one row into `replicas`
+// histograms in its shared memory (its warps share them evenly) and adds their nonzero cells
+// to the row's counts in global memory at the end: global atomic adds per block are at most bins + 2, not one per
 // value, which is what bounds XLA's scatter-add (~40 G random atomic adds/s on an H100).
 
 #include <cstdint>
