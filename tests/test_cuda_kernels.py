@@ -19,7 +19,7 @@ from aicapex.sim import engine
 @pytest.fixture
 def fresh_state(monkeypatch):
     """``load()`` with no answer kept from earlier calls in this process."""
-    monkeypatch.setattr(kernels, "_STATE", {"loaded": False, "why_not": None})
+    monkeypatch.setattr(kernels, "_STATE", {"loaded": False, "why_not": None, "seconds": 0.0})
 
 
 def _cuda() -> bool:
@@ -92,8 +92,10 @@ def test_without_a_cuda_gpu_summaries_count_by_scatter(fresh_state):
 
 def test_switched_off_by_the_environment(fresh_state, monkeypatch):
     monkeypatch.setenv("AICAPEX_CUDA_KERNELS", "0")
+    assert kernels.load_seconds() == 0.0
     assert kernels.load() is False
     assert "AICAPEX_CUDA_KERNELS=0" in kernels.why_not()
+    assert 0.0 < kernels.load_seconds() < 5.0
 
 
 def test_an_unknown_counting_method_is_refused_before_running():

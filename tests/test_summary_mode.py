@@ -170,6 +170,24 @@ def test_cli_summary_only(tmp_path):
     assert m["draws"] == 2000
 
 
+def test_cli_says_how_a_gpu_counts_its_histograms(tmp_path, monkeypatch):
+    """On an accelerator the run message says the CUDA kernel counted; where it cannot (here,
+    the GPU path forced on a CPU), a note says that the scatter-add counted, and why."""
+    from aicapex import kernels
+    monkeypatch.setattr(engine, "on_accelerator", lambda devices: True)
+    monkeypatch.setattr(engine, "HIST_LANES", 16)  # spare the CPU's memory
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        assert cli.main(["run", "baseline", "--draws", "2000", "--summary-only", "--no-plots",
+                         "--out", str(tmp_path / "g")]) == 0
+    text = " ".join(err.getvalue().split())  # rich may wrap long lines
+    if kernels.load():
+        assert "CUDA kernel" in text or "CUDA histogram kernel ready" in text
+    else:
+        assert "note: summary histograms are counted with XLA's scatter-add" in text
+        assert kernels.why_not() in text
+
+
 def test_results_do_not_depend_on_the_number_of_devices(tmp_path):
     """Chunks spread over two XLA host devices give bit-identical results."""
     script = textwrap.dedent("""

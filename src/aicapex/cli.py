@@ -14,6 +14,7 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from rich.console import Console
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--device", choices=["cpu", "gpu"], help="JAX device (default: JAX's)")
     r.add_argument("--chunk-size", type=int,
                    help="draws per compiled chunk (default: 16384 on CPU, 8192 with "
-                   "--summary-only; 131072 and 1048576 on a GPU)")
+                   "--summary-only; 131072 on a GPU, with --summary-only 2097152 for one "
+                   "scenario, halved per fourfold scenarios down to 524288)")
     r.add_argument("--cpu-devices", type=int, metavar="N",
                    help="split the CPU into N XLA devices that run chunks side by side "
                    f"(default: one per core, at most {DEFAULT_CPU_DEVICES} here); "
@@ -285,11 +287,15 @@ def _cmd_run(args) -> int:
             if plain is not None:
                 plain.advance(n)
 
-        ds = simulate(loaded, draws=args.draws, seed=args.seed, dtype=args.dtype,
-                      chunk_size=args.chunk_size, device=args.device,
-                      common_random_numbers=not args.independent_streams,
-                      summary_only=args.summary_only, antithetic=args.antithetic,
-                      progress=tick)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            ds = simulate(loaded, draws=args.draws, seed=args.seed, dtype=args.dtype,
+                          chunk_size=args.chunk_size, device=args.device,
+                          common_random_numbers=not args.independent_streams,
+                          summary_only=args.summary_only, antithetic=args.antithetic,
+                          progress=tick)
+    for w in caught:  # e.g. a GPU run counting without the CUDA kernel, and why
+        err.print(f"note: {w.message}", highlight=False, markup=False)
     interrupts.check()
     t1 = time.perf_counter()
     compile_s = ds.attrs.get("compile_seconds_estimate", float("nan"))
@@ -299,6 +305,10 @@ def _cmd_run(args) -> int:
             if ds.attrs.get("jax_programs_compiled", -1) <= 0 else "JAX compile and cache loads")
     jit = (f"{what} ~{compile_s:.1f}s" if compile_s == compile_s else
            f"first chunk incl. {what} {first_s:.1f}s")
+    if ds.attrs.get("histogram_counting") == "cuda":
+        from . import kernels
+        jit += (f"; CUDA histogram kernel ready in {kernels.load_seconds():.1f}s"
+                if kernels.load_seconds() > 1.0 else "; histograms by the CUDA kernel")
     err.print(f"simulated in {t1 - t0:.1f}s ({jit}) on {ds.attrs['device']} "
               f"({ds.attrs['dtype']}); writing outputs", highlight=False, soft_wrap=True)
     bad = {k: v for k, v in nonfinite_counts(ds).items() if v}

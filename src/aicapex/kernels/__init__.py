@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("histogram.cu")
@@ -29,7 +30,7 @@ XLA may record into a CUDA graph)."""
 NVCC_FLAGS = ("-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC,-Wno-return-type",
               "-diag-suppress", "940,2473")  # the two warnings are in XLA's FFI headers
 
-_STATE: dict = {"loaded": False, "why_not": None}
+_STATE: dict = {"loaded": False, "why_not": None, "seconds": 0.0}
 
 
 def cache_dir() -> Path:
@@ -148,6 +149,7 @@ def load() -> bool:
     says why, and the answer is kept for the process."""
     if _STATE["loaded"] or _STATE["why_not"]:
         return _STATE["loaded"]
+    t0 = time.perf_counter()
     try:
         if os.environ.get("AICAPEX_CUDA_KERNELS", "1") == "0":
             raise RuntimeError("AICAPEX_CUDA_KERNELS=0")
@@ -166,9 +168,16 @@ def load() -> bool:
         _STATE["loaded"] = True
     except Exception as e:  # any failure means: count with XLA instead
         _STATE["why_not"] = f"{type(e).__name__}: {e}"
+    _STATE["seconds"] = time.perf_counter() - t0
     return _STATE["loaded"]
 
 
 def why_not() -> str | None:
     """Why ``load()`` returned False (None if it did not, or was not called)."""
     return _STATE["why_not"]
+
+
+def load_seconds() -> float:
+    """Seconds this process's ``load()`` took (the build, when nvcc ran, and the self-test);
+    0 before it was called."""
+    return _STATE["seconds"]
