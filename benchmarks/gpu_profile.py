@@ -1,6 +1,7 @@
 """Where a chunk's time goes on an accelerator (or CPU): random numbers alone, the model with
 its outputs reduced on the device, and summary mode with the histograms counted on the device
-into 1..128 copies or by one-hot matrix products. Not part of the test suite.
+into 1..128 copies, by one-hot matrix products, by a sort or by the CUDA kernel. Not part of
+the test suite.
 
     python benchmarks/gpu_profile.py [--draws 1048576] [--scenarios 1 16] [--lanes 1 128]
         [--line-width 1 16] [--matmul bfloat16:64 int8:64] [--unroll 2 4] [--sort]
@@ -21,7 +22,7 @@ import numpy as np
 from aicapex import kernels
 from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
 from aicapex.sim import engine
-from aicapex.sim.summary import range_from_extremes
+from aicapex.sim.summary import histogram_range
 
 HORIZON = 20
 
@@ -52,13 +53,11 @@ def _ranges(batch, key, ids, rows, loop, real: bool):
         return lo, -lo
     out = engine.simulate_chunk(batch, key, ids, np.uint32(0), engine.PILOT_BLOCKS, True, False,
                                 rows, loop)
-    paths = np.stack([np.asarray(a, np.float64) for a in out], axis=1)  # (S, V, T, B)
-    finite = np.where(np.isfinite(paths), paths, np.nan)
-    lo, hi = range_from_extremes(np.nanmin(finite, -1), np.nanmax(finite, -1))
+    lo, hi = histogram_range(np.stack([np.asarray(a, np.float64) for a in out], axis=1))
     return jnp.asarray(lo, batch.years.dtype), jnp.asarray(hi, batch.years.dtype)
 
 
-def check_kernel(batch, blocks: int, args) -> bool:
+def check_kernel(batch, blocks: int) -> bool:
     """Whether the CUDA kernel's summary equals the scatter's (every field, exactly)."""
     key = jax.random.key(0)
     ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
@@ -218,7 +217,7 @@ def main() -> None:
     rows = []
     for s in args.scenarios:
         batch = _batch(s)
-        if args.check_kernel and kernels.load() and not check_kernel(batch, blocks, args):
+        if args.check_kernel and kernels.load() and not check_kernel(batch, blocks):
             raise SystemExit("the CUDA kernel's counts differ from the scatter's")
         for name, f in variants(batch, blocks, args):
             try:
