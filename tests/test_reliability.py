@@ -66,6 +66,31 @@ def _swallow_sigterm(monkeypatch) -> None:
     del obj  # the SystemExit is raised and dropped here
 
 
+def test_a_swallowed_signal_prints_no_traceback(monkeypatch):
+    """The CLI's hook drops the "Exception ignored" report of its own interrupt (raised again
+    later by ``check()``), and passes any other unraisable exception on."""
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
+
+    class Other:
+        def __del__(self):
+            raise ValueError("not an interrupt")
+    interrupts.clear()
+    try:
+        interrupts.quiet_swallowed()
+        hook = sys.unraisablehook
+        interrupts.quiet_swallowed()  # installed once, however often called
+        assert sys.unraisablehook is hook
+        obj = _SwallowedSignal()
+        del obj  # SIGTERM's SystemExit, dropped silently
+        other = Other()
+        del other
+        assert interrupts._PENDING == [signal.SIGTERM]
+    finally:
+        interrupts.clear()
+    assert seen == [ValueError]
+
+
 def test_a_swallowed_signal_still_stops_the_output_commit(tmp_path, monkeypatch):
     interrupts.clear()
     try:

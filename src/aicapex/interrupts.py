@@ -5,12 +5,15 @@ garbage-collector callback, a ``__del__`` or a weakref callback (JAX installs a 
 the exception the handler raises is printed as "Exception ignored in ..." and dropped, and the
 run would carry on to write its outputs. So the CLI's handlers also record the signal here, and
 ``check()`` — called once per chunk and just before an output directory is renamed into place
-— raises it again. Library users who install no handler are unaffected (nothing is recorded).
+— raises it again; and the "Exception ignored" report of that dropped exception, a traceback
+that looks like a crash, is not printed (``quiet_swallowed``). Library users who install no
+handler are unaffected (nothing is recorded).
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 
 _PENDING: list[int] = []
 
@@ -34,6 +37,23 @@ def install() -> None:
     non-interactive shell inherits it ignored, and Python then raises no KeyboardInterrupt."""
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+    quiet_swallowed()
+
+
+def quiet_swallowed() -> None:
+    """Let ``sys.unraisablehook`` drop the report of an interrupt that Python could not raise
+    (in a ``__del__`` or gc callback) once a signal is recorded: ``check()`` raises it again.
+    Anything else still goes to the hook that was there before."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_aicapex_quiet", False):
+        return
+
+    def hook(unraisable) -> None:
+        if _PENDING and isinstance(unraisable.exc_value, KeyboardInterrupt | SystemExit):
+            return
+        previous(unraisable)
+    hook._aicapex_quiet = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def check() -> None:
