@@ -10,6 +10,7 @@ differences are not blurred by sampling noise; otherwise scenario ``s`` folds in
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -706,8 +707,9 @@ def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_
 def summary_histogram_method(devices, dtype) -> tuple[str, str | None]:
     """How summary mode counts histograms on ``devices`` in ``dtype``: ``"cuda"`` (the
     shared-memory kernel of ``aicapex.kernels``, built on first use) on CUDA GPUs in float32,
-    else ``"scatter"``; and, where a GPU falls back to the scatter, why."""
-    if not on_accelerator(devices):
+    else ``"scatter"``; and, where a GPU falls back to the scatter, why (not when the user
+    chose the scatter with ``AICAPEX_CUDA_KERNELS=0``)."""
+    if not on_accelerator(devices) or os.environ.get("AICAPEX_CUDA_KERNELS") == "0":
         return "scatter", None
     if jnp.dtype(dtype) != jnp.float32:
         return "scatter", "the CUDA histogram kernel counts float32 values only"
