@@ -143,6 +143,11 @@ def _self_test() -> None:
                            f"{int(np.sum(got != want))} cells")
 
 
+def switched_off() -> bool:
+    """Whether the user chose XLA's scatter-add over the kernels (``AICAPEX_CUDA_KERNELS=0``)."""
+    return os.environ.get("AICAPEX_CUDA_KERNELS", "1") == "0"
+
+
 def load() -> bool:
     """Build (if needed) and register the kernels with XLA for CUDA, and check them once on
     the GPU (``_self_test``); True when they are ready. Never raises: on failure ``why_not()``
@@ -151,7 +156,7 @@ def load() -> bool:
         return _STATE["loaded"]
     t0 = time.perf_counter()
     try:
-        if os.environ.get("AICAPEX_CUDA_KERNELS", "1") == "0":
+        if switched_off():
             raise RuntimeError("AICAPEX_CUDA_KERNELS=0")
         import jax
         try:

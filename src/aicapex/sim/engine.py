@@ -10,7 +10,6 @@ differences are not blurred by sampling noise; otherwise scenario ``s`` folds in
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Callable
@@ -709,12 +708,12 @@ def summary_histogram_method(devices, dtype) -> tuple[str, str | None]:
     shared-memory kernel of ``aicapex.kernels``, built on first use) on CUDA GPUs in float32,
     else ``"scatter"``; and, where a GPU falls back to the scatter, why (not when the user
     chose the scatter with ``AICAPEX_CUDA_KERNELS=0``)."""
-    if not on_accelerator(devices) or os.environ.get("AICAPEX_CUDA_KERNELS") == "0":
+    from .. import kernels  # builds with nvcc: I/O, kept out of the numeric functions
+
+    if not on_accelerator(devices) or kernels.switched_off():
         return "scatter", None
     if jnp.dtype(dtype) != jnp.float32:
         return "scatter", "the CUDA histogram kernel counts float32 values only"
-    from .. import kernels  # builds with nvcc: I/O, kept out of the numeric functions
-
     if kernels.load():
         return "cuda", None
     return "scatter", kernels.why_not()
@@ -744,8 +743,6 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
         if why:
             warnings.warn(f"summary histograms are counted with XLA's scatter-add, slower than "
                           f"the CUDA kernel: {why}", RuntimeWarning, stacklevel=2)
-    elif hist not in HIST_METHODS:
-        raise ValueError(f"hist must be one of {HIST_METHODS}, not {hist!r}")
     lanes = histogram_lanes(plan.devices, n_scen, horizon, bins) if hist == "scatter" else 1
     rep = NamedSharding(plan.mesh, P())
 
