@@ -24,7 +24,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from . import threefry
-from .malloc import tune_malloc
+from .malloc import host_output, tune_malloc
 from .parameters import N_PARAMS, Params
 from .step import Outputs, QuarterInputs, initial_state, step
 from .summary import (
@@ -487,8 +487,8 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                 continue
             for name, arrs in host.items():
                 if name not in results:
-                    results[name] = np.empty((n_scen, horizon, n_draws),
-                                             np.int32 if name == "regime" else dtype)
+                    results[name] = host_output((n_scen, horizon, n_draws),
+                                                np.int32 if name == "regime" else dtype)
                 results[name][:, :, start:start + valid] = arrs[d][:, :, :valid]
             if progress is not None:
                 progress(valid)

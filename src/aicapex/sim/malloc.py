@@ -7,6 +7,9 @@ page it touched: a third of the model's time on the 2-core machine (47 -> 32 ms 
 16,384-draw chunk, benchmarks/RESULTS.md). Raising the threshold lets glibc reuse the freed
 heap memory. The cost: freed memory stays with the process instead of going back to the OS.
 Set ``AICAPEX_MALLOC_TUNING=0`` to leave malloc alone.
+
+``host_output`` allocates the large host arrays of full paths without numpy's huge-page advice
+(see there).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+
+import numpy as np
 
 MMAP_THRESHOLD_BYTES = 256 * 2**20
 _M_MMAP_THRESHOLD = -3  # from glibc's malloc.h
@@ -36,3 +41,33 @@ def tune_malloc() -> bool:
             ok = False
     _done.append(ok)
     return ok
+
+
+def _madvise_switch():
+    """numpy's switch for its huge-page advice (private; numpy 2 and 1.x spell it differently),
+    or None where this numpy has none."""
+    for mod in ("_core", "core"):
+        fn = getattr(getattr(getattr(np, mod, None), "multiarray", None),
+                     "_set_madvise_hugepage", None)
+        if fn is not None:
+            return fn
+    return None
+
+
+def host_output(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised host array for a run's full paths, allocated without numpy's
+    ``madvise(MADV_HUGEPAGE)`` on Linux. Where transparent huge pages are on "madvise" (a common
+    default), that advice makes the kernel compact memory for a 2 MB page at the first touch
+    of every 2 MB, and a chunk's writes touch every row of the (S, T, draws) arrays: filling
+    2.3 GB of paths (10^6 draws) cost 3.3 s with the advice and 1.0 s without on the 2-core
+    machine, and a 10^6-draw run lost ~25% to it (benchmarks/RESULTS.md). The switch is
+    numpy-global, so it is restored at once; ``AICAPEX_MALLOC_TUNING=0`` leaves it alone."""
+    switch = _madvise_switch() if (sys.platform.startswith("linux") and os.environ.get(
+        "AICAPEX_MALLOC_TUNING", "1") != "0") else None
+    if switch is None:
+        return np.empty(shape, dtype)
+    before = switch(False)
+    try:
+        return np.empty(shape, dtype)
+    finally:
+        switch(before)
