@@ -194,3 +194,43 @@ def test_scenarios_in_a_loop_match_the_batched_program():
         assert close.mean() > 0.99, (k, close.mean())
         np.testing.assert_allclose(v.mean(-1), batched[k].mean(-1), rtol=1e-5, atol=1e-7,
                                    err_msg=k)
+
+
+def test_chunk_blocks_cuts_padding_of_small_runs_by_hand():
+    """Hand-worked cases of the chunk rule (time = steps x (chunk + 1 block), the larger on a
+    tie): 10 blocks on two devices: 6-block chunks, one step (7), beat 8-block ones (9) and
+    3-block ones (two steps, 8); 98 on two: 16 costs 4 x 17 = 68, 12 5 x 13 = 65, 8 and 6
+    7 x 9 = 9 x 7 = 63, so 8; 20 on one: 4 (5 x 5) beats 12 (2 x 13); large runs keep the
+    largest chunk; a user's odd maximum is itself allowed."""
+    assert engine.chunk_blocks(10, 16, 2) == 6
+    assert engine.chunk_blocks(98, 16, 2) == 8
+    assert engine.chunk_blocks(20, 16, 1) == 4
+    assert engine.chunk_blocks(977, 16, 2) == 16
+    assert engine.chunk_blocks(1, 16, 2) == 1
+    assert engine.chunk_blocks(5, 5, 1) == 5
+    assert engine.chunk_blocks(7, 5, 1) == 4  # 2 x (4 + 1) beats 2 x (5 + 1)
+    with pytest.raises(ValueError):
+        engine.chunk_blocks(0, 16, 1)
+
+
+@pytest.mark.parametrize("max_blocks", [1, 5, 8, 12, 16, 2048])
+@pytest.mark.parametrize("n_devices", [1, 2, 3])
+def test_chunk_blocks_keeps_few_shapes_and_never_computes_more_than_the_old_rule(
+        max_blocks, n_devices):
+    """Any run: the chunk is at most the largest allowed and a power of two, three times one
+    or the largest itself (few shapes, so few compilations); the run computes no more blocks
+    (padding included) than with the old rule's power-of-two chunks; large runs use the
+    largest chunk."""
+    allowed = {max_blocks} | {c for k in range(12) for c in (1 << k, 3 << k >> 1)}
+
+    def computed(n: int, size: int) -> int:
+        chunks = -(-n // size)
+        return -(-chunks // n_devices) * n_devices * size
+
+    for n in [*range(1, 300), 977, 9766, 97657]:
+        c = engine.chunk_blocks(n, max_blocks, n_devices)
+        assert 1 <= c <= max_blocks and c in allowed, (n, c)
+        even = -(-n // n_devices)
+        old = max(1, min(max_blocks, 1 << (even - 1).bit_length()))
+        assert computed(n, c) <= computed(n, old), (n, c, old)
+    assert engine.chunk_blocks(1000 * max_blocks * n_devices, max_blocks, n_devices) == max_blocks

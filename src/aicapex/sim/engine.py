@@ -383,6 +383,36 @@ class _Plan(NamedTuple):
         return jax.device_put(ids, NamedSharding(self.mesh, P(_AXIS)))
 
 
+CHUNK_STEP_OVERHEAD = 1 / 16
+"""What a step costs beyond its draws, as a fraction of the largest chunk allowed, at least one
+RNG block: on the 2-core CPU a 4-block chunk ran ~20% and a 2-block one ~50% slower per draw
+than a 16-block one (benchmarks/RESULTS.md), i.e. about one block a step."""
+
+
+def chunk_blocks(n_blocks: int, max_blocks: int, n_devices: int) -> int:
+    """RNG blocks per chunk for a run of ``n_blocks`` blocks on ``n_devices`` devices, each step
+    one chunk per device: of the sizes up to ``max_blocks`` that are powers of two or three
+    times one (plus ``max_blocks`` itself; a bounded set of shapes, so of compilations), the
+    one with the least modelled time, steps x (chunk + ``CHUNK_STEP_OVERHEAD``), the larger
+    on a tie. Padding is what it saves: 10^4 draws on two devices ran 16 blocks in two
+    8-block chunks and now run 12; 10^5 ran 128 and now 112."""
+    if n_blocks < 1 or max_blocks < 1 or n_devices < 1:
+        raise ValueError(f"need positive sizes, got {n_blocks}, {max_blocks}, {n_devices}")
+    sizes = {max_blocks}
+    k = 1
+    while k <= max_blocks:
+        sizes.update(c for c in (k, 3 * k // 2) if c <= max_blocks)
+        k *= 2
+    overhead = max(1.0, max_blocks * CHUNK_STEP_OVERHEAD)
+
+    def steps(c: int) -> int:
+        chunks = -(-n_blocks // c)
+        return -(-chunks // n_devices)
+
+    cost = {c: steps(c) * (c + overhead) for c in sizes}
+    return min(cost, key=lambda c: (cost[c], -c))
+
+
 def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int | None,
           stream_ids, device, summary: bool) -> _Plan:
     """Chunking and placement shared by both run modes. A run goes in steps: one SPMD program,
@@ -395,12 +425,7 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
     devices = _devices(device)
     chunk_size = chunk_size or default_chunk_size(summary, devices, n_scen)
     blocks_total = -(-n_draws // RNG_BLOCK)
-    # a run smaller than a chunk per device is split evenly over the devices, its chunk
-    # rounded up to a power of two of blocks: at most five chunk shapes (so compilations)
-    # below the default, and an odd size can cost more to compile than the padding costs
-    # to run (10 blocks compiled ~1.2 s slower than 16, measured)
-    even = -(-blocks_total // len(devices))
-    per_chunk = max(1, min(chunk_size // RNG_BLOCK, 1 << (even - 1).bit_length()))
+    per_chunk = chunk_blocks(blocks_total, max(1, chunk_size // RNG_BLOCK), len(devices))
     n_chunks = -(-blocks_total // per_chunk)
     ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
     mesh = Mesh(np.array(devices), (_AXIS,))
@@ -728,10 +753,10 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                        ) -> tuple[Accumulator, np.ndarray, np.ndarray]:
     """Summary-only run: accumulate statistics chunk by chunk (memory independent of
     ``n_draws``). The histogram range comes from the minimum and maximum of the first
-    ``PILOT_BLOCKS`` blocks' draws (fewer if a chunk is smaller), widened (``summary.
-    range_from_extremes``). Returns the accumulator and the range (lo, hi), each
-    (S, V, T). Same draws as ``simulate_arrays`` for the same seed. ``chunk_size`` defaults to
-    ``default_chunk_size``; ``hist`` (one of ``HIST_METHODS``) to
+    ``PILOT_BLOCKS`` blocks' draws (all draws of a smaller run), whatever the chunks and
+    devices, widened (``summary.range_from_extremes``). Returns the accumulator and the range
+    (lo, hi), each (S, V, T). Same draws as ``simulate_arrays`` for the same seed.
+    ``chunk_size`` defaults to ``default_chunk_size``; ``hist`` (one of ``HIST_METHODS``) to
     ``summary_histogram_method``'s choice, which a GPU that falls back to the scatter warns
     of. ``LAST_TIMING["histogram"]`` records the method used."""
     n_scen, horizon = scen_batch.years.shape
@@ -753,15 +778,22 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                                lo, hi, plan.mesh, plan.per_chunk, common_random_numbers, bins,
                                antithetic, lanes, plan.prior_rows, plan.loop_scenarios, hist)
 
-    # The pilot: the first step's program once more, with only the pilot draws (the first
-    # chunk's first PILOT_BLOCKS blocks) counted, for their minimum and maximum; the same
-    # compiled program as every later step, so summary mode compiles one program, not two.
-    pilot_draws = min(n_draws, min(plan.per_chunk, PILOT_BLOCKS) * RNG_BLOCK)
+    # The pilot: the first steps' program once more, with only the pilot draws (the run's
+    # first PILOT_BLOCKS blocks, whatever the chunks) counted, for their minimum and maximum;
+    # the same compiled program as every later step, so summary mode compiles one program.
+    pilot_draws = min(n_draws, PILOT_BLOCKS * RNG_BLOCK)
     zero, one = (jax.device_put(jnp.full((n_scen, len(Outputs._fields), horizon), x, dtype),
                                 rep) for x in (0, 1))
     t0 = time.perf_counter()
-    pilot = run_step(0, [pilot_draws] + [0] * (n_dev - 1), zero, one)
-    lo, hi = range_from_extremes(*(np.asarray(pilot[k][0]) for k in (3, 4)))
+    lo = hi = None
+    pilot_steps = -(-pilot_draws // (plan.per_chunk * RNG_BLOCK * n_dev))
+    for i in range(pilot_steps):
+        counted = [plan.chunk_draws(i * n_dev + d, pilot_draws)[1] for d in range(n_dev)]
+        pilot = run_step(i, counted, zero, one)
+        # over devices (one without pilot draws has +-inf) and steps
+        low, high = np.asarray(pilot[3]).min(0), np.asarray(pilot[4]).max(0)
+        lo, hi = (low, high) if lo is None else (np.minimum(lo, low), np.maximum(hi, high))
+    lo, hi = range_from_extremes(lo, hi)
     pilot_s = time.perf_counter() - t0  # compilation included
     del pilot
     lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), rep) for x in (lo, hi))
@@ -781,10 +813,10 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
                     progress(valid[d])
 
     _pipelined(plan.n_steps, n_dev, launch, finish)
-    # the pilot was the step that compiled; every step after it ran compiled
+    # the pilot's first step compiled; every step after it ran compiled
     later = LAST_TIMING["later_chunk_mean_s"]
     steady = later if later == later else LAST_TIMING["first_chunk_s"]
-    LAST_TIMING.update(first_chunk_s=pilot_s, compile_estimate_s=pilot_s - steady,
+    LAST_TIMING.update(first_chunk_s=pilot_s, compile_estimate_s=pilot_s - steady * pilot_steps,
                        histogram=hist)
     return acc[0], lo, hi
 
