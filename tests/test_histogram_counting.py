@@ -1,6 +1,6 @@
 """Summary mode's histogram counting: the alternatives measured on a GPU count exactly what
-the default scatter-add counts (own file: it compiles six programs, and xdist keeps a file's
-tests in one worker)."""
+the default scatter-add counts (own file: it compiles four whole programs, and xdist keeps a
+file's tests in one worker)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def test_histogram_counting_methods_give_identical_counts():
     def counts(hist, lanes, onehot=jnp.bfloat16):
         engine.HIST_ONEHOT = onehot
         try:
-            res = engine.summarize_chunk.__wrapped__(
+            # a fresh jit: HIST_ONEHOT is read while tracing
+            res = jax.jit(engine.summarize_chunk.__wrapped__, static_argnums=range(7, 14))(
                 batch, key, ids, np.uint32(0), n_valid, lo, hi, 1, True, 64, False, lanes, rows,
                 hist)
         finally:
@@ -42,15 +43,38 @@ def test_histogram_counting_methods_give_identical_counts():
     c = ref[0].reshape(1, len(engine.Outputs._fields), 20, 66)
     assert c.sum() == c.shape[1] * 20 * n_valid - ref[5].sum()  # every finite valid value
     assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
-    # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart
-    methods = [("scatter", 8, None), ("scatter", 48, None), ("quarter", 8, None),
-               ("sort", 1, None), ("matmul", 1, jnp.bfloat16), ("matmul", 1, jnp.int8)]
+    # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart;
+    # "quarter" stands for the per-quarter methods in the whole program (the others plug in
+    # the same way and are checked on their own below: each whole run costs a compilation)
+    methods = [("scatter", 8, None), ("scatter", 48, None), ("quarter", 8, None)]
     if engine.summary_histogram_method(jax.devices(), jnp.float32)[0] == "cuda":
         methods.append(("cuda", 1, None))  # on a CUDA GPU where the kernel builds
     for hist, lanes, onehot in methods:
         got = counts(hist, lanes, onehot or jnp.bfloat16)
         for a, b in zip(ref, got, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=f"{hist} {lanes} {onehot}")
+
+
+@pytest.mark.parametrize("method", ["quarter", "sort", "matmul-bf16", "matmul-int8"])
+def test_per_quarter_counting_methods_match_bincount(method):
+    """Each per-quarter counting method of one quarter's (V, B) cell indices, dropped values
+    left out, equals NumPy's bincount per variable (crowded cells, empty cells, both outer
+    cells, a cell count that is not a multiple of HIST_SPLIT)."""
+    rng = np.random.default_rng(3)
+    n_var, n, cells = 5, 3000, 70
+    idx = rng.integers(0, cells, (n_var, n)).astype(np.int32)
+    idx[1, :1500] = 7  # a crowded cell
+    idx[2] = np.where(idx[2] < 35, 0, cells - 1)  # only the outer cells
+    keep = rng.random((n_var, n)) > 0.1
+    want = np.stack([np.bincount(idx[v][keep[v]], minlength=cells) for v in range(n_var)])
+    name, _, onehot = method.partition("-")
+    engine.HIST_ONEHOT = {"bf16": jnp.bfloat16, "int8": jnp.int8}.get(onehot, jnp.bfloat16)
+    try:
+        got = jax.jit(engine._PER_QUARTER_COUNTS[name], static_argnums=(2, 3))(
+            jnp.asarray(idx), jnp.asarray(keep), cells, 4)
+    finally:
+        engine.HIST_ONEHOT = jnp.bfloat16
+    np.testing.assert_array_equal(np.asarray(got), want)
 
 
 def test_unknown_counting_method_is_refused():
