@@ -384,18 +384,24 @@ class _Plan(NamedTuple):
 
 
 CHUNK_STEP_OVERHEAD = 1 / 16
-"""What a step costs beyond its draws, as a fraction of the largest chunk allowed, at least one
-RNG block: on the 2-core CPU a 4-block chunk ran ~20% and a 2-block one ~50% slower per draw
-than a 16-block one (benchmarks/RESULTS.md), i.e. about one block a step."""
+"""What a step costs beyond its draws on CPU, as a fraction of the largest chunk allowed, at
+least one RNG block: on the 2-core CPU a 4-block chunk ran ~20% and a 2-block one ~50% slower
+per draw than a 16-block one (benchmarks/RESULTS.md), i.e. about one block a step."""
+ACCELERATOR_STEP_OVERHEAD = 1 / 4
+"""The same on an accelerator, where a step also copies its counts or paths to the host: not
+measured as such; large enough that the chunk sizes measured best on an H100 stay the choice
+for large runs (1/16 would have run 16 scenarios x 10^7 in 384-block chunks, not 512)."""
 
 
-def chunk_blocks(n_blocks: int, max_blocks: int, n_devices: int) -> int:
+def chunk_blocks(n_blocks: int, max_blocks: int, n_devices: int,
+                 accelerator: bool = False) -> int:
     """RNG blocks per chunk for a run of ``n_blocks`` blocks on ``n_devices`` devices, each step
     one chunk per device: of the sizes up to ``max_blocks`` that are powers of two or three
     times one (plus ``max_blocks`` itself; a bounded set of shapes, so of compilations), the
-    one with the least modelled time, steps x (chunk + ``CHUNK_STEP_OVERHEAD``), the larger
-    on a tie. Padding is what it saves: 10^4 draws on two devices ran 16 blocks in two
-    8-block chunks and now run 12; 10^5 ran 128 and now 112."""
+    one with the least modelled time, steps x (chunk + overhead), the larger on a tie; the
+    overhead is ``CHUNK_STEP_OVERHEAD`` or, on an ``accelerator``,
+    ``ACCELERATOR_STEP_OVERHEAD``. Padding is what it saves: 10^4 draws on two CPU devices
+    ran 16 blocks in two 8-block chunks and now run 12; 10^5 ran 128 and now 112."""
     if n_blocks < 1 or max_blocks < 1 or n_devices < 1:
         raise ValueError(f"need positive sizes, got {n_blocks}, {max_blocks}, {n_devices}")
     sizes = {max_blocks}
@@ -403,7 +409,8 @@ def chunk_blocks(n_blocks: int, max_blocks: int, n_devices: int) -> int:
     while k <= max_blocks:
         sizes.update(c for c in (k, 3 * k // 2) if c <= max_blocks)
         k *= 2
-    overhead = max(1.0, max_blocks * CHUNK_STEP_OVERHEAD)
+    fraction = ACCELERATOR_STEP_OVERHEAD if accelerator else CHUNK_STEP_OVERHEAD
+    overhead = max(1.0, max_blocks * fraction)
 
     def steps(c: int) -> int:
         chunks = -(-n_blocks // c)
@@ -425,7 +432,8 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
     devices = _devices(device)
     chunk_size = chunk_size or default_chunk_size(summary, devices, n_scen)
     blocks_total = -(-n_draws // RNG_BLOCK)
-    per_chunk = chunk_blocks(blocks_total, max(1, chunk_size // RNG_BLOCK), len(devices))
+    per_chunk = chunk_blocks(blocks_total, max(1, chunk_size // RNG_BLOCK), len(devices),
+                             on_accelerator(devices))
     n_chunks = -(-blocks_total // per_chunk)
     ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
     mesh = Mesh(np.array(devices), (_AXIS,))
