@@ -29,14 +29,38 @@ def _start(out: Path) -> subprocess.Popen:
          str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
+def _wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
+    """The process's output up to and including its first line starting with ``prefix``; on
+    a slow machine a fresh environment's first imports alone can take seconds, and a signal
+    that lands before the CLI has installed its handlers tests nothing of the CLI."""
+    import selectors
+
+    seen = []
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=1.0):
+                continue
+            line = proc.stdout.readline()
+            if not line:  # the process ended
+                break
+            seen.append(line)
+            if line.startswith(prefix):
+                return "".join(seen)
+    raise AssertionError(f"no line starting {prefix!r} in {timeout} s: {''.join(seen)}")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, sig):
     out = tmp_path / "run"
     proc = _start(out)
-    time.sleep(6.0)  # compiled and simulating by now (a full run takes far longer)
-    assert proc.poll() is None, proc.communicate()[0]
+    head = _wait_for_line(proc, "simulating", timeout=300)  # handlers installed
+    time.sleep(3.0)  # compiling or simulating by now (a full run takes far longer)
+    assert proc.poll() is None, head + proc.communicate()[0]
     proc.send_signal(sig)
     text, _ = proc.communicate(timeout=120)
+    text = head + text
     assert proc.returncode != 0, text
     assert "Traceback" not in text, text
     assert not (out / "results.nc").exists()
