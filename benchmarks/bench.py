@@ -91,13 +91,11 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
     # the warm-up runs one step of the chunk shape the timed run will use (compiled once)
     n_dev = len(jax.devices())
     try:
-        from aicapex.sim.engine import chunk_blocks, on_accelerator
-    except ImportError:  # --ab against a checkout from before chunk_blocks: powers of two
+        from aicapex.sim.engine import run_chunk_blocks
+    except ImportError:  # --ab against a checkout from before the chunk rule: powers of two
         warm, warm_chunk = min(draws, chunk * n_dev), chunk
     else:
-        per = chunk_blocks(-(-draws // RNG_BLOCK), max(1, chunk // RNG_BLOCK), n_dev,
-                           on_accelerator(jax.devices()))
-        warm_chunk = per * RNG_BLOCK
+        warm_chunk = run_chunk_blocks(draws, chunk, jax.devices()) * RNG_BLOCK
         warm = min(draws, warm_chunk * n_dev)
     t0 = time.perf_counter()
     run(batch, 0, warm, chunk_size=warm_chunk)  # compiles (and, for summaries, the pilot)

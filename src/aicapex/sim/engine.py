@@ -376,6 +376,11 @@ class _Plan(NamedTuple):
         start = c * self.per_chunk * RNG_BLOCK
         return start, max(0, min(n_draws - start, self.per_chunk * RNG_BLOCK))
 
+    def step_draws(self, step: int, n_draws: int) -> list[int]:
+        """Real draws of every device's chunk in ``step`` of a run of ``n_draws``."""
+        d = len(self.devices)
+        return [self.chunk_draws(step * d + i, n_draws)[1] for i in range(d)]
+
     def first_blocks(self, step: int) -> jax.Array:
         """First block of every device's chunk in ``step`` ((D,), sharded over the mesh)."""
         d = len(self.devices)
@@ -420,6 +425,13 @@ def chunk_blocks(n_blocks: int, max_blocks: int, n_devices: int,
     return min(cost, key=lambda c: (cost[c], -c))
 
 
+def run_chunk_blocks(n_draws: int, chunk_size: int, devices) -> int:
+    """``chunk_blocks`` for a run of ``n_draws`` draws, chunks of at most ``chunk_size`` draws,
+    on ``devices``: the chunk a run's steps use (``_plan``; ``bench.py`` warms it up)."""
+    return chunk_blocks(-(-n_draws // RNG_BLOCK), max(1, chunk_size // RNG_BLOCK),
+                        len(devices), on_accelerator(devices))
+
+
 def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int | None,
           stream_ids, device, summary: bool) -> _Plan:
     """Chunking and placement shared by both run modes. A run goes in steps: one SPMD program,
@@ -431,10 +443,8 @@ def _plan(scen_batch: ScenarioArrays, seed: int, n_draws: int, chunk_size: int |
     n_scen = scen_batch.years.shape[0]
     devices = _devices(device)
     chunk_size = chunk_size or default_chunk_size(summary, devices, n_scen)
-    blocks_total = -(-n_draws // RNG_BLOCK)
-    per_chunk = chunk_blocks(blocks_total, max(1, chunk_size // RNG_BLOCK), len(devices),
-                             on_accelerator(devices))
-    n_chunks = -(-blocks_total // per_chunk)
+    per_chunk = run_chunk_blocks(n_draws, chunk_size, devices)
+    n_chunks = -(-n_draws // (per_chunk * RNG_BLOCK))
     ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
     mesh = Mesh(np.array(devices), (_AXIS,))
     rep = NamedSharding(mesh, P())
@@ -793,22 +803,20 @@ def simulate_summaries(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
     zero, one = (jax.device_put(jnp.full((n_scen, len(Outputs._fields), horizon), x, dtype),
                                 rep) for x in (0, 1))
     t0 = time.perf_counter()
-    lo = hi = None
     pilot_steps = -(-pilot_draws // (plan.per_chunk * RNG_BLOCK * n_dev))
+    mins, maxs = [], []  # (D, S, V, T) a step; a device without pilot draws has +-inf
     for i in range(pilot_steps):
-        counted = [plan.chunk_draws(i * n_dev + d, pilot_draws)[1] for d in range(n_dev)]
-        pilot = run_step(i, counted, zero, one)
-        # over devices (one without pilot draws has +-inf) and steps
-        low, high = np.asarray(pilot[3]).min(0), np.asarray(pilot[4]).max(0)
-        lo, hi = (low, high) if lo is None else (np.minimum(lo, low), np.maximum(hi, high))
-    lo, hi = range_from_extremes(lo, hi)
+        pilot = run_step(i, plan.step_draws(i, pilot_draws), zero, one)
+        mins.append(np.asarray(pilot[3]))
+        maxs.append(np.asarray(pilot[4]))
+    lo, hi = range_from_extremes(np.concatenate(mins).min(0), np.concatenate(maxs).max(0))
     pilot_s = time.perf_counter() - t0  # compilation included
     del pilot
     lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), rep) for x in (lo, hi))
     acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins)]
 
     def launch(step):
-        valid = [plan.chunk_draws(step * n_dev + d, n_draws)[1] for d in range(n_dev)]
+        valid = plan.step_draws(step, n_draws)
         return valid, run_step(step, valid, lo_d, hi_d)
 
     def finish(step, item):
