@@ -139,6 +139,32 @@ def test_extends_file_relative_and_child_wins(tmp_path):
     assert s.description == ""
 
 
+def test_extends_path_is_relative_to_its_file_only(tmp_path, monkeypatch):
+    """Not to the working directory: the same file must mean the same scenario wherever it is
+    run from (the hostile-input tests found ``extends: ../../etc/passwd`` reaching a file
+    through the working directory)."""
+    (tmp_path / "elsewhere").mkdir()
+    write(tmp_path / "elsewhere", "parent.yaml", "name: p\nextends: baseline\n")
+    (tmp_path / "here").mkdir()
+    child = write(tmp_path / "here", "child.yaml", "name: c\nextends: parent.yaml\n")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    e = error_of(child)
+    assert (e.file, e.line, e.field_path) == (str(child), 2, "extends")
+    assert "no scenario file or built-in named 'parent.yaml'" in e.message
+    write(tmp_path / "here", "parent.yaml", "name: p\nextends: fed_hawkish\n")
+    assert load_scenario(child).chain[1].endswith("here/parent.yaml")
+
+
+def test_error_in_an_extended_file_names_it_and_who_extends_it(tmp_path):
+    parent = write(tmp_path, "parent.yaml", "- not\n- a mapping\n")
+    child = write(tmp_path, "child.yaml", "name: c\n\nextends: parent.yaml\n")
+    e = error_of(child)
+    assert (e.file, e.line) == (str(parent), 1) and "must be a mapping" in e.message
+    assert f"(extended by {child}:3)" in str(e)
+    top = write(tmp_path, "top.yaml", "name: t\nextends: child.yaml\n")
+    assert str(error_of(top)).endswith(f"(extended by {child}:3) (extended by {top}:2)")
+
+
 def test_extends_cycle_and_missing(tmp_path):
     write(tmp_path, "a.yaml", "name: a\nextends: b.yaml\n")
     b = write(tmp_path, "b.yaml", "name: b\nextends: a.yaml\n")

@@ -144,12 +144,13 @@ def builtin_names() -> list[str]:
 
 
 def _resolve(ref: str, relative_to: Path | None, file: str, line: int | None) -> Path:
-    """A scenario reference: a file path (relative to the extending file) or a built-in."""
+    """A scenario reference: a file path (relative to the extending file, or to the working
+    directory for a file named on the command line) or a built-in. An ``extends:`` path is
+    looked up beside its file only: were the working directory a fallback, a scenario's
+    meaning would depend on where it is run from."""
     candidates = []
     if ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref:
-        base = relative_to.parent if relative_to else Path.cwd()
-        candidates.append(base / ref)
-        candidates.append(Path(ref))
+        candidates.append(relative_to.parent / ref if relative_to else Path(ref))
     else:
         candidates.append(library_dir() / f"{ref}.yaml")
     if len(ref) > 255 or "\x00" in ref:
@@ -246,7 +247,12 @@ def _inherit(located: Located, path: Path, shown: str, stack: tuple[Path, ...]
     parent_path = _resolve(parent_ref, path, shown, line)
     parent_shown = str(parent_path) if parent_path.parent != library_dir() else (
         f"<built-in {parent_path.stem}>")
-    parent, chain = _load_chain(parent_path, parent_shown, stack)
+    try:
+        parent, chain = _load_chain(parent_path, parent_shown, stack)
+    except ScenarioError as e:  # say which file led there: the user may not know the parent
+        where = f"{shown}:{line}" if line else shown
+        raise ScenarioError(e.file, e.line, e.field_path,
+                            f"{e.message} (extended by {where})") from None
     # Identity fields are not inherited.
     pdata = {k: v for k, v in parent.data.items() if k not in ("name", "description", "extends")}
     merged = Located(deep_merge(pdata, located.data))
