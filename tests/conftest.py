@@ -34,11 +34,17 @@ def central_params(n: int = 1, **overrides) -> Params:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _compile_cache_in_tmp(tmp_path_factory):
-    """Commands the tests run keep compiled programs in a cache of this session (shared by
-    the CLI's subprocesses, which inherit the variable), never in the user's."""
+def _compile_cache_in_tmp(tmp_path_factory, worker_id):
+    """Compiled programs go to a cache of this test session, never the user's: one directory
+    shared by the session's worker processes (JAX locks it) and the CLI's subprocesses (which
+    inherit the variable), so a program compiled in one is loaded by the others."""
     old = os.environ.get("AICAPEX_CACHE_DIR")
-    os.environ["AICAPEX_CACHE_DIR"] = str(tmp_path_factory.mktemp("aicapex-cache"))
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker_id != "master" else base) / "aicapex-cache"
+    shared.mkdir(exist_ok=True)
+    os.environ["AICAPEX_CACHE_DIR"] = str(shared)
+    from aicapex.api import default_compile_cache_dir, use_compile_cache
+    use_compile_cache(default_compile_cache_dir())
     yield
     if old is None:
         os.environ.pop("AICAPEX_CACHE_DIR", None)
