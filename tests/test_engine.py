@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
+import jax
 import numpy as np
 import pytest
 
@@ -256,3 +257,23 @@ def test_chunk_blocks_keeps_few_shapes_and_never_computes_more_than_the_old_rule
         assert computed(n, c) <= computed(n, old), (n, c, old)
     big = 1000 * max_blocks * n_devices
     assert engine.chunk_blocks(big, max_blocks, n_devices, accelerator) == max_blocks
+
+
+def test_scenario_batch_packs_into_one_buffer_per_dtype_and_back_exactly(compiled64):
+    """The run programs take the scenario batch as one flat buffer per dtype (few transfers
+    and arguments); unpacking inside the program gives back every leaf, shape, dtype and bit."""
+    from aicapex.scenarios import stack_batch
+    from aicapex.sim.engine import _pack, _unpack
+
+    batch = stack_batch([compiled64["baseline"], compiled64["fed_hawkish"]])
+    buffers, layout = _pack(batch)
+    leaves = jax.tree.leaves(batch)
+    assert len(buffers) == len({np.asarray(x).dtype for x in leaves}) < len(leaves)
+    assert sum(b.size for b in buffers) == sum(np.asarray(x).size for x in leaves)
+    hash(layout)  # a static jit argument
+    back = jax.jit(_unpack, static_argnums=1)(buffers, layout)
+    assert jax.tree.structure(back) == jax.tree.structure(batch)
+    for got, want in zip(jax.tree.leaves(back), leaves, strict=True):
+        want = np.asarray(want)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(np.asarray(got), want)
