@@ -560,9 +560,9 @@ def simulate_arrays(scen_batch: ScenarioArrays, seed: int, n_draws: int, *,
 
     def launch(step):
         return _simulate_step(plan.scen, plan.scen_layout, plan.key, plan.stream_ids,
-                              plan.first_blocks(step),
-                              plan.mesh, plan.per_chunk, common_random_numbers, antithetic,
-                              plan.prior_rows, plan.loop_scenarios)
+                              plan.first_blocks(step), plan.mesh, plan.per_chunk,
+                              common_random_numbers, antithetic, plan.prior_rows,
+                              plan.loop_scenarios)
 
     def finish(step, out):
         host = {name: _per_device(arr) for name, arr in out._asdict().items()}
