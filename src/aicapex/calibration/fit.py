@@ -84,19 +84,22 @@ def _ms_loglik(theta: np.ndarray, r: np.ndarray, filtered: np.ndarray | None = N
     p00, p11 = theta[4], theta[5]
     if np.any(sd <= 0) or not (0 < p00 < 1 and 0 < p11 < 1):
         return -np.inf
-    P = np.array([[p00, 1.0 - p00], [1.0 - p11, p11]])
-    xi = np.array([1.0 - p11, 1.0 - p00]) / (2.0 - p00 - p11)
-    dens = stats.norm.pdf(r[:, None], mu[None, :], sd[None, :])
+    p00, p11 = float(p00), float(p11)
+    xi0, xi1 = (1.0 - p11) / (2.0 - p00 - p11), (1.0 - p00) / (2.0 - p00 - p11)
+    dens = stats.norm.pdf(r[:, None], mu[None, :], sd[None, :]).tolist()
+    # the recursion on Python floats: with 2-element numpy arrays each step cost ~10x more,
+    # and a fit evaluates the likelihood thousands of times
     ll = 0.0
-    for t in range(len(r)):
-        joint = xi * dens[t]
-        total = joint.sum()
+    for t, (d0, d1) in enumerate(dens):
+        j0, j1 = xi0 * d0, xi1 * d1
+        total = j0 + j1
         if not total > 0:
             return -np.inf
         ll += math.log(total)
+        f0, f1 = j0 / total, j1 / total
         if filtered is not None:
-            filtered[t] = joint / total
-        xi = (joint / total) @ P
+            filtered[t] = f0, f1
+        xi0, xi1 = f0 * p00 + f1 * (1.0 - p11), f0 * (1.0 - p00) + f1 * p11
     return ll
 
 
