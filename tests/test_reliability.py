@@ -205,3 +205,59 @@ def test_overwrite_replaces_and_refusal_keeps(tmp_path):
                          "--no-plots", "--overwrite"]) == 0
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".aicapex")] == []
+
+
+def test_paths_that_cannot_fit_in_memory_are_refused_before_anything_runs(monkeypatch):
+    import aicapex
+    from aicapex import api
+
+    # 29 outputs x 4 bytes x 20 quarters x 10^7 draws; float64 doubles it
+    assert api.paths_bytes(1, 10**7, 20, "float32") == 23_200_000_000
+    assert api.paths_bytes(16, 1000, 12, "float64") == 16 * 1000 * 12 * 29 * 8
+    monkeypatch.setattr(api, "available_memory_bytes", lambda: 10 * 2**30)
+    api.check_paths_fit(1, 10**6, 20, "float32")  # 2.2 GiB of 10
+    with pytest.raises(api.PathsTooLargeError, match=r"21\.6 GiB .* 10\.0 GiB .*summary"):
+        api.check_paths_fit(1, 10**7, 20, "float32")
+    t0 = time.perf_counter()
+    with pytest.raises(MemoryError, match="summary_only=True"):
+        aicapex.simulate("baseline", draws=10**7)
+    assert time.perf_counter() - t0 < 5.0  # refused up front, nothing simulated
+    monkeypatch.setattr(api, "available_memory_bytes", lambda: None)  # unknown: no check
+    api.check_paths_fit(1, 10**9, 20, "float32")
+
+
+def test_available_memory_is_read_from_the_system():
+    from aicapex import api
+
+    avail = api.available_memory_bytes()
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc/meminfo")
+    assert avail is not None and 0 < avail <= os.sysconf("SC_PAGE_SIZE") * os.sysconf(
+        "SC_PHYS_PAGES")
+
+
+def test_cli_runs_summary_mode_when_paths_would_not_fit_and_stops_with_paths(tmp_path,
+                                                                             monkeypatch):
+    from aicapex import api
+
+    monkeypatch.setattr(api, "available_memory_bytes", lambda: 2**20)  # 1 MiB
+    out, err = tmp_path / "s", io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "3000", "--out", str(out),
+                         "--no-plots"])
+    assert code == 0, err.getvalue()
+    said = " ".join(err.getvalue().split())  # rich wraps long lines
+    assert "need 6.6 MiB (float32), more than 80% of the 1.0 MiB" in said
+    assert "running --summary-only" in said
+    import xarray as xr
+    with xr.open_dataset(out / "results.nc") as ds:
+        assert "quantile" in ds.dims and "draw" not in ds.dims
+        assert int(ds.attrs["draws_accumulated"]) == 3000
+    for extra in (["--paths"], ["--paths", "--summary-only"]):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = cli.main(["run", "baseline", "--draws", "3000", "--out",
+                             str(tmp_path / "p"), "--no-plots", *extra])
+        assert code == 2, err.getvalue()
+        assert not (tmp_path / "p").exists()
+    assert "exclude each other" in err.getvalue()

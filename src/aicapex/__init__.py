@@ -5,7 +5,7 @@
     >>> aicapex.horizon_table(ds)
 """
 
-from .api import simulate, use_compile_cache, use_cpu_devices
+from .api import PathsTooLargeError, simulate, use_compile_cache, use_cpu_devices
 from .outputs.plots import fan_chart, horizon_histogram, write_plots
 from .outputs.summary import horizon_table, quantiles, summary_table, tail_probabilities
 from .scenarios.loader import (
@@ -19,6 +19,7 @@ from .scenarios.schema import Scenario
 
 __all__ = [
     "LoadedScenario",
+    "PathsTooLargeError",
     "Scenario",
     "ScenarioError",
     "builtin_names",

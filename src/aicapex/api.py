@@ -55,6 +55,66 @@ def use_cpu_devices(n: int) -> None:
                            f"process ({e})") from None
 
 
+PATHS_MEMORY_SHARE = 0.8
+"""Full paths may take at most this share of the memory available when a run starts."""
+
+
+class PathsTooLargeError(MemoryError):
+    """A run's full paths would not fit in memory (summary mode would: its memory does not
+    grow with the draws)."""
+
+
+def paths_bytes(n_scenarios: int, draws: int, horizon: int, dtype: str) -> int:
+    """Host memory (bytes) a run's full paths take: every output of every scenario, quarter
+    and draw, e.g. 29 outputs x 4 bytes x 20 quarters = 2,320 bytes a draw in float32."""
+    from .sim.step import Outputs
+
+    return n_scenarios * horizon * draws * len(Outputs._fields) * np.dtype(dtype).itemsize
+
+
+def available_memory_bytes() -> int | None:
+    """Memory a new allocation can get (bytes): the kernel's ``MemAvailable``, or less where a
+    cgroup (a container) limits this process; None where neither can be read."""
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    for limit, usage in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                         ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                          "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            room = int(Path(limit).read_text().strip()) - int(Path(usage).read_text().strip())
+        except (OSError, ValueError):  # absent, or "max" (no limit)
+            continue
+        avail = room if avail is None else min(avail, room)
+        break
+    return avail
+
+
+def _size(n: int) -> str:
+    """Bytes for a message: ``21.6 GiB``, ``6.6 MiB``."""
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def check_paths_fit(n_scenarios: int, draws: int, horizon: int, dtype: str) -> None:
+    """Raise ``PathsTooLargeError``, before anything runs, if full paths would take more than
+    ``PATHS_MEMORY_SHARE`` of the available memory (a run that cannot finish should fail in
+    a second, not be killed by the OS after minutes). Where the memory is unknown it passes."""
+    need, avail = paths_bytes(n_scenarios, draws, horizon, dtype), available_memory_bytes()
+    if avail is not None and need > PATHS_MEMORY_SHARE * avail:
+        raise PathsTooLargeError(
+            f"full paths of {n_scenarios} scenario(s) x {draws:,} draws x {horizon} quarters "
+            f"need {_size(need)} ({dtype}), more than {PATHS_MEMORY_SHARE:.0%} of the "
+            f"{_size(avail)} of memory available; summary mode (summary_only=True, "
+            f"--summary-only) keeps quantiles, moments and tail probabilities in memory that "
+            f"does not grow with the draws")
+
+
 COMPILE_CACHE_MAX_BYTES = 2**30
 """Size cap of the on-disk compilation cache; JAX evicts the least recently used programs."""
 
@@ -119,9 +179,11 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
     (default: JAX's default device). Returns a Dataset with dims (scenario, draw, time), or
     with ``summary_only`` one of quantiles (quantile, scenario, time), moments and tail
     probabilities accumulated chunk by chunk (memory independent of ``draws``; quantile
-    error bounds in ``<var>__qerr``). ``antithetic`` pairs each draw with its mirror image
-    (negated shocks and prior scores): half the random-number cost, usually a smaller
-    sampling error of means and probabilities; the draws are then not independent.
+    error bounds in ``<var>__qerr``). Full paths that would not fit in memory raise
+    ``PathsTooLargeError`` before anything runs (``check_paths_fit``). ``antithetic`` pairs
+    each draw with its mirror image (negated shocks and prior scores): half the random-number
+    cost, usually a smaller sampling error of means and probabilities; the draws are then not
+    independent.
     """
     import jax
 
@@ -141,6 +203,8 @@ def simulate(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
     dtype = dtype or first.dtype
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    if not summary_only:
+        check_paths_fit(len(loaded), draws, first.horizon_quarters, dtype)
     enable_x64_if(dtype)
     dev = None
     if device is not None:

@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--summary-only", action="store_true",
                    help="keep quantiles, moments and tail probabilities only (accumulated "
                    "chunk by chunk: memory does not grow with --draws)")
+    r.add_argument("--paths", action="store_true",
+                   help="insist on full paths: without it, a run whose paths would not fit in "
+                   "memory runs --summary-only instead (and says so); with it, such a run "
+                   "stops before it starts")
     r.add_argument("--allow-nonfinite", action="store_true",
                    help="write results even if some values are NaN or infinite")
     _cache_flag(r)
@@ -240,7 +244,14 @@ def _cmd_plot(args) -> int:
 def _cmd_run(args) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .api import _loaded, enable_x64_if, nonfinite_counts, simulate
+    from .api import (
+        PathsTooLargeError,
+        _loaded,
+        check_paths_fit,
+        enable_x64_if,
+        nonfinite_counts,
+        simulate,
+    )
     from .outputs.summary import horizon_table
     from .outputs.writers import OutputExistsError, write_run
 
@@ -268,7 +279,23 @@ def _cmd_run(args) -> int:
         return EXIT_BAD_INPUT
     loaded = _loaded(args.scenarios)
     draws = args.draws or loaded[0].scenario.settings.draws
-    enable_x64_if(args.dtype or loaded[0].scenario.settings.dtype)
+    dtype = args.dtype or loaded[0].scenario.settings.dtype
+    enable_x64_if(dtype)
+    summary_only = args.summary_only
+    if args.paths and summary_only:
+        err.print("[red]error:[/red] --paths and --summary-only exclude each other")
+        return EXIT_BAD_INPUT
+    if not summary_only:
+        try:
+            check_paths_fit(len(loaded), draws, loaded[0].scenario.settings.horizon_quarters,
+                            dtype)
+        except PathsTooLargeError as e:
+            if args.paths:
+                err.print(f"[red]error:[/red] {e}", highlight=False)
+                return EXIT_BAD_INPUT
+            err.print(f"note: {e}; running --summary-only (pass --paths to stop instead)",
+                      highlight=False, markup=False)
+            summary_only = True
     names = ", ".join(s.scenario.name for s in loaded)
     err.print(f"simulating {len(loaded)} scenario(s) ({names}) x {draws:,} draws",
               markup=False)
@@ -292,7 +319,7 @@ def _cmd_run(args) -> int:
             ds = simulate(loaded, draws=args.draws, seed=args.seed, dtype=args.dtype,
                           chunk_size=args.chunk_size, device=args.device,
                           common_random_numbers=not args.independent_streams,
-                          summary_only=args.summary_only, antithetic=args.antithetic,
+                          summary_only=summary_only, antithetic=args.antithetic,
                           progress=tick)
     for w in caught:  # e.g. a GPU run counting without the CUDA kernel, and why
         err.print(f"note: {w.message}", highlight=False, markup=False)
