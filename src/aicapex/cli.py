@@ -163,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if args.debug:
             raise
+        from .api import PathsTooLargeError
+
+        if isinstance(e, PathsTooLargeError):  # e.g. calibrate or replay with huge --draws
+            err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            return EXIT_BAD_INPUT
         err.print(f"[red]error:[/red] {type(e).__name__}: {e}", highlight=False, soft_wrap=True)
         return EXIT_FAILED
 
