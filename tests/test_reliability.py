@@ -226,8 +226,24 @@ def test_paths_that_cannot_fit_in_memory_are_refused_before_anything_runs(monkey
     api.check_paths_fit(1, 10**9, 20, "float32")
 
 
-def test_available_memory_is_read_from_the_system():
+def test_available_memory_is_the_kernels_or_a_containers_room(tmp_path):
     from aicapex import api
+
+    gib = 2**30
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/meminfo").write_text("MemTotal: 33554432 kB\nMemAvailable: 8388608 kB\n")
+    assert api.available_memory_bytes(tmp_path) == 8 * gib
+    v2 = tmp_path / "sys/fs/cgroup"
+    v2.mkdir(parents=True)
+    (v2 / "memory.max").write_text("max\n")  # no limit
+    (v2 / "memory.current").write_text(f"{3 * gib}\n")
+    assert api.available_memory_bytes(tmp_path) == 8 * gib
+    (v2 / "memory.max").write_text(f"{4 * gib}\n")  # 4 GiB limit, 3 used, 0.5 droppable
+    (v2 / "memory.stat").write_text(f"anon {2 * gib}\ninactive_file {gib // 2}\n")
+    assert api.available_memory_bytes(tmp_path) == 1.5 * gib
+    (tmp_path / "proc/meminfo").unlink()
+    assert api.available_memory_bytes(tmp_path) == 1.5 * gib
+    assert api.available_memory_bytes(tmp_path / "nothing") is None
 
     avail = api.available_memory_bytes()
     if not sys.platform.startswith("linux"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -72,25 +73,33 @@ def paths_bytes(n_scenarios: int, draws: int, horizon: int, dtype: str) -> int:
     return n_scenarios * horizon * draws * len(Outputs._fields) * np.dtype(dtype).itemsize
 
 
-def available_memory_bytes() -> int | None:
+def available_memory_bytes(root: str | Path = "/") -> int | None:
     """Memory a new allocation can get (bytes): the kernel's ``MemAvailable``, or less where a
-    cgroup (a container) limits this process; None where neither can be read."""
+    cgroup (a container) limits this process (its limit less its usage, the page cache it can
+    drop not counted as used); None where neither can be read. ``root``: where ``proc`` and
+    ``sys`` are (tests)."""
+    root = Path(root)
     avail = None
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
+        with open(root / "proc/meminfo", encoding="ascii") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     avail = int(line.split()[1]) * 1024
                     break
     except (OSError, ValueError):
         pass
-    for limit, usage in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                         ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                          "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+    for d, limit, usage, cache in (
+            ("sys/fs/cgroup", "memory.max", "memory.current", "inactive_file"),
+            ("sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+             "total_inactive_file")):
+        d = root / d
         try:
-            room = int(Path(limit).read_text().strip()) - int(Path(usage).read_text().strip())
+            room = int((d / limit).read_text()) - int((d / usage).read_text())
         except (OSError, ValueError):  # absent, or "max" (no limit)
             continue
+        with contextlib.suppress(OSError, ValueError):  # page cache the kernel can drop
+            stat = dict(line.split() for line in (d / "memory.stat").read_text().splitlines())
+            room += int(stat.get(cache, 0))
         avail = room if avail is None else min(avail, room)
         break
     return avail
