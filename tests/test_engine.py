@@ -97,8 +97,14 @@ def test_malloc_tuning_is_applied_once_and_can_be_turned_off():
     if not sys.platform.startswith("linux") or "libc.so" not in (ctypes.util.find_library("c")
                                                                  or ""):
         pytest.skip("glibc only")
-    code = ("from aicapex.sim.malloc import tune_malloc; a = tune_malloc(); "
-            "print(a, tune_malloc() == a)")
+    # the module alone, loaded from its file: importing the package (JAX) would cost each of
+    # the four interpreters ~4 s, and malloc.py needs nothing of it
+    from aicapex.sim import malloc
+
+    load = ("import importlib.util as u; s = u.spec_from_file_location('m', "
+            f"{malloc.__file__!r}); m = u.module_from_spec(s); s.loader.exec_module(m); "
+            "tune_malloc = m.tune_malloc; ")
+    code = load + "a = tune_malloc(); print(a, tune_malloc() == a)"
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
     on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -109,7 +115,7 @@ def test_malloc_tuning_is_applied_once_and_can_be_turned_off():
     # and freed heap memory stays for reuse: 64 MB malloc'd, touched and freed leaves the
     # resident set ~64 MB larger only when both thresholds are raised (with the mmap
     # threshold alone glibc trims the heap's top; with neither, the block is its own mmap)
-    kept = ("import ctypes, os; from aicapex.sim.malloc import tune_malloc; tune_malloc(); "
+    kept = (load + "import ctypes, os; tune_malloc(); "
             "libc = ctypes.CDLL('libc.so.6'); libc.malloc.restype = ctypes.c_void_p; "
             "rss = lambda: int(open('/proc/self/statm').read().split()[1]) * os.sysconf("
             "'SC_PAGE_SIZE'); n = 64 << 20; before = rss(); p = libc.malloc(n); "
