@@ -136,3 +136,26 @@ def test_cpu_devices_split_the_work_and_change_no_result(tmp_path):
             np.testing.assert_array_equal(a[v].values, c[v].values, err_msg=v)
     bad = cli("run", "baseline", "--cpu-devices", "0", "--out", tmp_path / "bad")
     assert bad.returncode == 2 and "--cpu-devices" in bad.stderr
+
+
+def test_messages_are_printed_as_written_not_read_as_markup(tmp_path, capsys):
+    """Rich reads "[...]" as a style tag and drops it: errors lost "[and 1 more problem]" and
+    the "[cuda]" of "pip install 'aicapex[cuda]'", and a path with brackets lost them too."""
+    from aicapex import cli
+
+    folder = tmp_path / "[draft]"
+    folder.mkdir()
+    bad = folder / "two_problems.yaml"
+    bad.write_text("name: bad\nextends: baseline\nfed:\n  path: [1, 2]\ntariffs:\n  foo: bar\n")
+    good = folder / "fine.yaml"
+    good.write_text("name: fine_v2\nextends: baseline\n")
+    assert cli.main(["validate", str(bad), str(good), str(folder / "[missing].yaml")]) == 2
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert f"{bad}:4: fed.path: unknown field 'path'" in err
+    assert "[and 1 more problem]" in err
+    assert f"{folder / '[missing].yaml'}: no such file" in err
+    assert f"ok {good}: fine_v2" in " ".join(captured.out.split())
+
+    cli._error("no gpu; pip install 'aicapex[cuda]' or use --device cpu")
+    assert "error: no gpu; pip install 'aicapex[cuda]' or use" in capsys.readouterr().err

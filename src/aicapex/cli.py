@@ -18,12 +18,20 @@ import warnings
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import interrupts
 
 err = Console(stderr=True, highlight=False)
 out = Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _error(message: object) -> None:
+    """``error: message`` on stderr, the label in red. The message is printed as written, not
+    read as rich markup, which would drop any bracketed text in it: "pip install
+    'aicapex[cuda]'", a validation error's "[and 2 more problems]", a path like "runs/[a]"."""
+    err.print(f"[red]error:[/red] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -135,7 +143,7 @@ def _compile_cache(args) -> None:
         use_compile_cache()
     except OSError as e:
         err.print(f"note: no compilation cache ({default_compile_cache_dir()}: {e}); "
-                  "every run compiles afresh", highlight=False)
+                  "every run compiles afresh", highlight=False, markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         _compile_cache(args)
         return _COMMANDS[args.command](args)
     except ScenarioError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        _error(e)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]: no output was written")
@@ -166,9 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         from .api import PathsTooLargeError
 
         if isinstance(e, PathsTooLargeError):  # e.g. calibrate or replay with huge --draws
-            err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            _error(e)
             return EXIT_BAD_INPUT
-        err.print(f"[red]error:[/red] {type(e).__name__}: {e}", highlight=False, soft_wrap=True)
+        _error(f"{type(e).__name__}: {e}")
         return EXIT_FAILED
 
 
@@ -189,7 +197,8 @@ def _cmd_params(args) -> int:
     t = Table("section", "name", "default prior", "unit", "source", "meaning")
     for p in PARAMETERS:
         pr = priors[p.name]
-        t.add_row(p.section, p.name, str(pr.spec), p.unit, pr.source, p.doc)
+        t.add_row(*(escape(str(x)) for x in (p.section, p.name, pr.spec, p.unit, pr.source,
+                                             p.doc)))
     out.print(t)
     return 0
 
@@ -200,14 +209,14 @@ def _cmd_validate(args) -> int:
     bad = 0
     for f in args.files:
         if not Path(f).is_file():
-            err.print(f"[red]error:[/red] {f}: no such file", highlight=False)
+            _error(f"{f}: no such file")
             bad += 1
             continue
         try:
             s = load_scenario(f).scenario
-            out.print(f"[green]ok[/green] {f}: {s.name}", highlight=False)
+            out.print(f"[green]ok[/green] {escape(f'{f}: {s.name}')}", highlight=False)
         except ScenarioError as e:
-            err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            _error(e)
             bad += 1
     return EXIT_BAD_INPUT if bad else 0
 
@@ -217,8 +226,7 @@ def _open_run(run_dir: Path):
 
     nc = run_dir / "results.nc"
     if not nc.is_file():
-        err.print(f"[red]error:[/red] {nc} not found; is {run_dir} a finished run?",
-                  highlight=False)
+        _error(f"{nc} not found; is {run_dir} a finished run?")
         return None
     with xr.open_dataset(nc, engine="h5netcdf") as ds:
         return ds.load()
@@ -261,17 +269,17 @@ def _cmd_run(args) -> int:
     from .outputs.writers import OutputExistsError, write_run
 
     if args.draws is not None and args.draws < 1:
-        err.print("[red]error:[/red] --draws must be at least 1")
+        _error("--draws must be at least 1")
         return EXIT_BAD_INPUT
     if args.chunk_size is not None and args.chunk_size < 1:
-        err.print("[red]error:[/red] --chunk-size must be at least 1")
+        _error("--chunk-size must be at least 1")
         return EXIT_BAD_INPUT
     if args.cpu_devices is not None:
         if args.cpu_devices < 1:
-            err.print("[red]error:[/red] --cpu-devices must be at least 1")
+            _error("--cpu-devices must be at least 1")
             return EXIT_BAD_INPUT
         if args.device == "gpu":
-            err.print("[red]error:[/red] --cpu-devices applies to --device cpu, not gpu")
+            _error("--cpu-devices applies to --device cpu, not gpu")
             return EXIT_BAD_INPUT
         from .api import use_cpu_devices
 
@@ -288,7 +296,7 @@ def _cmd_run(args) -> int:
     enable_x64_if(dtype)
     summary_only = args.summary_only
     if args.paths and summary_only:
-        err.print("[red]error:[/red] --paths and --summary-only exclude each other")
+        _error("--paths and --summary-only exclude each other")
         return EXIT_BAD_INPUT
     if not summary_only:
         try:
@@ -296,7 +304,7 @@ def _cmd_run(args) -> int:
                             dtype)
         except PathsTooLargeError as e:
             if args.paths:
-                err.print(f"[red]error:[/red] {e}", highlight=False)
+                _error(e)
                 return EXIT_BAD_INPUT
             err.print(f"note: {e}; running --summary-only (pass --paths to stop instead)",
                       highlight=False, markup=False)
@@ -342,28 +350,30 @@ def _cmd_run(args) -> int:
         jit += (f"; CUDA histogram kernel ready in {kernels.load_seconds():.1f}s"
                 if kernels.load_seconds() > 1.0 else "; histograms by the CUDA kernel")
     err.print(f"simulated in {t1 - t0:.1f}s ({jit}) on {ds.attrs['device']} "
-              f"({ds.attrs['dtype']}); writing outputs", highlight=False, soft_wrap=True)
+              f"({ds.attrs['dtype']}); writing outputs", highlight=False, soft_wrap=True,
+              markup=False)
     bad = {k: v for k, v in nonfinite_counts(ds).items() if v}
     if bad:
         listing = ", ".join(f"{k}: {v:,}" for k, v in bad.items())
         if not args.allow_nonfinite:
-            err.print(f"[red]error:[/red] the run produced non-finite values ({listing}); "
-                      "nothing was written. Check the scenario's parameters and paths, or pass "
-                      "--allow-nonfinite to write them anyway.", highlight=False)
+            _error(f"the run produced non-finite values ({listing}); nothing was written. "
+                   "Check the scenario's parameters and paths, or pass --allow-nonfinite to "
+                   "write them anyway.")
             return EXIT_FAILED
-        err.print(f"[yellow]warning:[/yellow] non-finite values ({listing}); written because "
-                  "of --allow-nonfinite", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] non-finite values ({escape(listing)}); written "
+                  "because of --allow-nonfinite", highlight=False)
     try:
         write_run(ds, out_dir, overwrite=args.overwrite, plots=not args.no_plots,
                   report=args.report)
     except OutputExistsError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        _error(e)
         return EXIT_BAD_INPUT
     err.print(f"wrote {out_dir}/results.nc, summary.csv, tail_probabilities.csv, "
               "anchor_check.csv"
               + ("" if args.no_plots else ", plots/") + (", report.html" if args.report else "")
               + ", manifest.json"
-              + f" in {time.perf_counter() - t1:.1f}s", highlight=False, soft_wrap=True)
+              + f" in {time.perf_counter() - t1:.1f}s", highlight=False, soft_wrap=True,
+              markup=False)
     _print_table(horizon_table(ds), ds)
     return 0
 
@@ -397,7 +407,7 @@ def _print_table(table, ds) -> None:
                 "Mag-10 weight", "platform earnings chg"):
         t.add_column(col, justify="right" if col != "scenario" else "left")
     for name, r in table.iterrows():
-        t.add_row(str(name), f"{r['index median']:,.0f}",
+        t.add_row(escape(str(name)), f"{r['index median']:,.0f}",
                   f"{r['index 5%']:,.0f} - {r['index 95%']:,.0f}",
                   f"{r['P(drawdown>20%)']:.1%}", f"{r['Mag-10 weight median']:.1%}",
                   f"{r['platform earnings change median']:+.1%}")
@@ -418,7 +428,7 @@ def _fmt(v) -> str:
         return "n/a" if v != v else f"{v:.4g}"
     if v == "FAIL":
         return "[red]FAIL[/red]"
-    return str(v)
+    return escape(str(v))
 
 
 DEFAULT_CPU_DEVICES = min(os.cpu_count() or 1, 4)
@@ -448,7 +458,7 @@ def _check_out(args) -> bool:
     try:
         check_output_dir(args.out, args.overwrite)
     except OutputExistsError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        _error(e)
         return False
     return True
 
@@ -461,17 +471,18 @@ def _cmd_calibrate(args) -> int:
         from .outputs.writers import atomic_dir
 
         if args.draws < 100:
-            err.print("[red]error:[/red] --draws must be at least 100 for a check")
+            _error("--draws must be at least 100 for a check")
             return EXIT_BAD_INPUT
         err.print(f"simulating {args.scenario} x {args.draws:,} draws (seed {args.seed})",
                   markup=False)
         table, _ = check_baseline(args.draws, args.seed, scenario=args.scenario)
         shown = table.drop(columns=["scenario"])
-        out.print(_frame_table(shown, f"Anchor check: {args.scenario}, {args.draws:,} draws"))
+        out.print(_frame_table(shown, f"Anchor check: {escape(args.scenario)}, "
+                               f"{args.draws:,} draws"))
         if args.out is not None:
             with atomic_dir(args.out, args.overwrite) as tmp:
                 table.to_csv(tmp / "anchor_check.csv", index=False, float_format="%.6g")
-            err.print(f"wrote {args.out}/anchor_check.csv", highlight=False)
+            err.print(f"wrote {args.out}/anchor_check.csv", highlight=False, markup=False)
         n_fail = int((table["passed"] == "FAIL").sum())
         err.print("all anchors pass" if all_passed(table) else f"{n_fail} anchor(s) FAIL",
                   highlight=False)
@@ -497,7 +508,7 @@ def _cmd_calibrate(args) -> int:
 
         with atomic_dir(args.out, args.overwrite) as tmp:
             write_fit(tmp, fits, moments)
-        err.print(f"wrote {args.out}/fitted.yaml and fit.csv", highlight=False)
+        err.print(f"wrote {args.out}/fitted.yaml and fit.csv", highlight=False, markup=False)
     return 0
 
 
@@ -507,22 +518,23 @@ def _cmd_replay(args) -> int:
     if not _check_out(args):
         return EXIT_BAD_INPUT
     if args.draws < 100:
-        err.print("[red]error:[/red] --draws must be at least 100 for a replay")
+        _error("--draws must be at least 100 for a replay")
         return EXIT_BAD_INPUT
     err.print(f"replaying {args.scenario} x {args.draws:,} draws (seed {args.seed})",
               markup=False)
     try:
         r = replay(args.scenario, args.draws, args.seed)
     except ReplayDataError as e:
-        err.print(f"[red]error:[/red] {args.scenario}: {e}", highlight=False)
+        _error(f"{args.scenario}: {e}")
         return EXIT_BAD_INPUT
     cols = ["quarter", "sp500_realised", "sp500_median", "sp500_percentile",
             "nasdaq_realised", "nasdaq_median", "nasdaq_percentile"]
-    out.print(_frame_table(r.table[cols], f"Replay of {r.scenario}: realised vs simulated "
+    out.print(_frame_table(r.table[cols], f"Replay of {escape(r.scenario)}: realised vs simulated "
                            "(percentile = share of draws below the realised value)"))
     out.print(_frame_table(r.summary.set_index("series").T.reset_index(), "Episode summary"))
     write_replay(r, args.out, args.overwrite)
-    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay.png", highlight=False)
+    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay.png", highlight=False,
+              markup=False)
     return 0
 
 
