@@ -18,20 +18,26 @@ import warnings
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import interrupts
 
-err = Console(stderr=True, highlight=False)
-out = Console(width=None if sys.stdout.isatty() else 120)
+# Without rich markup: messages carry paths, names and errors, whose bracketed text rich would
+# read as style tags and drop ("pip install 'aicapex[cuda]'", "[and 2 more problems]", a path
+# like "runs/[a]"). Colour comes from ``_labelled``'s styled label instead.
+err = Console(stderr=True, highlight=False, markup=False)
+out = Console(width=None if sys.stdout.isatty() else 120, markup=False)
+
+
+def _labelled(label: str, style: str, rest: str) -> Text:
+    """``label`` in ``style`` followed by ``rest`` as written."""
+    return Text.assemble((label, style), rest)
 
 
 def _error(message: object) -> None:
-    """``error: message`` on stderr, the label in red. The message is printed as written, not
-    read as rich markup, which would drop any bracketed text in it: "pip install
-    'aicapex[cuda]'", a validation error's "[and 2 more problems]", a path like "runs/[a]"."""
-    err.print(f"[red]error:[/red] {escape(str(message))}", highlight=False, soft_wrap=True)
+    """``error: message`` on stderr, the label in red, the message as written."""
+    err.print(_labelled("error:", "red", f" {message}"), soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -143,7 +149,7 @@ def _compile_cache(args) -> None:
         use_compile_cache()
     except OSError as e:
         err.print(f"note: no compilation cache ({default_compile_cache_dir()}: {e}); "
-                  "every run compiles afresh", highlight=False, markup=False)
+                  "every run compiles afresh")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,12 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         _error(e)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]: no output was written")
+        err.print(_labelled("interrupted", "red", ": no output was written"))
         return 130
     except SystemExit as e:
         if e.code not in (0, None):
-            err.print(f"[red]terminated[/red] (signal {int(e.code) - 128}): no output was "
-                      "written")
+            err.print(_labelled("terminated", "red", f" (signal {int(e.code) - 128}): no "
+                                "output was written"))
         raise
     except Exception as e:
         if args.debug:
@@ -197,8 +203,7 @@ def _cmd_params(args) -> int:
     t = Table("section", "name", "default prior", "unit", "source", "meaning")
     for p in PARAMETERS:
         pr = priors[p.name]
-        t.add_row(*(escape(str(x)) for x in (p.section, p.name, pr.spec, p.unit, pr.source,
-                                             p.doc)))
+        t.add_row(p.section, p.name, str(pr.spec), p.unit, pr.source, p.doc)
     out.print(t)
     return 0
 
@@ -214,7 +219,7 @@ def _cmd_validate(args) -> int:
             continue
         try:
             s = load_scenario(f).scenario
-            out.print(f"[green]ok[/green] {escape(f'{f}: {s.name}')}", highlight=False)
+            out.print(_labelled("ok", "green", f" {f}: {s.name}"), highlight=False)
         except ScenarioError as e:
             _error(e)
             bad += 1
@@ -306,12 +311,10 @@ def _cmd_run(args) -> int:
             if args.paths:
                 _error(e)
                 return EXIT_BAD_INPUT
-            err.print(f"note: {e}; running --summary-only (pass --paths to stop instead)",
-                      highlight=False, markup=False)
+            err.print(f"note: {e}; running --summary-only (pass --paths to stop instead)")
             summary_only = True
     names = ", ".join(s.scenario.name for s in loaded)
-    err.print(f"simulating {len(loaded)} scenario(s) ({names}) x {draws:,} draws",
-              markup=False)
+    err.print(f"simulating {len(loaded)} scenario(s) ({names}) x {draws:,} draws")
     t0 = time.perf_counter()
     live = err.is_terminal or os.environ.get("AICAPEX_PROGRESS") == "1"
     plain = None if live else PlainProgress(draws, float(os.environ.get(
@@ -335,7 +338,7 @@ def _cmd_run(args) -> int:
                           summary_only=summary_only, antithetic=args.antithetic,
                           progress=tick)
     for w in caught:  # e.g. a GPU run counting without the CUDA kernel, and why
-        err.print(f"note: {w.message}", highlight=False, markup=False)
+        err.print(f"note: {w.message}")
     interrupts.check()
     t1 = time.perf_counter()
     compile_s = ds.attrs.get("compile_seconds_estimate", float("nan"))
@@ -350,8 +353,7 @@ def _cmd_run(args) -> int:
         jit += (f"; CUDA histogram kernel ready in {kernels.load_seconds():.1f}s"
                 if kernels.load_seconds() > 1.0 else "; histograms by the CUDA kernel")
     err.print(f"simulated in {t1 - t0:.1f}s ({jit}) on {ds.attrs['device']} "
-              f"({ds.attrs['dtype']}); writing outputs", highlight=False, soft_wrap=True,
-              markup=False)
+              f"({ds.attrs['dtype']}); writing outputs", soft_wrap=True)
     bad = {k: v for k, v in nonfinite_counts(ds).items() if v}
     if bad:
         listing = ", ".join(f"{k}: {v:,}" for k, v in bad.items())
@@ -360,8 +362,8 @@ def _cmd_run(args) -> int:
                    "Check the scenario's parameters and paths, or pass --allow-nonfinite to "
                    "write them anyway.")
             return EXIT_FAILED
-        err.print(f"[yellow]warning:[/yellow] non-finite values ({escape(listing)}); written "
-                  "because of --allow-nonfinite", highlight=False)
+        err.print(_labelled("warning:", "yellow", f" non-finite values ({listing}); written "
+                            "because of --allow-nonfinite"))
     try:
         write_run(ds, out_dir, overwrite=args.overwrite, plots=not args.no_plots,
                   report=args.report)
@@ -372,8 +374,7 @@ def _cmd_run(args) -> int:
               "anchor_check.csv"
               + ("" if args.no_plots else ", plots/") + (", report.html" if args.report else "")
               + ", manifest.json"
-              + f" in {time.perf_counter() - t1:.1f}s", highlight=False, soft_wrap=True,
-              markup=False)
+              + f" in {time.perf_counter() - t1:.1f}s", soft_wrap=True)
     _print_table(horizon_table(ds), ds)
     return 0
 
@@ -407,7 +408,7 @@ def _print_table(table, ds) -> None:
                 "Mag-10 weight", "platform earnings chg"):
         t.add_column(col, justify="right" if col != "scenario" else "left")
     for name, r in table.iterrows():
-        t.add_row(escape(str(name)), f"{r['index median']:,.0f}",
+        t.add_row(str(name), f"{r['index median']:,.0f}",
                   f"{r['index 5%']:,.0f} - {r['index 95%']:,.0f}",
                   f"{r['P(drawdown>20%)']:.1%}", f"{r['Mag-10 weight median']:.1%}",
                   f"{r['platform earnings change median']:+.1%}")
@@ -423,12 +424,12 @@ def _frame_table(df, title: str) -> Table:
     return t
 
 
-def _fmt(v) -> str:
+def _fmt(v) -> str | Text:
     if isinstance(v, float | int) and not isinstance(v, bool):
         return "n/a" if v != v else f"{v:.4g}"
     if v == "FAIL":
-        return "[red]FAIL[/red]"
-    return escape(str(v))
+        return Text("FAIL", style="red")
+    return str(v)
 
 
 DEFAULT_CPU_DEVICES = min(os.cpu_count() or 1, 4)
@@ -473,16 +474,14 @@ def _cmd_calibrate(args) -> int:
         if args.draws < 100:
             _error("--draws must be at least 100 for a check")
             return EXIT_BAD_INPUT
-        err.print(f"simulating {args.scenario} x {args.draws:,} draws (seed {args.seed})",
-                  markup=False)
+        err.print(f"simulating {args.scenario} x {args.draws:,} draws (seed {args.seed})")
         table, _ = check_baseline(args.draws, args.seed, scenario=args.scenario)
         shown = table.drop(columns=["scenario"])
-        out.print(_frame_table(shown, f"Anchor check: {escape(args.scenario)}, "
-                               f"{args.draws:,} draws"))
+        out.print(_frame_table(shown, f"Anchor check: {args.scenario}, {args.draws:,} draws"))
         if args.out is not None:
             with atomic_dir(args.out, args.overwrite) as tmp:
                 table.to_csv(tmp / "anchor_check.csv", index=False, float_format="%.6g")
-            err.print(f"wrote {args.out}/anchor_check.csv", highlight=False, markup=False)
+            err.print(f"wrote {args.out}/anchor_check.csv")
         n_fail = int((table["passed"] == "FAIL").sum())
         err.print("all anchors pass" if all_passed(table) else f"{n_fail} anchor(s) FAIL",
                   highlight=False)
@@ -508,7 +507,7 @@ def _cmd_calibrate(args) -> int:
 
         with atomic_dir(args.out, args.overwrite) as tmp:
             write_fit(tmp, fits, moments)
-        err.print(f"wrote {args.out}/fitted.yaml and fit.csv", highlight=False, markup=False)
+        err.print(f"wrote {args.out}/fitted.yaml and fit.csv")
     return 0
 
 
@@ -520,8 +519,7 @@ def _cmd_replay(args) -> int:
     if args.draws < 100:
         _error("--draws must be at least 100 for a replay")
         return EXIT_BAD_INPUT
-    err.print(f"replaying {args.scenario} x {args.draws:,} draws (seed {args.seed})",
-              markup=False)
+    err.print(f"replaying {args.scenario} x {args.draws:,} draws (seed {args.seed})")
     try:
         r = replay(args.scenario, args.draws, args.seed)
     except ReplayDataError as e:
@@ -529,12 +527,11 @@ def _cmd_replay(args) -> int:
         return EXIT_BAD_INPUT
     cols = ["quarter", "sp500_realised", "sp500_median", "sp500_percentile",
             "nasdaq_realised", "nasdaq_median", "nasdaq_percentile"]
-    out.print(_frame_table(r.table[cols], f"Replay of {escape(r.scenario)}: realised vs simulated "
+    out.print(_frame_table(r.table[cols], f"Replay of {r.scenario}: realised vs simulated "
                            "(percentile = share of draws below the realised value)"))
     out.print(_frame_table(r.summary.set_index("series").T.reset_index(), "Episode summary"))
     write_replay(r, args.out, args.overwrite)
-    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay.png", highlight=False,
-              markup=False)
+    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay.png")
     return 0
 
 
