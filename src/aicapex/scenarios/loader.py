@@ -148,18 +148,16 @@ def _resolve(ref: str, relative_to: Path | None, file: str, line: int | None) ->
     directory for a file named on the command line) or a built-in. An ``extends:`` path is
     looked up beside its file only: were the working directory a fallback, a scenario's
     meaning would depend on where it is run from."""
-    candidates = []
     if ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref:
-        candidates.append(relative_to.parent / ref if relative_to else Path(ref))
+        candidate = relative_to.parent / ref if relative_to else Path(ref)
     else:
-        candidates.append(library_dir() / f"{ref}.yaml")
+        candidate = library_dir() / f"{ref}.yaml"
     if len(ref) > 255 or "\x00" in ref:
         raise ScenarioError(file, line, "extends" if relative_to else "",
                             "not a scenario name or file path (too long or contains NUL)")
-    for c in candidates:
-        with contextlib.suppress(OSError):  # names the OS cannot even look up
-            if c.is_file():
-                return c
+    with contextlib.suppress(OSError):  # names the OS cannot even look up
+        if candidate.is_file():
+            return candidate
     close = difflib.get_close_matches(ref, builtin_names(), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ScenarioError(file, line, "extends" if relative_to else "",
