@@ -3,23 +3,48 @@
     >>> import aicapex
     >>> ds = aicapex.simulate(["baseline", "capex_slowdown"], draws=2000, seed=1)
     >>> aicapex.horizon_table(ds)
+
+Layers, bottom to top, each importing only those below it (``docs/architecture.md``):
+``runtime`` (process services) < ``sim.model`` (the economics, pure JAX) < ``sim.engine``
+(execution) < ``scenarios`` (what goes into a run) < ``outputs`` (what comes out) < ``api``
+(``simulate``) < ``calibration`` (workflows that judge the model through the API) < ``cli``.
+Importing the package changes no global state: no matplotlib backend, no JAX or malloc
+setting.
 """
 
-from .api import PathsTooLargeError, simulate, use_compile_cache, use_cpu_devices
-from .outputs.plots import fan_chart, horizon_histogram, write_plots
-from .outputs.summary import horizon_table, quantiles, summary_table, tail_probabilities
-from .scenarios.loader import (
+from .api import (
+    PathsTooLargeError,
+    RunPlan,
+    plan_run,
+    simulate,
+    use_compile_cache,
+    use_cpu_devices,
+)
+from .outputs import (
+    RunMetadata,
+    fan_chart,
+    horizon_histogram,
+    horizon_table,
+    quantiles,
+    summary_table,
+    tail_probabilities,
+    write_plots,
+    write_run,
+)
+from .scenarios import (
     LoadedScenario,
+    Scenario,
     ScenarioError,
     builtin_names,
     load_scenario,
     load_scenarios,
 )
-from .scenarios.schema import Scenario
 
 __all__ = [
     "LoadedScenario",
     "PathsTooLargeError",
+    "RunMetadata",
+    "RunPlan",
     "Scenario",
     "ScenarioError",
     "builtin_names",
@@ -28,6 +53,7 @@ __all__ = [
     "horizon_table",
     "load_scenario",
     "load_scenarios",
+    "plan_run",
     "quantiles",
     "simulate",
     "summary_table",
@@ -35,4 +61,5 @@ __all__ = [
     "use_compile_cache",
     "use_cpu_devices",
     "write_plots",
+    "write_run",
 ]

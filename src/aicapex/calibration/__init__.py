@@ -1,17 +1,11 @@
-"""Calibration data: anchor figures with sources, initial conditions and default priors."""
+"""Calibration: the workflows that judge and fit the model through the API.
 
-from .anchors import SOURCES, Anchor, anchor_values, default_anchors, with_values
-from .initial import initial_conditions
-from .priors import SHOCK_CORRELATIONS, Prior, default_priors
+- ``check``    the anchor check: a simulation against every published figure it can express
+- ``fit``      fits of the stochastic parameters to history; writes the fitted values that
+  ``scenarios/`` reads as data (``scenarios/data/fitted.yaml``)
+- ``history``  the historical data, loaded offline from installed packages
+- ``replay``   a historical episode simulated and compared with what happened
 
-__all__ = [
-    "SHOCK_CORRELATIONS",
-    "SOURCES",
-    "Anchor",
-    "Prior",
-    "anchor_values",
-    "default_anchors",
-    "default_priors",
-    "initial_conditions",
-    "with_values",
-]
+The data these workflows judge against (anchors, priors, fitted values) live in
+``aicapex.scenarios``, which every run needs; this package sits above the API.
+"""

@@ -15,9 +15,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import stats
 
-from ..outputs.dataset import is_summary
-from .anchors import Anchor, anchor_values
+from ..api import simulate
+from ..outputs import RunMetadata, is_summary
+from ..scenarios import (
+    Anchor,
+    LoadedScenario,
+    Scenario,
+    anchor_values,
+    as_dist,
+    default_priors,
+    load_scenario,
+    prior_quantiles,
+    shipped_fit,
+    with_values,
+)
+from ..sim.model import PARAMETERS, PRIOR_Z
 
 COLUMNS = ["check", "target", "pass band", "median", "5%", "95%", "unit", "source", "passed"]
 
@@ -148,8 +162,6 @@ def anchor_checks(ds: xr.Dataset, scenario: str | None = None,
     """The anchor table of one scenario of a simulated dataset (full or summary-only; rows a
     summary cannot give are marked n/a). ``gpu_share``: (5%, 50%, 95%) of the scenario's
     ``chip_share_of_capex`` prior (default: the default prior's)."""
-    from .fit import shipped_fit
-
     a = anchor_values(anchors)
     name = scenario if scenario is not None else str(ds["scenario"].values[0])
     d = ds.sel(scenario=name)
@@ -186,15 +198,6 @@ def prior_band(param: str, anchors: Mapping[str, Anchor] | None = None,
                scenario="baseline") -> tuple[float, float, float]:
     """(5%, 50%, 95%) of a parameter's prior in a scenario (a built-in name, a path or a
     validated ``Scenario``): the scenario's override, else the default prior."""
-    from scipy import stats
-
-    from ..scenarios.compile import _as_dist, prior_quantiles
-    from ..scenarios.loader import load_scenario
-    from ..sim.parameters import PARAMETERS
-    from ..sim.types import PRIOR_Z
-    from .anchors import with_values
-    from .priors import default_priors
-
     scen = scenario if hasattr(scenario, "settings") else load_scenario(scenario).scenario
     overrides = scen.param_overrides()
     if param in overrides:
@@ -203,7 +206,7 @@ def prior_band(param: str, anchors: Mapping[str, Anchor] | None = None,
         spec = default_priors(with_values(scen.anchors, anchors) if scen.anchors
                               else anchors)[param].spec
     bounds = next((p.lo, p.hi) for p in PARAMETERS if p.name == param)
-    row = prior_quantiles(_as_dist(spec), *bounds)
+    row = prior_quantiles(as_dist(spec), *bounds)
     u = stats.norm.cdf(PRIOR_Z)
     return tuple(float(np.interp(p, u, row)) for p in (0.05, 0.5, 0.95))
 
@@ -212,8 +215,6 @@ def scenario_checks(ds: xr.Dataset, scen, anchors: Mapping[str, Anchor] | None =
                     ) -> pd.DataFrame:
     """``anchor_checks`` of the validated scenario ``scen`` in ``ds``, its own ``anchors:``
     replacing those of ``anchors`` in the targets as they did in the run."""
-    from .anchors import with_values
-
     if scen.anchors:
         anchors = with_values(scen.anchors, anchors)
     return anchor_checks(ds, scen.name, anchors,
@@ -225,12 +226,31 @@ def check_baseline(draws: int = 20_000, seed: int = 0,
                    scenario: str = "baseline") -> tuple[pd.DataFrame, xr.Dataset]:
     """Simulate ``scenario`` (default the baseline) and return its anchor table and the run.
     The scenario's own ``anchors:`` replace those of ``anchors`` in the targets too."""
-    from ..api import simulate
-    from ..scenarios.loader import load_scenario
-
     loaded = load_scenario(scenario)
     ds = simulate(loaded, draws=draws, seed=seed, anchors=anchors)
     return scenario_checks(ds, loaded.scenario, anchors), ds
+
+
+def run_anchor_table(ds: xr.Dataset, scenarios: list[LoadedScenario] | tuple,
+                     anchors: Mapping[str, Anchor] | None = None) -> pd.DataFrame:
+    """The anchor check of every scenario of a run (the loaded scenarios it ran, in
+    ``scenarios``) that starts where the anchors do: a run from another start, like a
+    historical replay, gets an empty table."""
+    start = RunMetadata.of(ds).start
+    tables = []
+    for loaded in scenarios:
+        scen: Scenario = loaded.scenario
+        as_of = scen.anchors.get("as_of_date", anchor_values(anchors)["as_of_date"])
+        if _starts_at(start, str(as_of)):
+            tables.append(scenario_checks(ds, scen, anchors))
+    return pd.concat(tables) if tables else pd.DataFrame(columns=["scenario", *COLUMNS])
+
+
+def _starts_at(quarter: str, as_of: str) -> bool:
+    """Whether a run starting in ``quarter`` (e.g. 2025Q4) starts in the quarter of date
+    ``as_of`` (the quarter the anchors describe)."""
+    y, m = int(as_of[:4]), int(as_of[5:7])
+    return quarter == f"{y}Q{(m - 1) // 3 + 1}"
 
 
 def all_passed(table: pd.DataFrame) -> bool:

@@ -10,17 +10,18 @@ Estimators (all maximum likelihood under Gaussian errors, or method of moments, 
 - ``regression``: OLS of y on [1, x] with standard errors.
 
 ``fit_history()`` applies them to the data of ``aicapex.calibration.history`` and maps the
-estimates to model parameters (``FITS`` says how); ``calibration/fitted.yaml`` holds the
+estimates to model parameters (``FITS`` says how); ``scenarios/data/fitted.yaml`` holds the
 result the default priors use (``aicapex calibrate --fit`` regenerates it).
 """
 
 from __future__ import annotations
 
-import functools
 import math
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,9 @@ import pandas as pd
 import yaml
 from scipy import optimize, stats
 
-from ..sim.parameters import DT
+from ..scenarios import default_priors, initial_conditions
+from ..sim.model import DT
+from . import history as h
 
 FACTS_GOVERN = {
     "inflation_persistence": "facts.md: Williams expects 2% inflation in 2027 (CICC); the "
@@ -181,9 +184,6 @@ class Fit:
 def index_beta() -> float:
     """Market-cap-weighted loading of the index on the market factor at the start (the
     model's index volatility is about this times the regime volatility)."""
-    from .initial import initial_conditions
-    from .priors import default_priors
-
     ic = initial_conditions()
     pr = default_priors()
     e = np.array([ic["hw_net_margin"] * ic["hw_revenue_bn"], ic["platform_earnings_bn"],
@@ -203,8 +203,6 @@ def fit_history() -> tuple[list[Fit], dict[str, dict[str, Any]]]:
     """Fit the parameters history informs. Returns the fits and the historical moments the
     anchor check compares the baseline with (plus ``correlations``, the fitted shock
     correlations)."""
-    from . import history as h
-
     fits: list[Fit] = []
 
     def add(name, est, se, unit, method, data, n, note=""):
@@ -356,20 +354,9 @@ def fitted_document(fits: list[Fit], moments: Mapping[str, Any]) -> dict[str, An
     }
 
 
-@functools.lru_cache(maxsize=1)
-def shipped_fit() -> dict[str, Any]:
-    """The shipped ``calibration/fitted.yaml`` (what the default priors use)."""
-    text = resources.files(__package__).joinpath("fitted.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
 def write_fit(out_dir, fits: list[Fit], moments: Mapping[str, Any]) -> list:
     """Write ``fitted.yaml`` and ``fit.csv`` into ``out_dir`` (each via a temporary file and
     a rename, so an interrupted write leaves no half file). Returns the paths."""
-    import os
-    import tempfile
-    from pathlib import Path
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     texts = {

@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib import dates as mdates
+from matplotlib.figure import Figure
 
+from ..api import simulate
+from ..outputs import RunMetadata, atomic_dir, is_summary
+from ..scenarios import load_scenario
 from . import history
 
 SERIES = {
@@ -76,10 +81,6 @@ def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
            ds: xr.Dataset | None = None) -> Replay:
     """Simulate ``scenario`` (or use ``ds``, a full-path run of it) and place the realised
     S&P 500 and Nasdaq in its distribution each quarter and over the episode."""
-    from ..api import simulate
-    from ..outputs.dataset import is_summary
-    from ..scenarios.loader import load_scenario
-
     if ds is None:
         st = load_scenario(scenario).scenario.settings
         realised_paths(st.start, st.horizon_quarters)  # no data for these dates: fail first
@@ -89,7 +90,7 @@ def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
     one = ds.isel(scenario=0)
     name = str(one["scenario"].values)
     horizon = one.sizes["time"]
-    realised = realised_paths(ds.attrs["start"], horizon)
+    realised = realised_paths(RunMetadata.of(ds).start, horizon)
     paths = model_paths(one, realised)
     rows = []
     for t, when in enumerate(pd.DatetimeIndex(one["time"].values)):
@@ -127,10 +128,8 @@ def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
 
 def replay_figure(r: Replay):
     """Two fan charts (S&P 500; Nasdaq vs the AI groups) with the realised path overlaid."""
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
+    fig = Figure(figsize=(13, 5), constrained_layout=True)
+    axes = fig.subplots(1, 2)
     t = pd.to_datetime(r.table["quarter_end"])
     for ax, key in zip(axes, SERIES, strict=True):
         q = np.quantile(r.paths[key], [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
@@ -139,7 +138,7 @@ def replay_figure(r: Replay):
         ax.plot(t, q[2], color="tab:blue", lw=2, label="model median")
         ax.plot(t, r.table[f"{key}_realised"], color="black", lw=2, marker="o", ms=3,
                 label="realised")
-        ax.set_title(f"{SERIES[key][0]}\n{r.scenario}, {r.ds.attrs['draws']:,} draws",
+        ax.set_title(f"{SERIES[key][0]}\n{r.scenario}, {RunMetadata.of(r.ds).draws:,} draws",
                      fontsize=9)
         ax.set_ylabel("index points")
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
@@ -151,14 +150,9 @@ def replay_figure(r: Replay):
 def write_replay(r: Replay, out_dir: str | Path, overwrite: bool = False) -> Path:
     """Write ``replay.csv`` (per quarter), ``replay_summary.csv`` and ``replay.png``
     atomically into ``out_dir``."""
-    import matplotlib.pyplot as plt
-
-    from ..outputs.writers import atomic_dir
-
     with atomic_dir(out_dir, overwrite) as tmp:
         r.table.to_csv(tmp / "replay.csv", index=False, float_format="%.6g")
         r.summary.to_csv(tmp / "replay_summary.csv", index=False, float_format="%.6g")
         fig = replay_figure(r)
         fig.savefig(tmp / "replay.png", dpi=110)
-        plt.close(fig)
     return Path(out_dir)

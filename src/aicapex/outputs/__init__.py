@@ -1,16 +1,18 @@
-"""Outputs: xarray assembly, summaries, plots and writers."""
+"""Outputs: what a run becomes for its reader. Dataset assembly (``dataset``), the run's
+typed metadata (``metadata``), summary tables (``summary``), plots (``plots``), the HTML
+report (``report``) and the atomic run directory (``writers``). Writers receive a dataset and
+ready tables; nothing here parses scenario files or reaches up into the API or calibration."""
 
-from .dataset import VARIABLES, to_dataset
+from .dataset import VARIABLES, is_summary, summary_to_dataset, to_dataset
+from .metadata import RunMetadata, ScenarioRecord, Timings
+from .plots import fan_chart, horizon_histogram, write_plots
+from .report import write_report
 from .summary import horizon_table, quantiles, summary_table, tail_probabilities
-from .writers import OutputExistsError, write_run
+from .writers import OutputExistsError, atomic_dir, check_output_dir, write_run
 
 __all__ = [
-    "VARIABLES",
-    "OutputExistsError",
-    "horizon_table",
-    "quantiles",
-    "summary_table",
-    "tail_probabilities",
-    "to_dataset",
-    "write_run",
+    "VARIABLES", "OutputExistsError", "RunMetadata", "ScenarioRecord", "Timings", "atomic_dir",
+    "check_output_dir", "fan_chart", "horizon_histogram", "horizon_table", "is_summary",
+    "quantiles", "summary_table", "summary_to_dataset", "tail_probabilities", "to_dataset",
+    "write_plots", "write_report", "write_run",
 ]

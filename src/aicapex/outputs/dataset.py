@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..sim.step import Outputs
-from ..sim.types import REGIMES
+from ..sim.engine import DRAWDOWN_LEVELS, quantiles_from_histogram
+from ..sim.model import REGIMES, Outputs
 
 # name -> (units, long_name)
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -50,6 +50,25 @@ VARIABLES: dict[str, tuple[str, str]] = {
 assert set(VARIABLES) == set(Outputs._fields), "every output needs units and a long name"
 
 
+def start_values(init) -> dict[str, float]:
+    """Each output's value at the start, from a scenario's ``Initial`` (stored as the
+    variables' ``start_value`` attribute: the reference of changes, reference lines)."""
+    e0 = np.array([init.hw_net_margin * init.hw_revenue_bn, init.platform_earnings_bn,
+                   init.other_earnings_bn], dtype=np.float64)
+    pe0 = np.asarray(init.pe, np.float64)
+    return {
+        "index_level": init.index_level, "policy_rate": init.policy_rate,
+        "yield_10y": init.yield_10y, "inflation": init.inflation, "ai_capex": init.capex_bn,
+        "ai_revenue": init.ai_revenue_bn, "hw_revenue": init.hw_revenue_bn,
+        "earnings_hw": e0[0], "earnings_platforms": e0[1], "earnings_other": e0[2],
+        "pe_hw": pe0[0], "pe_platforms": pe0[1], "pe_other": pe0[2],
+        "mcap_hw": pe0[0] * e0[0], "mcap_platforms": pe0[1] * e0[1],
+        "mcap_other": pe0[2] * e0[2], "credit_spread": init.credit_spread,
+        "volatility": init.volatility, "depreciation": init.depreciation_bn,
+        "mag10_weight": (pe0[0] * e0[0] + pe0[1] * e0[1]) / float(np.sum(pe0 * e0)),
+    }
+
+
 def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
                quarter_ends: pd.DatetimeIndex, attrs: Mapping[str, Any],
                start_values: Mapping[str, float] | None = None) -> xr.Dataset:
@@ -84,8 +103,6 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
     """The summary-only result: per variable, quantiles over draws (quantile, scenario, time)
     with their error bounds, mean and standard deviation; tail probabilities; and a histogram
     of the index at the horizon. ``attrs['mode'] == 'summary'`` marks it."""
-    from ..sim.summary import DRAWDOWN_LEVELS, quantiles_from_histogram
-
     q, bound = quantiles_from_histogram(acc, lo, hi, qs)
     n = np.broadcast_to(np.asarray(acc.n, np.float64), (len(scenario_names),))  # per scenario
     finite_n = np.maximum(n[:, None, None] - acc.nonfinite, 1.0)

@@ -1,5 +1,10 @@
 """Plots a committee would want: fan charts over time and horizon histograms, one colour per
-scenario throughout. matplotlib is imported here only."""
+scenario throughout.
+
+Figures are ``matplotlib.figure.Figure`` objects made without pyplot, so nothing here touches
+pyplot's global state or the user's backend; only ``fan_chart`` and ``horizon_histogram``
+called without ``ax=`` (interactive use, e.g. a notebook cell) import pyplot, lazily, to
+make a figure the user's backend shows."""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
+
+from .dataset import is_summary
 
 BANDS = ((0.05, 0.95, 0.15), (0.25, 0.75, 0.30))
 
@@ -26,7 +31,7 @@ FAN_PANELS: dict[str, tuple[str, ...]] = {
 
 def scenario_colors(names: Sequence[str]) -> dict[str, tuple]:
     """A stable colour per scenario (tab10, tab20 beyond ten scenarios)."""
-    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
     return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
 
 
@@ -35,13 +40,24 @@ def _label(ds: xr.Dataset, var: str) -> str:
     return f"{a.get('long_name', var)} [{a.get('units', '')}]"
 
 
-def fan_chart(ds: xr.Dataset, var: str, ax=None, qs: xr.Dataset | None = None):
-    """Median and 25-75% / 5-95% bands of ``var`` over time, one colour per scenario."""
+def _new_axes(figsize):
+    """Axes of a new pyplot figure, for interactive use (the user's backend shows it)."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
+
+
+def fan_chart(ds: xr.Dataset, var: str = "index_level", ax=None, qs: xr.Dataset | None = None):
+    """Median and 25-75% / 5-95% bands of ``var`` over time, one colour per scenario, on
+    ``ax`` (default: a new figure). ``qs``: precomputed quantiles over draws (a summary-only
+    dataset is its own); returns the axes."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 5))
+        ax = _new_axes((9, 5))
     names = [str(s) for s in ds["scenario"].values]
     colors = scenario_colors(names)
-    q = (qs if qs is not None else ds[[var]].quantile([0.05, 0.25, 0.5, 0.75, 0.95], "draw"))
+    if qs is None:
+        qs = ds if is_summary(ds) else ds[[var]].quantile([0.05, 0.25, 0.5, 0.75, 0.95], "draw")
+    q = qs
     t = ds["time"].values
     # beyond four scenarios the outer bands overlap into mush: medians and 25-75% only
     bands = BANDS if len(names) <= 4 else ((0.25, 0.75, 0.15),)
@@ -61,12 +77,13 @@ def fan_chart(ds: xr.Dataset, var: str, ax=None, qs: xr.Dataset | None = None):
 
 
 def horizon_histogram(ds: xr.Dataset, var: str = "index_level", ax=None, bins: int = 60):
-    """Overlaid histograms of ``var`` at the last quarter, one per scenario."""
+    """Overlaid histograms of ``var`` at the last quarter, one per scenario, on ``ax``
+    (default: a new figure); returns the axes."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 5))
+        ax = _new_axes((9, 5))
     names = [str(s) for s in ds["scenario"].values]
     colors = scenario_colors(names)
-    if ds.attrs.get("mode") == "summary":
+    if is_summary(ds):
         return _summary_histogram(ds, ax, names, colors)
     final = ds[var].isel(time=-1)
     lo, hi = np.nanpercentile(final.values, [0.5, 99.5])
@@ -128,26 +145,25 @@ def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png") -> list[Path]:
     """Write the standard figures to ``out_dir``; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = sorted({v for vs in FAN_PANELS.values() for v in vs})
-    qs = ds if ds.attrs.get("mode") == "summary" else ds[wanted].quantile(
+    qs = ds if is_summary(ds) else ds[wanted].quantile(
         [0.05, 0.25, 0.5, 0.75, 0.95], "draw")
     paths = []
     for key, variables in FAN_PANELS.items():
         rows = -(-ds.sizes["scenario"] // 5)  # legend rows, roughly: a taller figure for them
-        fig, axes = plt.subplots(len(variables), 1, figsize=(10, 3.6 * len(variables) + 0.4 * rows),
-                                 sharex=True, squeeze=False)
+        fig = Figure(figsize=(10, 3.6 * len(variables) + 0.4 * rows))
+        axes = fig.subplots(len(variables), 1, sharex=True, squeeze=False)
         for ax, var in zip(axes[:, 0], variables, strict=True):
             fan_chart(ds, var, ax=ax, qs=qs)
         fig.tight_layout(rect=(0, figure_legend(fig, axes[0, 0]), 1, 1))
         path = out_dir / f"fan_{key}.{fmt}"
         fig.savefig(path, dpi=120)
-        plt.close(fig)
         paths.append(path)
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    fig = Figure(figsize=(10, 5.5))
+    ax = fig.subplots()
     horizon_histogram(ds, "index_level", ax=ax)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     path = out_dir / f"horizon_index_level.{fmt}"
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     paths.append(path)
     return paths

@@ -9,15 +9,16 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.figure import Figure
 
 from .dataset import is_summary
-from .plots import fan_chart, figure_legend, horizon_histogram, plt, scenario_colors
+from .metadata import RunMetadata
+from .plots import fan_chart, figure_legend, horizon_histogram, scenario_colors
 from .summary import tail_probabilities
 
 GROUPS = (("hw", "AI hardware"), ("platforms", "platforms"), ("other", "other 490"))
@@ -99,13 +100,13 @@ def attribution(ds: xr.Dataset) -> pd.DataFrame:
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _fan_figure(ds: xr.Dataset, variables, qs) -> str:
     n = len(variables)
-    fig, axes = plt.subplots(1, n, figsize=(max(5.2 * n, 11.0), 4.1), squeeze=False)
+    fig = Figure(figsize=(max(5.2 * n, 11.0), 4.1))
+    axes = fig.subplots(1, n, squeeze=False)
     for ax, var in zip(axes[0], variables, strict=True):
         fan_chart(ds, var, ax=ax, qs=qs)
     _shared_legend(fig, axes[0, 0])
@@ -120,7 +121,8 @@ def _attribution_figure(ds: xr.Dataset) -> str:
     a = attribution(ds)
     names = list(dict.fromkeys(a["scenario"]))
     colors = scenario_colors(names)
-    fig, axes = plt.subplots(1, 3, figsize=(15.6, 3.9 + 0.12 * len(names)), sharey=False)
+    fig = Figure(figsize=(15.6, 3.9 + 0.12 * len(names)))
+    axes = fig.subplots(1, 3, sharey=False)
     for ax, (_, label) in zip(axes, GROUPS, strict=True):
         g = a[a["group"] == label].set_index("scenario").loc[names]
         y = np.arange(len(names))
@@ -143,7 +145,8 @@ def _attribution_figure(ds: xr.Dataset) -> str:
 
 
 def _histogram_figure(ds: xr.Dataset) -> str:
-    fig, ax = plt.subplots(figsize=(11, 4.6))
+    fig = Figure(figsize=(11, 4.6))
+    ax = fig.subplots()
     horizon_histogram(ds, "index_level", ax=ax)
     ax.legend(fontsize=8, loc="upper right", ncol=1 if ds.sizes["scenario"] <= 8 else 2)
     fig.tight_layout()
@@ -211,11 +214,12 @@ SELF_CHECK = """
 """
 
 
-def render_report(ds: xr.Dataset) -> str:
-    """The report as one HTML string."""
+def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> str:
+    """The report as one HTML string; ``anchor_table``: the run's anchor check
+    (``aicapex.calibration.check.run_anchor_table``), shown where given and not empty."""
     names = [str(s) for s in ds["scenario"].values]
     colors = scenario_colors(names)
-    a = ds.attrs
+    m = RunMetadata.of(ds)
     qs = ds if is_summary(ds) else ds[[v for _, vs in FAN_SECTIONS for v in vs]].quantile(
         [0.05, 0.25, 0.5, 0.75, 0.95], "draw")
     when = str(np.datetime_as_string(ds["time"].values[-1], unit="D"))
@@ -225,10 +229,11 @@ def render_report(ds: xr.Dataset) -> str:
         f"<title>aicapex report: {html.escape(', '.join(names))}</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>AI-capex scenarios: top or ramp?</h1>",
-        f"<p class='meta'>{len(names)} scenario(s), {int(a.get('draws', 0)):,} draws each, "
-        f"{a.get('start')} + {a.get('horizon_quarters')} quarters (horizon {when}); seed "
-        f"{a.get('seed')}; {a.get('dtype')} on {html.escape(str(a.get('device')))}; "
-        f"aicapex {a.get('package_version')}, JAX {a.get('jax_version')}; {mode}.</p>",
+        f"<p class='meta'>{len(names)} scenario(s), {m.draws:,} draws each, "
+        f"{html.escape(m.start)} + {m.horizon_quarters} quarters (horizon {when}); seed "
+        f"{m.seed}; {html.escape(m.dtype)} on {html.escape(m.device)}; "
+        f"aicapex {html.escape(m.package_version)}, JAX {html.escape(m.jax_version)}; "
+        f"{mode}.</p>",
         "<h2>Scenarios at the horizon</h2>",
         "<p class='note'>Index level at the horizon: median and 5%/95% quantiles over draws; "
         "P(DD&gt;x) is the probability that the quarter-end drawdown from the running peak "
@@ -250,7 +255,7 @@ def render_report(ds: xr.Dataset) -> str:
                  "sum).</p>")
     parts.append(f"<img alt='attribution' src='data:image/png;base64,"
                  f"{_attribution_figure(ds)}'>")
-    anchors = _anchor_html(ds)
+    anchors = _anchor_html(anchor_table)
     if anchors:
         parts.append("<h2>Anchor check</h2>")
         parts.append("<p class='note'>Each scenario against the published figures it can "
@@ -258,7 +263,7 @@ def render_report(ds: xr.Dataset) -> str:
                      "section); n/a: not computable from a summary-only run.</p>")
         parts.append(anchors)
     parts.append("<h2>Assumptions</h2>")
-    yamls = json.loads(a.get("scenario_yaml", "{}"))
+    yamls = {r.name: r.resolved_yaml for r in m.scenarios}
     for name in names:
         parts.append(f"<details><summary>{html.escape(name)} (scenario after inheritance)"
                      f"</summary><pre>{html.escape(yamls.get(name, ''))}</pre></details>")
@@ -267,11 +272,8 @@ def render_report(ds: xr.Dataset) -> str:
     return "\n".join(parts)
 
 
-def _anchor_html(ds: xr.Dataset) -> str:
-    from .writers import anchor_table
-
-    t = anchor_table(ds)
-    if t.empty:
+def _anchor_html(t: pd.DataFrame | None) -> str:
+    if t is None or t.empty:
         return ""
     cols = ["scenario", "check", "target", "pass band", "median", "5%", "95%", "passed"]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
@@ -289,10 +291,11 @@ def _anchor_html(ds: xr.Dataset) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def write_report(ds: xr.Dataset, run_dir: str | Path) -> Path:
+def write_report(ds: xr.Dataset, run_dir: str | Path,
+                 anchor_table: pd.DataFrame | None = None) -> Path:
     """Write ``run_dir/report.html`` (atomically: a temporary file renamed into place)."""
     path = Path(run_dir) / "report.html"
     tmp = path.with_name(".report.html.tmp")
-    tmp.write_text(render_report(ds), encoding="utf-8")
+    tmp.write_text(render_report(ds, anchor_table), encoding="utf-8")
     tmp.replace(path)
     return path

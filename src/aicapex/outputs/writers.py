@@ -9,15 +9,18 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import xarray as xr
 
-from .. import interrupts
+from ..runtime import interrupts
+from .metadata import RunMetadata
 from .plots import write_plots
+from .report import write_report
 from .summary import summary_table, tail_probabilities
 
 
@@ -65,33 +68,31 @@ def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
              ) -> dict[str, Any]:
     """What a run was: versions, scenarios (with hashes of their resolved YAML), seed, draws,
     dtype, device, timings, non-finite counts and the files written (size, sha256)."""
-    a = ds.attrs
-    yamls = json.loads(a.get("scenario_yaml", "{}"))
+    m = RunMetadata.of(ds)
+    t = m.timings
     return {
-        "package": a.get("package"), "package_version": a.get("package_version"),
-        "jax_version": a.get("jax_version"), "backend": a.get("backend"),
-        "device": a.get("device"), "dtype": a.get("dtype"), "seed": a.get("seed"),
-        "draws": a.get("draws"), "start": a.get("start"),
-        "horizon_quarters": a.get("horizon_quarters"),
-        "common_random_numbers": bool(a.get("common_random_numbers", 1)),
-        "antithetic": bool(a.get("antithetic", 0)),
-        "scenarios": [{"name": n, "sha256": hashlib.sha256(y.encode()).hexdigest(),
-                       "files": json.loads(a.get("scenario_files", "{}")).get(n, [])}
-                      for n, y in yamls.items()],
-        "timings_seconds": {"compile_scenarios": a.get("compile_scenarios_seconds"),
-                            "simulate": a.get("simulate_seconds"),
-                            "first_chunk_incl_jax_compile": _finite(a.get("first_chunk_seconds")),
-                            "later_chunks_mean": _finite(a.get("chunk_seconds_mean")),
-                            "jax_compile_estimate": _finite(a.get("compile_seconds_estimate")),
+        "package": "aicapex", "package_version": m.package_version,
+        "jax_version": m.jax_version, "backend": m.backend, "device": m.device,
+        "dtype": m.dtype, "seed": m.seed, "draws": m.draws, "start": m.start,
+        "horizon_quarters": m.horizon_quarters,
+        "common_random_numbers": m.common_random_numbers, "antithetic": m.antithetic,
+        "scenarios": [{"name": s.name,
+                       "sha256": hashlib.sha256(s.resolved_yaml.encode()).hexdigest(),
+                       "files": list(s.files)} for s in m.scenarios],
+        "timings_seconds": {"compile_scenarios": _finite(t.compile_scenarios),
+                            "simulate": _finite(t.simulate),
+                            "first_chunk_incl_jax_compile": _finite(t.first_chunk),
+                            "later_chunks_mean": _finite(t.later_chunks_mean),
+                            "jax_compile_estimate": _finite(t.compile_estimate),
                             **timings},
-        "jax_compilation_cache": {"dir": a["jax_compilation_cache"],
-                                  "programs_compiled": int(a["jax_programs_compiled"]),
-                                  "programs_loaded": int(a["jax_programs_from_cache"])}
-        if a.get("jax_compilation_cache") else None,
-        "nonfinite_counts": json.loads(a.get("nonfinite_counts", "{}")),
+        "jax_compilation_cache": {"dir": m.compilation_cache,
+                                  "programs_compiled": m.programs_compiled,
+                                  "programs_loaded": m.programs_from_cache}
+        if m.compilation_cache else None,
+        "nonfinite_counts": dict(m.nonfinite_counts),
         "files": {name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
                   for name, p in files.items()},
-        "created": a.get("created"),
+        "created": m.created,
     }
 
 
@@ -108,38 +109,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def anchor_table(ds: xr.Dataset):
-    """The anchor check of every scenario of a run that starts where the anchors do (a run
-    from another start, like a historical replay, gets an empty table)."""
-    import pandas as pd
-
-    from ..calibration.anchors import anchor_values
-    from ..calibration.check import COLUMNS, scenario_checks
-    from ..scenarios.loader import parse_scenario_text
-
-    yamls = json.loads(ds.attrs.get("scenario_yaml", "{}"))
-    tables = []
-    for name in map(str, ds["scenario"].values):
-        if name not in yamls:
-            continue
-        scen = parse_scenario_text(yamls[name], f"<{name} as run>").scenario
-        as_of = scen.anchors.get("as_of_date", anchor_values()["as_of_date"])
-        if _starts_at(ds.attrs.get("start", ""), as_of):
-            tables.append(scenario_checks(ds, scen))
-    return pd.concat(tables) if tables else pd.DataFrame(columns=["scenario", *COLUMNS])
-
-
-def _starts_at(quarter: str, as_of: str) -> bool:
-    """Whether a run starting in ``quarter`` (e.g. 2025Q4) starts in the quarter of date
-    ``as_of`` (the quarter the anchors describe)."""
-    y, m = int(as_of[:4]), int(as_of[5:7])
-    return quarter == f"{y}Q{(m - 1) // 3 + 1}"
-
-
-def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
+def write_run(ds: xr.Dataset, out_dir: str | Path, *,
+              tables: Mapping[str, pd.DataFrame] | None = None, overwrite: bool = False,
               plots: bool = True, report: bool = False) -> Path:
-    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``,
-    ``anchor_check.csv``, ``plots/``, optionally ``report.html``, and, last,
+    """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``, each of ``tables``
+    as ``NAME.csv`` (``aicapex run`` passes the anchor check as ``anchor_check``), ``plots/``,
+    optionally ``report.html`` (with the ``anchor_check`` table if given), and, last,
     ``manifest.json``.
 
     An existing, non-empty ``out_dir`` is replaced only with ``overwrite``; an interrupted
@@ -151,14 +126,13 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *, overwrite: bool = False,
         ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
         summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         tail_probabilities(ds).to_csv(tmp / "tail_probabilities.csv", float_format="%.6g")
-        anchor_table(ds).to_csv(tmp / "anchor_check.csv", index=False, float_format="%.6g")
+        for name, table in (tables or {}).items():
+            table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
         t1 = time.perf_counter()
         if plots:
             write_plots(ds, tmp / "plots")
         if report:
-            from .report import write_report
-
-            write_report(ds, tmp)
+            write_report(ds, tmp, (tables or {}).get("anchor_check"))
         t2 = time.perf_counter()
         files = {str(p.relative_to(tmp)): p for p in sorted(tmp.rglob("*")) if p.is_file()}
         man = manifest(ds, files, {"write_data": round(t1 - t0, 4), "plots": round(t2 - t1, 4)})

@@ -1,16 +1,21 @@
-"""Scenario files: schema, loading with inheritance, compilation to arrays."""
+"""Everything that goes into a run: the scenario schema, loading with inheritance, the
+built-in library (``library/``), compilation to fixed-shape arrays, and the data compilation
+needs: the anchor figures with their sources (``anchors``, ``data/anchors.yaml``), the
+initial conditions built from them (``initial``), the default priors (``priors``) and the
+values fitted to history (``fitted``, ``data/fitted.yaml``, written by ``aicapex calibrate
+--fit``)."""
 
-from .compile import compile_scenario, stack_batch
+from .anchors import SOURCES, Anchor, anchor_values, default_anchors, with_values
+from .compile import Timeline, as_dist, compile_scenario, prior_quantiles, stack_batch, stream_id
+from .fitted import shipped_fit
+from .initial import initial_conditions
 from .loader import LoadedScenario, ScenarioError, builtin_names, load_scenario, load_scenarios
+from .priors import SHOCK_CORRELATIONS, Prior, default_priors
 from .schema import Scenario
 
 __all__ = [
-    "LoadedScenario",
-    "Scenario",
-    "ScenarioError",
-    "builtin_names",
-    "compile_scenario",
-    "load_scenario",
-    "load_scenarios",
-    "stack_batch",
+    "SHOCK_CORRELATIONS", "SOURCES", "Anchor", "LoadedScenario", "Prior", "Scenario",
+    "ScenarioError", "Timeline", "anchor_values", "as_dist", "builtin_names", "compile_scenario",
+    "default_anchors", "default_priors", "initial_conditions", "load_scenario", "load_scenarios",
+    "prior_quantiles", "shipped_fit", "stack_batch", "stream_id", "with_values",
 ]

@@ -17,20 +17,23 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from pydantic import TypeAdapter
 from scipy import stats
 
-from ..calibration import SHOCK_CORRELATIONS, Anchor, default_priors, initial_conditions
-from ..calibration.anchors import anchor_values, with_values
-from ..sim.parameters import DT, PARAMETERS
-from ..sim.types import (
+from ..sim.model import (
+    DT,
     MOVE_GRID_BP,
     N_VINTAGES,
+    PARAMETERS,
     PRIOR_Z,
     SHOCKS,
     Initial,
     ScenarioArrays,
     ring_length,
 )
+from .anchors import Anchor, anchor_values, with_values
+from .initial import initial_conditions
+from .priors import SHOCK_CORRELATIONS, default_priors
 from .schema import (
     MOVES_BP,
     Beta,
@@ -305,7 +308,7 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
 
     priors = {k: p.spec for k, p in default_priors(anchors).items()}
     priors.update(scen.param_overrides())
-    table = np.stack([prior_quantiles(_as_dist(priors[p.name]), p.lo, p.hi)
+    table = np.stack([prior_quantiles(as_dist(priors[p.name]), p.lo, p.hi)
                       for p in PARAMETERS])
 
     arrays = ScenarioArrays(
@@ -329,10 +332,11 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
     return _cast(arrays, dtype)
 
 
-def _as_dist(spec) -> Dist:
+def as_dist(spec) -> Dist:
+    """A prior spec (a number or a distribution mapping, as in a scenario file) validated as
+    a ``Dist``; a ``Dist`` is returned as it is."""
     if isinstance(spec, Fixed | Normal | LogNormal | Uniform | Triangular | Beta):
         return spec
-    from pydantic import TypeAdapter
     return TypeAdapter(Dist).validate_python(spec)
 
 

@@ -2,7 +2,7 @@
 
 Units: rates and growth are annual decimals (0.25 = 25%), money is $bn, quarters are written
 ``2026Q3``. Every model parameter can be set in its section (``revenue.ai_revenue_2030_bn``)
-or in ``parameters:``, as a number or a distribution; see ``aicapex.sim.parameters``.
+or in ``parameters:``, as a number or a distribution; see ``aicapex.sim.model.parameters``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from ..sim.parameters import PARAM_NAMES, PARAMETERS
+from ..sim.model import PARAM_NAMES, PARAMETERS
+from .anchors import default_anchors
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -353,14 +354,13 @@ class Scenario(_ScenarioBase):
     @field_validator("anchors")
     @classmethod
     def _known_anchors(cls, v: dict[str, Any]) -> dict[str, Any]:
-        from ..calibration.anchors import default_anchors
-
         known = default_anchors()
         for name, value in v.items():
             if name not in known:
                 close = difflib.get_close_matches(name, list(known), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise ValueError(f"unknown anchor {name!r}{hint} (see calibration/anchors.yaml)")
+                raise ValueError(f"unknown anchor {name!r}{hint} "
+                                 "(see scenarios/data/anchors.yaml)")
             is_date = isinstance(known[name].value, str | dt.date)
             if is_date != isinstance(value, dt.date):
                 raise ValueError(f"anchor {name!r} takes "

@@ -1,6 +1,6 @@
 // Histogram counts of one quarter's outputs in shared memory: the engine's summary mode on an
 // NVIDIA GPU, called from XLA as an FFI custom call (built and registered by
-// aicapex/kernels/__init__.py).
+// aicapex/sim/engine/kernels/__init__.py).
 //
 // values (R, N) float32 -> counts (R, bins + 2) int32: row r's finite values among its first
 // n_valid[r] land in cell floor((x - lo[r]) * scale[r]) clipped to [-1, bins], plus one (cell 0

@@ -12,7 +12,7 @@ from .anchors import Anchor, anchor_values
 
 def initial_conditions(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Any]:
     """Starting values (annual rates, $bn/yr flows, $bn stocks) for the fields of
-    ``aicapex.sim.types.Initial`` that do not depend on the scenario's dates or lives."""
+    ``aicapex.sim.model.Initial`` that do not depend on the scenario's dates or lives."""
     a = anchor_values(anchors)
     hw_revenue = 4.0 * (a["nvidia_q3_revenue_bn"] + a["broadcom_amd_quarterly_revenue_bn"])
     hw_earnings = 4.0 * (a["nvidia_q3_net_income_bn"]

@@ -1,4 +1,5 @@
-"""Array containers of the numeric core: scenario inputs, initial conditions, state.
+"""Types and constants of the model: parameter specs, shocks, scenario inputs, initial
+conditions, state and outputs.
 
 Shapes use T = quarters in the horizon, B = draws in a block, V = ``N_VINTAGES``,
 L = ``ring_length(T)``, G = ``len(MOVE_GRID_BP)``, P = number of parameters, Q = quantile-table
@@ -8,11 +9,33 @@ A batch of S scenarios stacks every ``ScenarioArrays`` leaf on a leading axis.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
 Array = Any  # a jax.Array or numpy.ndarray
+
+DT = 0.25
+"""Length of a step, years."""
+SQRT_DT = DT**0.5
+
+
+UNBOUNDED = 1e12
+"""Upper bound of a parameter without a natural one (a $bn level)."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A model parameter: its name, the scenario-file section it is set in, the hard bounds
+    where the model stays defined, its unit and what it means."""
+
+    name: str
+    section: str
+    lo: float
+    hi: float
+    unit: str
+    doc: str
 
 N_VINTAGES = 40
 """Quarters a vintage of capex stays in the accounts: the longest useful life is 10 years."""
@@ -27,10 +50,33 @@ def ring_length(horizon: int) -> int:
 MOVE_GRID_BP = np.arange(-300, 301, 25)
 """Grid of a quarter's total policy-rate move, bp (up to three meetings of +-100bp)."""
 
-N_NORMALS = 9
-"""Correlated normal shocks per draw-quarter, in this order."""
-SHOCKS = ("inflation", "term_premium", "gdp", "capex", "ai_revenue", "earnings",
-          "valuation", "credit_spread", "log_volatility")
+
+
+class Shocks(NamedTuple):
+    """The quarter's correlated standard-normal shocks, each (B,), read by name in the blocks.
+    The order is the row order of the engine's random numbers and of the correlation matrix
+    (``scenarios/priors.py``), so it must not change. ``earnings`` is shared by the platforms
+    (block 8b) and the other 490 (block 8c)."""
+
+    inflation: Array       # block 2
+    term_premium: Array    # block 3
+    gdp: Array             # block 6
+    capex: Array           # block 4
+    ai_revenue: Array      # block 7
+    earnings: Array        # blocks 8b and 8c
+    valuation: Array       # block 12 (the market shock of every group's P/E)
+    credit_spread: Array   # block 9b
+    log_volatility: Array  # block 11
+
+    @classmethod
+    def of(cls, normals) -> Shocks:
+        """The shocks of a (N_NORMALS, B) array, row i the i-th field."""
+        return cls(*(normals[i] for i in range(len(cls._fields))))
+
+
+SHOCKS = Shocks._fields
+N_NORMALS = len(SHOCKS)
+"""Correlated normal shocks per draw-quarter."""
 N_UNIFORMS = 2
 """Uniforms per draw-quarter: the Fed's quarterly move, the regime transition."""
 
@@ -132,3 +178,63 @@ class State(NamedTuple):
     realized_var: Array
     volatility: Array
     stress: Array
+
+
+class QuarterInputs(NamedTuple):
+    """The scenario's inputs for one quarter plus that quarter's random numbers (the scan's
+    per-quarter slice of ``ScenarioArrays``)."""
+
+    fed_move_cdf: Array      # (G,)
+    tariff_change: Array
+    tariff_impulse: Array
+    capex_growth: Array
+    dep_weights: Array       # (L,)
+    imp_weights: Array       # (L,)
+    nbv_weights: Array       # (L,)
+    dep_prestart: Array
+    imp_prestart: Array
+    nbv_prestart: Array
+    china_multiplier: Array
+    price_deflation: Array
+    erp_liquidity: Array
+    term_premium_shift: Array
+    spread_shift: Array
+    earnings_growth_shift: Array
+    years: Array
+    slot: Array              # ring slot written this quarter (int32)
+    normals: Array           # (N_NORMALS, B) correlated
+    uniforms: Array          # (N_UNIFORMS, B): the Fed's move, the regime transition
+
+
+class Outputs(NamedTuple):
+    """What a quarter reports per draw, each (B,); units in ``outputs/dataset.py``."""
+
+    policy_rate: Array
+    yield_10y: Array
+    inflation: Array
+    gdp_growth: Array
+    ai_capex: Array
+    ai_revenue: Array
+    ai_opex: Array
+    depreciation: Array
+    net_book_value: Array
+    impairment: Array
+    hw_revenue: Array
+    earnings_hw: Array
+    earnings_platforms: Array
+    earnings_platforms_gaap: Array
+    earnings_other: Array
+    pe_hw: Array
+    pe_platforms: Array
+    pe_other: Array
+    mcap_hw: Array
+    mcap_platforms: Array
+    mcap_other: Array
+    mag10_weight: Array
+    index_level: Array
+    drawdown: Array
+    realized_vol: Array
+    volatility: Array
+    credit_spread: Array
+    stress: Array
+    regime: Array

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .parameters import DT, Params
-from .types import MOVE_GRID_BP, N_VINTAGES, ScenarioArrays
+from .parameters import Params
+from .types import DT, MOVE_GRID_BP, N_VINTAGES, ScenarioArrays
 
 
 def _sig(p, shift):

@@ -52,8 +52,8 @@ def parse_anchors(data: Mapping[str, Mapping[str, Any]]) -> dict[str, Anchor]:
 
 @lru_cache(maxsize=1)
 def default_anchors() -> dict[str, Anchor]:
-    """The shipped anchors (``calibration/anchors.yaml``)."""
-    text = resources.files(__package__).joinpath("anchors.yaml").read_text(encoding="utf-8")
+    """The shipped anchors (``scenarios/data/anchors.yaml``)."""
+    text = resources.files(__package__).joinpath("data", "anchors.yaml").read_text(encoding="utf-8")
     return parse_anchors(yaml.safe_load(text))
 
 

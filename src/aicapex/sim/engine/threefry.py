@@ -7,8 +7,8 @@ Threefry-2x32 (20 rounds) under the key; number ``i`` is word 0 of pair ``i``, n
 memory every four rounds, once per key under ``vmap``. ``words`` below writes the same hash
 out as one expression over a whole (rows, blocks, m) grid of keys and counters, which XLA
 fuses with the conversion to floats: bit for bit the same numbers (tested), the engine's
-random numbers in 2/3 to 3/4 of the time on CPU (``benchmarks/RESULTS.md``). float32 only:
-a number takes one 32-bit word.
+random numbers in 2/3 to 3/4 of the time on CPU (``docs/performance.md``). float32 only:
+a number takes one 32-bit word. ``AICAPEX_FUSED_THREEFRY=0`` switches it off (``enabled``).
 
 XLA computes each output word in its own loop, so every hash runs twice; packing both words
 into one uint64 first, with or without an optimisation barrier, measured no faster.
@@ -16,10 +16,20 @@ into one uint64 first, with or without an optimisation barrier, measured no fast
 
 from __future__ import annotations
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+
+
+def enabled() -> bool:
+    """Whether the engine draws float32 numbers on CPU with this module (the default) rather
+    than ``jax.random``'s own functions: ``AICAPEX_FUSED_THREEFRY=0`` turns it off. Read when a
+    program is traced, so set it before the first run in a process."""
+    return os.environ.get("AICAPEX_FUSED_THREEFRY", "1") != "0"
+
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = np.uint32(0x1BD11BDA)

@@ -3,7 +3,7 @@
 A prior is a distribution spec in the scenario-file form (a number is a fixed value; a
 mapping has ``dist`` and that distribution's fields). Values taken from the source documents
 reference anchors by name; those history informs and no source figure governs come from the
-fits of ``calibration/fitted.yaml`` (source ``FIT``: the estimate's uncertainty, its standard
+fits of ``scenarios/data/fitted.yaml`` (source ``FIT``: the estimate's uncertainty, its standard
 error, becomes the prior's spread); the rest are marked ASSUMPTION with the reasoning in the
 note.
 """
@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ..sim.model import PARAMETERS
 from .anchors import Anchor, anchor_values
+from .fitted import shipped_fit
 
 
 class Prior(NamedTuple):
@@ -39,9 +41,6 @@ def prior_from_fit(estimate: float, se: float, lo: float, hi: float) -> dict[str
 
 def fitted_priors() -> dict[str, Prior]:
     """Priors of the parameters adopted from ``fitted.yaml``."""
-    from ..sim.parameters import PARAMETERS
-    from .fit import shipped_fit
-
     bounds = {p.name: (p.lo, p.hi) for p in PARAMETERS}
     out = {}
     for name, f in shipped_fit()["parameters"].items():
@@ -53,7 +52,7 @@ def fitted_priors() -> dict[str, Prior]:
 
 
 def default_priors(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Prior]:
-    """name -> Prior for every parameter of ``aicapex.sim.parameters.PARAMETERS``."""
+    """name -> Prior for every parameter of ``aicapex.sim.model.PARAMETERS``."""
     priors = _source_priors(anchors)
     fitted = fitted_priors()
     both = set(priors) & set(fitted)
@@ -180,8 +179,6 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
 
 
 def _shock_correlations() -> dict[tuple[str, str], float]:
-    from .fit import shipped_fit
-
     corr = {
         ("gdp", "earnings"): 0.5,
         ("valuation", "credit_spread"): -0.5,

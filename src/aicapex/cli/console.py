@@ -1,0 +1,89 @@
+"""The CLI's output conventions: two consoles, labelled messages, tables, plain progress."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+# Without rich markup: messages carry paths, names and errors, whose bracketed text rich would
+# read as style tags and drop ("pip install 'aicapex[cuda]'", "[and 2 more problems]", a path
+# like "runs/[a]"). Colour comes from ``labelled``'s styled label instead.
+err = Console(stderr=True, highlight=False, markup=False)
+out = Console(width=None if sys.stdout.isatty() else 120, markup=False)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def labelled(label: str, style: str, rest: str) -> Text:
+    """``label`` in ``style`` followed by ``rest`` as written."""
+    return Text.assemble((label, style), rest)
+
+
+def error(message: object) -> None:
+    """``error: message`` on stderr, the label in red, the message as written."""
+    err.print(labelled("error:", "red", f" {message}"), soft_wrap=True)
+
+
+def frame_table(df, title: str) -> Table:
+    """A rich table of a DataFrame, numbers at 4 significant digits, FAIL in red."""
+    t = Table(title=title)
+    for col in df.columns:
+        t.add_column(str(col), overflow="fold")
+    for _, r in df.iterrows():
+        t.add_row(*(_cell(v) for v in r.to_numpy()))
+    return t
+
+
+def _cell(v) -> str | Text:
+    if isinstance(v, float | int) and not isinstance(v, bool):
+        return "n/a" if v != v else f"{v:.4g}"
+    if v == "FAIL":
+        return Text("FAIL", style="red")
+    return str(v)
+
+
+class PlainProgress:
+    """Progress for logs and CI (no terminal): a line at most every ``interval`` seconds."""
+
+    INTERVAL = 15.0
+
+    def __init__(self, total: int, interval: float = INTERVAL):
+        self.total, self.interval, self.done = total, interval, 0
+        self.t0 = self.last = time.perf_counter()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last < self.interval or self.done >= self.total:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        left = elapsed * (self.total - self.done) / self.done
+        err.print(f"progress: {self.done:,}/{self.total:,} draws ({self.done / self.total:.0%})"
+                  f" in {elapsed:.0f}s, ~{left:.0f}s left", highlight=False)
+
+
+def check_out(path, overwrite: bool) -> bool:
+    """Whether ``--out`` may be written (an error printed if not), checked before simulating."""
+    from ..outputs import OutputExistsError, check_output_dir
+
+    if path is None:
+        return True
+    try:
+        check_output_dir(path, overwrite)
+    except OutputExistsError as e:
+        error(e)
+        return False
+    return True
+
+
+def add_cache_flag(p) -> None:
+    p.add_argument("--no-compile-cache", action="store_true",
+                   help="do not keep compiled programs on disk (default: kept in "
+                   "$AICAPEX_CACHE_DIR/jax or ~/.cache/aicapex/jax, so a later run of the same "
+                   "shapes skips JAX compilation; AICAPEX_COMPILE_CACHE=0 also turns it off)")

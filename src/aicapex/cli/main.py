@@ -1,0 +1,91 @@
+"""The ``aicapex`` command line's entry point: the parser and the dispatch to the commands.
+
+    aicapex run baseline capex_slowdown --draws 20000 --seed 1 --out runs/nov
+    aicapex list | aicapex params | aicapex validate my.yaml | aicapex plot runs/nov
+    aicapex calibrate --check | aicapex calibrate --fit --out fit/ | aicapex replay --out rp/
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..runtime import interrupts
+from . import (
+    cmd_calibrate,
+    cmd_list,
+    cmd_params,
+    cmd_plot,
+    cmd_replay,
+    cmd_report,
+    cmd_run,
+    cmd_validate,
+)
+from .console import EXIT_BAD_INPUT, EXIT_FAILED, err, error, labelled
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "validate": cmd_validate,
+            "report": cmd_report, "plot": cmd_plot, "calibrate": cmd_calibrate,
+            "replay": cmd_replay}
+"""Each command's module: ``add_parser(subparsers)`` and ``run(args) -> exit status``."""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aicapex", description=(
+        "Monte Carlo scenarios of the AI-capex cycle: capex -> depreciation and AI revenue -> "
+        "earnings -> valuations -> S&P 500."))
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", required=True)
+    for module in COMMANDS.values():
+        module.add_parser(sub)
+    return p
+
+
+def _compile_cache(args) -> None:
+    """Turn JAX's on-disk compilation cache on for commands that simulate, unless told not to
+    or the user set JAX's own cache directory (JAX then uses that). A cache that cannot be
+    created costs a note, not the run."""
+    if (getattr(args, "no_compile_cache", True) or os.environ.get("AICAPEX_COMPILE_CACHE") == "0"
+            or os.environ.get("JAX_COMPILATION_CACHE_DIR")):
+        return
+    from ..sim.engine.compile_cache import default_compile_cache_dir, use_compile_cache
+
+    try:
+        use_compile_cache()
+    except OSError as e:
+        err.print(f"note: no compilation cache ({default_compile_cache_dir()}: {e}); "
+                  "every run compiles afresh")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # Ctrl-C and SIGTERM unwind through the writers, so partial outputs are removed on the way
+    # out; they are also recorded, and raised again where a gc callback swallowed them.
+    interrupts.clear()
+    interrupts.install()
+    from ..api import PathsTooLargeError
+    from ..scenarios import ScenarioError
+
+    try:
+        _compile_cache(args)
+        return COMMANDS[args.command].run(args)
+    except ScenarioError as e:
+        error(e)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        err.print(labelled("interrupted", "red", ": no output was written"))
+        return 130
+    except SystemExit as e:
+        if e.code not in (0, None):
+            err.print(labelled("terminated", "red", f" (signal {int(e.code) - 128}): no "
+                               "output was written"))
+        raise
+    except PathsTooLargeError as e:  # e.g. calibrate or replay with huge --draws
+        if args.debug:
+            raise
+        error(e)
+        return EXIT_BAD_INPUT
+    except Exception as e:
+        if args.debug:
+            raise
+        error(f"{type(e).__name__}: {e}")
+        return EXIT_FAILED

@@ -1,0 +1,43 @@
+"""How much memory a new allocation can get, from the kernel and a container's cgroup."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+
+def available_memory_bytes(root: str | Path = "/") -> int | None:
+    """Memory a new allocation can get (bytes): the kernel's ``MemAvailable``, or less where a
+    cgroup (a container) limits this process (its limit less its usage, the page cache it can
+    drop not counted as used); None where neither can be read. ``root``: where ``proc`` and
+    ``sys`` are (tests)."""
+    root = Path(root)
+    avail = None
+    try:
+        with open(root / "proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    for d, limit, usage, cache in (
+            ("sys/fs/cgroup", "memory.max", "memory.current", "inactive_file"),
+            ("sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+             "total_inactive_file")):
+        d = root / d
+        try:
+            room = int((d / limit).read_text()) - int((d / usage).read_text())
+        except (OSError, ValueError):  # absent, or "max" (no limit)
+            continue
+        with contextlib.suppress(OSError, ValueError):  # page cache the kernel can drop
+            stat = dict(line.split() for line in (d / "memory.stat").read_text().splitlines())
+            room += int(stat.get(cache, 0))
+        avail = room if avail is None else min(avail, room)
+        break
+    return avail
+
+
+def size_text(n: int) -> str:
+    """Bytes for a message: ``21.6 GiB``, ``6.6 MiB``."""
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"

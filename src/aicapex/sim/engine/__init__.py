@@ -1,0 +1,30 @@
+"""The engine: executes the model over millions of draws. Random numbers, prior sampling, the
+scan over quarters, summaries and histograms, chunk planning and device placement, host-memory
+tuning and the optional CUDA kernel.
+
+One public entry per mode, each taking an explicit PRNG key and returning its results with a
+``RunStats`` record (timings, trace counts):
+
+- ``simulate_paths``      every draw's path, host arrays (S, T, N) by output name
+- ``simulate_summaries``  quantile histograms, moments and tail counts accumulated chunk by
+  chunk (memory independent of the draws)
+
+Modules, bottom up: ``threefry`` (fused Threefry, bit-identical to ``jax.random``), ``rng``
+(per-block random numbers, shock correlation), ``priors`` (parameter draws), ``histograms``
+and ``accumulate`` (summary counting and merging), ``scan`` (one chunk through the model),
+``devices``, ``packing`` and ``plan`` (chunks, steps, placement), ``host`` (malloc tuning,
+host arrays), ``runner`` (the entry points), ``kernels/`` (the CUDA histogram kernel).
+"""
+
+from .accumulate import DRAWDOWN_LEVELS, Accumulator, quantiles_from_histogram
+from .histograms import SUMMARY_BINS
+from .plan import default_chunk_size
+from .rng import RNG_BLOCK, block_randoms
+from .runner import PILOT_BLOCKS, RunStats, simulate_paths, simulate_summaries
+from .scan import run_scenario, simulate_chunk, summarize_chunk, trace_counts
+
+__all__ = [
+    "DRAWDOWN_LEVELS", "PILOT_BLOCKS", "RNG_BLOCK", "SUMMARY_BINS", "Accumulator", "RunStats",
+    "block_randoms", "default_chunk_size", "quantiles_from_histogram", "run_scenario",
+    "simulate_chunk", "simulate_paths", "simulate_summaries", "summarize_chunk", "trace_counts",
+]

@@ -1,0 +1,126 @@
+"""Blocks 1-3 and 6: the macro economy. The Fed's policy rate, inflation, the 10-year yield
+and real GDP growth.
+
+Rates are annual decimals, one step is ``DT`` years; every array is (B,) (draws) unless noted,
+with the quarter's scenario inputs broadcast against it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jax.numpy as jnp
+
+from .types import DT, MOVE_GRID_BP, SQRT_DT, ParamSpec
+
+if TYPE_CHECKING:
+    from .parameters import Params
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    # block 1: policy rate
+    ParamSpec("neutral_rate", "fed", 0.0, 0.15, "1/yr", "nominal neutral policy rate"),
+    ParamSpec("policy_pull", "fed", 0.0, 1.0, "1/quarter",
+              "share of the gap to the rule rate closed each quarter, on top of meeting moves"),
+    ParamSpec("taylor_weight", "fed", 0.0, 5.0, "-",
+              "rule rate = neutral + weight x (inflation - target); tariff inflation cuts cuts"),
+    ParamSpec("fed_put_threshold", "fed", 0.0, 50.0, "stress units",
+              "stress index above which the Fed adds emergency cuts"),
+    ParamSpec("fed_put_cut", "fed", 0.0, 0.05, "1/yr",
+              "extra cut per quarter while stress is above the threshold (0 = no Fed put)"),
+    # block 2: inflation (and the tariff channel of blocks 2, 6 and 8c)
+    ParamSpec("inflation_target", "inflation", 0.0, 0.10, "1/yr", "inflation target"),
+    ParamSpec("inflation_persistence", "inflation", 0.0, 0.999, "1/quarter",
+              "AR(1) coefficient of the inflation gap"),
+    ParamSpec("inflation_sigma", "inflation", 0.0, 0.10, "1/yr",
+              "annualised volatility of inflation shocks"),
+    ParamSpec("tariff_passthrough", "tariffs", 0.0, 1.0, "fraction",
+              "share of the tariff cost passed to consumer prices (the rest squeezes margins)"),
+    ParamSpec("import_share", "tariffs", 0.0, 1.0, "fraction of GDP", "imports / GDP"),
+    ParamSpec("tariff_gdp_drag", "tariffs", 0.0, 5.0, "-",
+              "growth lost per unit of tariff-rate rise, spread like the pass-through"),
+    # block 3: the 10-year yield
+    ParamSpec("long_rate_beta", "rates", 0.0, 1.5, "-",
+              "10y response to the policy rate's deviation from neutral"),
+    ParamSpec("term_premium_mean", "rates", -0.03, 0.06, "1/yr", "mean term premium"),
+    ParamSpec("term_premium_persistence", "rates", 0.0, 0.999, "1/quarter",
+              "AR(1) coefficient of the term premium"),
+    ParamSpec("term_premium_sigma", "rates", 0.0, 0.05, "1/yr",
+              "annualised volatility of the term premium"),
+    # block 6: real GDP growth
+    ParamSpec("gdp_trend", "gdp", -0.05, 0.10, "1/yr", "trend real GDP growth"),
+    ParamSpec("capex_gdp_multiplier", "gdp", 0.0, 3.0, "-",
+              "GDP multiplier of the change in AI capex (net of imported chips)"),
+    ParamSpec("rate_gdp_drag", "gdp", 0.0, 3.0, "-",
+              "growth lost per unit of real policy rate above real neutral (lagged)"),
+    ParamSpec("wealth_effect", "gdp", 0.0, 0.3, "-",
+              "annualised growth per unit of last quarter's index log return, x4"),
+    ParamSpec("gdp_sigma", "gdp", 0.0, 0.2, "1/yr", "annualised volatility of growth shocks"),
+)
+
+
+def policy_rate(p: Params, prev_rate, prev_inflation, prev_stress, move_cdf, u):
+    """Block 1. Policy rate after the quarter's meetings:
+
+        move_t = MOVE_GRID_BP[n] * 1e-4,   n = #{g : u_t > F_t(g)}   (u_t ~ U(0, 1))
+        r*_t   = neutral_rate + taylor_weight * (pi_{t-1} - inflation_target)
+        put_t  = fed_put_cut  if stress_{t-1} > fed_put_threshold  else 0
+        r_t    = max(r_{t-1} + move_t + policy_pull * (r*_t - r_{t-1}) - put_t, 0)
+
+    ``move_cdf`` (G,) is the CDF F_t of the quarter's total meeting move over
+    ``MOVE_GRID_BP``; ``u`` (B,) one uniform per draw picks the move by inversion."""
+    n_below = jnp.sum(u[None, :] > move_cdf[:-1, None], axis=0)
+    move = (MOVE_GRID_BP[0] + 25.0 * n_below) * 1e-4
+    rule_rate = p.neutral_rate + p.taylor_weight * (prev_inflation - p.inflation_target)
+    put = jnp.where(prev_stress > p.fed_put_threshold, p.fed_put_cut, 0.0)
+    rate = prev_rate + move + p.policy_pull * (rule_rate - prev_rate) - put
+    return jnp.maximum(rate, 0.0)
+
+
+def inflation(p: Params, prev_inflation, tariff_impulse, eps):
+    """Block 2. Inflation (annualised quarterly rate): an AR(1) gap to target plus the
+    pass-through of the quarter's tariff impulse:
+
+        pi_t = target + inflation_persistence * (pi_{t-1} - target)
+               + import_share * tariff_passthrough * impulse_t
+               + inflation_sigma * sqrt(DT) * eps.inflation"""
+    gap = p.inflation_persistence * (prev_inflation - p.inflation_target)
+    passthrough = p.import_share * p.tariff_passthrough * tariff_impulse
+    return p.inflation_target + gap + passthrough + p.inflation_sigma * SQRT_DT * eps
+
+
+def yield_10y(p: Params, rate, prev_term_premium, shift, eps):
+    """Block 3. The 10-year yield and its term premium (an AR(1)):
+
+        tp_t  = tp_mean + tp_persistence * (tp_{t-1} - tp_mean)
+                + tp_sigma * sqrt(DT) * eps.term_premium
+        y_t   = neutral_rate + long_rate_beta * (r_t - neutral_rate) + tp_t + shift_t
+
+    Returns (y_t, tp_t)."""
+    tp = p.term_premium_mean + p.term_premium_persistence * (
+        prev_term_premium - p.term_premium_mean) + p.term_premium_sigma * SQRT_DT * eps
+    y = p.neutral_rate + p.long_rate_beta * (rate - p.neutral_rate) + tp + shift
+    return y, tp
+
+
+def gdp_growth(p: Params, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rate,
+               prev_inflation, prev_return, eps):
+    """Block 6. Real GDP growth (annualised):
+
+        g_t = gdp_trend
+              + capex_gdp_multiplier * (K_t - K_{t-1}) / NGDP_{t-1} / DT      (capex impulse)
+              - tariff_gdp_drag * impulse_t
+              - rate_gdp_drag * ((r_{t-1} - pi_{t-1}) - (neutral_rate - inflation_target))
+              + wealth_effect * R_{t-1} / DT           (last quarter's index log return)
+              + 0.5 * ai_productivity_gain + gdp_sigma * sqrt(DT) * eps.gdp
+
+    K_t is this quarter's AI capex (block 4), so growth is evaluated after it."""
+    capex_impulse = p.capex_gdp_multiplier * (capex - prev_capex) / prev_ngdp / DT
+    real_rate_gap = prev_rate - prev_inflation - (p.neutral_rate - p.inflation_target)
+    return (p.gdp_trend + capex_impulse - p.tariff_gdp_drag * tariff_impulse
+            - p.rate_gdp_drag * real_rate_gap + p.wealth_effect * prev_return / DT
+            + 0.5 * p.ai_productivity_gain + p.gdp_sigma * SQRT_DT * eps)
+
+
+def nominal_gdp(prev_ngdp, growth, inflation_rate):
+    """Block 6 (level). NGDP_t = NGDP_{t-1} * exp((g_t + pi_t) * DT)."""
+    return prev_ngdp * jnp.exp((growth + inflation_rate) * DT)

@@ -1,0 +1,55 @@
+"""Block 13: market caps, the S&P 500 level, its drawdown and realised volatility.
+
+Market caps are $bn (3, B) per group (hardware, platforms, other 490); the index is in index
+points, (B,).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jax.numpy as jnp
+
+from .types import DT
+from .xla import group_rows, nonnegative, sum_rows3
+
+if TYPE_CHECKING:
+    from .types import Initial
+
+REALIZED_VAR_MEMORY = 0.5
+"""EWMA weight on last quarter's realised variance."""
+PLATFORM_EARNINGS_FLOOR = 0.1
+"""The platforms' P/E applies to earnings floored at 10% of their core earnings."""
+
+
+def initial_earnings(init: Initial):
+    """Earnings of the three groups at the start (3,), annualised $bn."""
+    return jnp.stack([init.hw_net_margin * init.hw_revenue_bn, init.platform_earnings_bn,
+                      init.other_earnings_bn])
+
+
+def priced_earnings(e_hw, e_platforms, core_platforms, e_other):
+    """The earnings each group's P/E applies to, as (3, B) logs:
+    log (E^hw_t, max(E^pl_t, PLATFORM_EARNINGS_FLOOR * core_t), E^o_t)."""
+    platform_for_pe = jnp.maximum(e_platforms, PLATFORM_EARNINGS_FLOOR * core_platforms)
+    return jnp.log(group_rows(e_hw, platform_for_pe, e_other))
+
+
+def index(init: Initial, log_pe, log_e, prev_index, prev_peak, prev_realized_var):
+    """Block 13. Market caps, the index and its path statistics:
+
+        MCAP_i,t = exp(log PE_i,t + log E_i,t)
+        X_t      = X_0 * sum_i MCAP_i,t / sum_i PE_i,0 * E_i,0      (index level)
+        ret_t    = log(X_t / X_{t-1}),   peak_t = max(peak_{t-1}, X_t)
+        DD_t     = max(1 - X_t / peak_t, 0)
+        RV_t     = REALIZED_VAR_MEMORY * RV_{t-1} + (1 - REALIZED_VAR_MEMORY) * ret_t^2 / DT
+
+    Returns (MCAP_t (3, B), total market cap, X_t, ret_t, peak_t, DD_t, RV_t)."""
+    mcap = jnp.exp(log_pe + log_e)
+    total = sum_rows3(mcap)
+    level = init.index_level * total / jnp.sum(init.pe * initial_earnings(init))
+    ret = jnp.log(level / prev_index)
+    peak = jnp.maximum(prev_peak, level)
+    dd = nonnegative(1.0 - level / peak)
+    rv = REALIZED_VAR_MEMORY * prev_realized_var + (1.0 - REALIZED_VAR_MEMORY) * ret**2 / DT
+    return mcap, total, level, ret, peak, dd, rv
