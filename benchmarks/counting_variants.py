@@ -17,12 +17,12 @@ HIST_ONEHOT = jnp.bfloat16
 """Element type of the one-hot operands (bfloat16 with float32 sums, or int8 with int32)."""
 
 
-def _count_by_matmul(idx, keep, cells: int):
+def count_by_matmul(idx, keep, cells: int):
     """Histogram counts (V, cells) of cell indices ``idx`` (V, B) where ``keep``, as one matrix
     product per variable: cell = h * HIST_SPLIT + l, and counts[h, l] = sum over draws of
     onehot(h) x onehot(l) (bf16 zeros and ones, float32 sums: exact below 2^24 draws): tensor
     cores instead of atomic adds. Not the default: on an H100 it ran 3.5x slower than the
-    scatter, as XLA materialised the one-hot operands (benchmarks/RESULTS.md)."""
+    scatter, as XLA materialised the one-hot operands (docs/performance.md)."""
     h = jnp.where(keep, idx // HIST_SPLIT, -1)
     n_hi = -(-cells // HIST_SPLIT)
     oh_hi = (h[:, :, None] == jnp.arange(n_hi, dtype=jnp.int32)).astype(HIST_ONEHOT)
@@ -33,10 +33,10 @@ def _count_by_matmul(idx, keep, cells: int):
     return c.reshape(c.shape[0], -1)[:, :cells].astype(jnp.int32)
 
 
-def _count_by_quarter_buffer(idx, keep, cells: int, lanes: int):
+def count_by_quarter_buffer(idx, keep, cells: int, lanes: int):
     """Histogram counts (V, cells) scatter-added into a fresh buffer of ``lanes`` copies (draw
     j into copy j % lanes), summed over the copies. Not the default: 5-8% slower than keeping
-    the copies in the scan's carry on an H100 (benchmarks/RESULTS.md)."""
+    the copies in the scan's carry on an H100 (docs/performance.md)."""
     n_var, n = idx.shape
     copy = (jnp.arange(n, dtype=jnp.int32) % lanes) * n_var
     cell = jnp.where(keep, (copy[None, :] + jnp.arange(n_var, dtype=jnp.int32)[:, None]) * cells
@@ -46,7 +46,7 @@ def _count_by_quarter_buffer(idx, keep, cells: int, lanes: int):
     return buf.reshape(lanes, n_var, cells).sum(0, dtype=jnp.int32)
 
 
-def _count_by_sort(idx, keep, cells: int):
+def count_by_sort(idx, keep, cells: int):
     """Histogram counts (V, cells) by sorting: each value's (variable, cell) key, one flat sort
     (16-bit keys where V * cells < 2^16, which XLA:GPU hands to a radix sort), and the run
     lengths of equal keys read off by a binary search for every key's first position. No
@@ -58,3 +58,22 @@ def _count_by_sort(idx, keep, cells: int):
     ordered = jnp.sort(key.astype(dt).reshape(-1))
     first = jnp.searchsorted(ordered, jnp.arange(n_keys + 1, dtype=dt), side="left")
     return jnp.diff(first).astype(jnp.int32).reshape(n_var, cells)
+
+
+def by_quarter(idx, keep, cells: int, lanes: int):
+    """``count_by_quarter_buffer`` as a ``hist=`` function."""
+    return count_by_quarter_buffer(idx, keep, cells, lanes)
+
+
+def by_sort(idx, keep, cells: int, lanes: int):
+    """``count_by_sort`` as a ``hist=`` function (``lanes`` unused)."""
+    return count_by_sort(idx, keep, cells)
+
+
+def by_matmul(idx, keep, cells: int, lanes: int):
+    """``count_by_matmul`` as a ``hist=`` function (``lanes`` unused)."""
+    return count_by_matmul(idx, keep, cells)
+
+
+PER_QUARTER_COUNTS = {"quarter": by_quarter, "sort": by_sort, "matmul": by_matmul}
+"""The variants by name, each ``f(idx, keep, cells, lanes) -> (V, cells)``."""

@@ -1,5 +1,7 @@
-"""Shared fixtures. float64 is switched on once for the whole session (the reference tests
-need it); float32 runs still use float32 arrays, which a test checks."""
+"""Shared fixtures, and the suite's levels: each directory's tests carry its marker
+(``pytest -m unit``, ``-m "not system"``). JAX runs in its default float32 mode; a test of
+float64 arithmetic asks for the ``x64`` fixture (``aicapex.simulate`` sets the mode each run
+needs by itself)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,17 @@ import jax
 import numpy as np
 import pytest
 
-jax.config.update("jax_enable_x64", True)
+from aicapex.scenarios import (
+    as_dist,
+    compile_scenario,
+    default_priors,
+    load_scenario,
+    prior_quantiles,
+)
+from aicapex.sim.model import PARAMETERS, Params
 
-from aicapex.calibration import default_priors  # noqa: E402
-from aicapex.scenarios import compile_scenario, load_scenario  # noqa: E402
-from aicapex.scenarios.compile import _as_dist, prior_quantiles  # noqa: E402
-from aicapex.sim.parameters import PARAMETERS, Params  # noqa: E402
+LEVELS = ("unit", "reference", "property", "engine", "system", "gpu")
+"""The test directories, one marker each (registered in pyproject.toml)."""
 
 BUILTINS_2 = ["baseline", "capex_slowdown", "fast_depreciation", "fed_hawkish",
               "tariff_escalation"]
@@ -25,12 +32,28 @@ def central_params(n: int = 1, **overrides) -> Params:
     priors = default_priors()
     vals = {}
     for p in PARAMETERS:
-        q = prior_quantiles(_as_dist(priors[p.name].spec), p.lo, p.hi)
+        q = prior_quantiles(as_dist(priors[p.name].spec), p.lo, p.hi)
         vals[p.name] = np.full(n, q[len(q) // 2])
     for k, v in overrides.items():
         assert k in vals, k
         vals[k] = np.full(n, v, dtype=np.float64)
     return Params(**vals)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test with its level, the directory it lives in."""
+    for item in items:
+        parts = item.path.parts
+        for level in LEVELS:
+            if level in parts:
+                item.add_marker(getattr(pytest.mark, level))
+
+
+@pytest.fixture
+def x64():
+    """JAX's 64-bit mode for the test's duration (float64 arrays stay float64)."""
+    with jax.enable_x64(True):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,7 +66,7 @@ def _compile_cache_in_tmp(tmp_path_factory, worker_id):
     shared = (base.parent if worker_id != "master" else base) / "aicapex-cache"
     shared.mkdir(exist_ok=True)
     os.environ["AICAPEX_CACHE_DIR"] = str(shared)
-    from aicapex.api import default_compile_cache_dir, use_compile_cache
+    from aicapex.sim.engine.compile_cache import default_compile_cache_dir, use_compile_cache
     use_compile_cache(default_compile_cache_dir())
     yield
     if old is None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import jax
 import numpy as np
 import xarray as xr
 
@@ -32,6 +33,9 @@ from .scenarios import (
     stack_batch,
     stream_id,
 )
+from .sim.engine import simulate_paths, simulate_summaries
+from .sim.engine.compile_cache import cache_counts, cache_dir_in_use
+from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
 from .sim.model import Outputs
 
 ScenarioRef = str | Path | LoadedScenario
@@ -50,12 +54,11 @@ def resolve_scenarios(scenarios: ScenarioRef | Sequence[ScenarioRef]) -> list[Lo
     return out
 
 
-def enable_x64_if(dtype: str) -> None:
-    """float64 needs JAX's x64 mode, which must be on before float64 arrays are made."""
-    if dtype == "float64":
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
+def precision(dtype: str):
+    """JAX's x64 mode as the run's ``dtype`` needs it (on for float64, off for float32), as a
+    context: a run neither depends on nor changes the process's setting, so a float32 run
+    gives the same numbers whatever the user configured."""
+    return jax.enable_x64(dtype == "float64")
 
 
 def use_cpu_devices(n: int) -> None:
@@ -64,8 +67,6 @@ def use_cpu_devices(n: int) -> None:
     JAX computes anything in this process; ``aicapex run`` does it by default (one device per
     core, at most 4). On the 2-core development machine ``n = 2`` ran summary mode ~15%
     faster than one device (docs/performance.md)."""
-    import jax
-
     if n < 1:
         raise ValueError(f"the number of CPU devices must be at least 1, got {n}")
     try:
@@ -78,9 +79,7 @@ def use_cpu_devices(n: int) -> None:
 def use_compile_cache(path: str | Path | None = None) -> Path:
     """Keep compiled programs on disk so a later process loads instead of compiling them
     (``aicapex.sim.engine.compile_cache.use_compile_cache``); returns the directory."""
-    from .sim.engine.compile_cache import use_compile_cache as use
-
-    return use(path)
+    return _use_compile_cache(path)
 
 
 PATHS_MEMORY_SHARE = 0.8
@@ -179,8 +178,6 @@ def plan_run(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
 def _devices(device: str | None):
     """JAX's devices of kind ``device`` ("cpu" or "gpu": all of that kind, several with
     ``use_cpu_devices``), or None for JAX's default."""
-    import jax
-
     if device is None:
         return None
     try:
@@ -210,14 +207,8 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     probabilities; the draws are then not independent. The run's ``RunMetadata`` is in the
     attributes (``RunMetadata.of(ds)``).
     """
-    import jax
-
-    from .sim.engine import simulate_paths, simulate_summaries
-    from .sim.engine.compile_cache import cache_counts, cache_dir_in_use
-
     plan = scenarios if isinstance(scenarios, RunPlan) else plan_run(
         scenarios, draws=draws, seed=seed, dtype=dtype, summary_only=summary_only)
-    enable_x64_if(plan.dtype)
     dev = _devices(device)
     t0 = time.perf_counter()
     arrays = []
@@ -230,10 +221,11 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     stored0, found0 = cache_counts()
     t1 = time.perf_counter()
     run = simulate_summaries if plan.summary_only else simulate_paths
-    *results, stats = run(stack_batch(arrays), jax.random.key(plan.seed), plan.draws,
-                          chunk_size=chunk_size, common_random_numbers=common_random_numbers,
-                          stream_ids=streams, device=dev, antithetic=antithetic,
-                          progress=progress)
+    with precision(plan.dtype):
+        *results, stats = run(stack_batch(arrays), jax.random.key(plan.seed), plan.draws,
+                              chunk_size=chunk_size,
+                              common_random_numbers=common_random_numbers, stream_ids=streams,
+                              device=dev, antithetic=antithetic, progress=progress)
     t2 = time.perf_counter()
     stored1, found1 = cache_counts()
     cache_dir = cache_dir_in_use()

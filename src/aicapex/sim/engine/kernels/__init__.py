@@ -36,7 +36,7 @@ _STATE: dict = {"loaded": False, "why_not": None, "seconds": 0.0}
 def cache_dir() -> Path:
     """Where built kernels go: ``kernels`` in ``aicapex.runtime.cache.cache_root()`` (so
     ``$AICAPEX_CACHE_DIR/kernels``, else ``~/.cache/aicapex/kernels``)."""
-    from ...runtime.cache import cache_root
+    from ....runtime.cache import cache_root
 
     return cache_root() / "kernels"
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import aicapex
-from aicapex.calibration import with_values
 from aicapex.calibration.check import all_passed, anchor_checks, check_baseline
-from aicapex.calibration.fit import ar1, fit_history, markov_switching, shipped_fit
+from aicapex.calibration.fit import ar1, fit_history, markov_switching
 from aicapex.cli import main
+from aicapex.scenarios import shipped_fit, with_values
 from aicapex.scenarios.loader import ScenarioError, builtin_names, parse_scenario_text
 
 # ------------------------------------------------------------------ estimators
@@ -124,7 +124,7 @@ def test_fit_history_reproduces_the_shipped_fit_with_standard_errors(history_fit
 
 
 def test_default_priors_use_the_adopted_fits_and_say_so():
-    from aicapex.calibration import default_priors
+    from aicapex.scenarios import default_priors
 
     priors = default_priors()
     for name, f in shipped_fit()["parameters"].items():

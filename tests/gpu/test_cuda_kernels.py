@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from aicapex import kernels
 from aicapex.sim import engine
+from aicapex.sim.engine import histograms, kernels
 
 
 @pytest.fixture
@@ -87,14 +87,15 @@ def test_find_nvcc_honours_the_environment(monkeypatch, tmp_path):
 def test_without_a_cuda_gpu_summaries_count_by_scatter(fresh_state):
     assert kernels.load() is False
     assert "no CUDA device" in kernels.why_not()
-    assert engine.summary_histogram_method(jax.devices("cpu"), jnp.float32) == ("scatter", None)
+    assert histograms.summary_histogram_method(jax.devices("cpu"), jnp.float32) == (
+        "scatter", None)
 
 
 def test_switched_off_by_the_environment(fresh_state, monkeypatch):
     """The user's choice: the scatter, with no reason to warn of (on a GPU path too)."""
-    monkeypatch.setattr(engine, "on_accelerator", lambda devices: True)
+    monkeypatch.setattr(histograms, "on_accelerator", lambda devices: True)
     monkeypatch.setenv("AICAPEX_CUDA_KERNELS", "0")
-    assert engine.summary_histogram_method(jax.devices(), jnp.float32) == ("scatter", None)
+    assert histograms.summary_histogram_method(jax.devices(), jnp.float32) == ("scatter", None)
     assert kernels.load_seconds() == 0.0
     assert kernels.load() is False
     assert "AICAPEX_CUDA_KERNELS=0" in kernels.why_not()
@@ -105,7 +106,7 @@ def test_an_unknown_counting_method_is_refused_before_running():
     from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
     batch = stack_batch([compile_scenario(load_scenario("baseline").scenario)])
     with pytest.raises(ValueError, match="hist must be one of"):
-        engine.simulate_summaries(batch, 0, 1024, hist="bincount")
+        engine.simulate_summaries(batch, jax.random.key(0), 1024, hist="bincount")
 
 
 @needs_kernel
@@ -142,10 +143,11 @@ def test_summaries_on_the_gpu_use_the_kernel_and_match_the_scatter():
     from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
     batch = stack_batch([compile_scenario(load_scenario(n).scenario)
                          for n in ("baseline", "capex_slowdown")])
-    runs = {hist: engine.simulate_summaries(batch, 5, 70_000, chunk_size=32_768, hist=hist)
+    runs = {hist: engine.simulate_summaries(batch, jax.random.key(5), 70_000,
+                                            chunk_size=32_768, hist=hist)
             for hist in ("scatter", None)}
-    assert engine.LAST_TIMING["histogram"] == "cuda"
-    (acc_s, lo_s, hi_s), (acc_c, lo_c, hi_c) = runs["scatter"], runs[None]
+    (acc_s, lo_s, hi_s, _), (acc_c, lo_c, hi_c, stats) = runs["scatter"], runs[None]
+    assert stats.histogram == "cuda"
     np.testing.assert_array_equal(np.stack([lo_s, hi_s]), np.stack([lo_c, hi_c]))
     for name, a, b in zip(acc_s._fields, acc_s, acc_c, strict=True):
         if name in ("total", "total_sq"):  # float sums: fusion may order them differently

@@ -142,6 +142,7 @@ def test_messages_are_printed_as_written_not_read_as_markup(tmp_path, capsys):
     """Rich reads "[...]" as a style tag and drops it: errors lost "[and 1 more problem]" and
     the "[cuda]" of "pip install 'aicapex[cuda]'", and a path with brackets lost them too."""
     from aicapex import cli
+    from aicapex.cli import console
 
     folder = tmp_path / "[draft]"
     folder.mkdir()
@@ -157,5 +158,5 @@ def test_messages_are_printed_as_written_not_read_as_markup(tmp_path, capsys):
     assert f"{folder / '[missing].yaml'}: no such file" in err
     assert f"ok {good}: fine_v2" in " ".join(captured.out.split())
 
-    cli._error("no gpu; pip install 'aicapex[cuda]' or use --device cpu")
+    console.error("no gpu; pip install 'aicapex[cuda]' or use --device cpu")
     assert "error: no gpu; pip install 'aicapex[cuda]' or use" in capsys.readouterr().err

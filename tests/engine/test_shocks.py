@@ -7,14 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from aicapex.calibration import SHOCK_CORRELATIONS
+from aicapex.scenarios import SHOCK_CORRELATIONS
 from aicapex.scenarios.compile import shock_cholesky
 from aicapex.sim.engine import block_randoms
-from aicapex.sim.types import SHOCKS
+from aicapex.sim.model.types import SHOCKS
 
 
 @pytest.mark.parametrize("antithetic", [False, True])
-def test_shock_moments_and_correlations(antithetic):
+def test_shock_moments_and_correlations(antithetic, x64):
     normals, uniforms, zp = block_randoms(jax.random.key(42), jnp.arange(8, dtype=jnp.uint32),
                                           20, jnp.float64, antithetic)
     if antithetic:  # the independent half of every block; the other half mirrors it
@@ -91,8 +91,8 @@ def test_numbers_do_not_depend_on_horizon_or_on_which_priors_are_random():
 def test_only_priors_that_vary_get_random_numbers():
     from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
     from aicapex.scenarios.loader import parse_scenario_text
-    from aicapex.sim.engine import draw_params, random_prior_rows, sample_priors
-    from aicapex.sim.parameters import PARAM_INDEX
+    from aicapex.sim.engine.priors import draw_params, random_prior_rows, sample_priors
+    from aicapex.sim.model.parameters import PARAM_INDEX
 
     base = compile_scenario(load_scenario("baseline").scenario)
     rows = random_prior_rows(base.prior_table)
@@ -122,7 +122,7 @@ def test_fused_threefry_gives_jax_own_numbers_bit_for_bit(m):
     non-partitionable layout): the bits exactly, and normals and uniforms within a float32
     rounding step (they are equal on CPU; a GPU compiler may contract the scaling into a
     fused multiply-add in one of the two programs)."""
-    from aicapex.sim import threefry
+    from aicapex.sim.engine import threefry
 
     base = jax.random.key(2026)
     keys = jax.vmap(lambda r: jax.vmap(lambda b: jax.random.fold_in(
@@ -148,12 +148,12 @@ def test_fused_threefry_gives_jax_own_numbers_bit_for_bit(m):
 def test_block_randoms_on_cpu_equal_jax_random_per_row_key(antithetic, monkeypatch):
     """The engine's fused generator and JAX's own functions, one call per (row, block) key,
     give the same numbers: changing the generator changed no result."""
-    from aicapex.sim import engine
+    from aicapex.sim.engine import rng
 
     key, ids = jax.random.key(31), jnp.arange(2, dtype=jnp.uint32)
     fused = block_randoms(key, ids, 3, jnp.float32, antithetic, prior_rows=(0, 5))
 
-    monkeypatch.setattr(engine, "_samplers", engine._jax_samplers)
+    monkeypatch.setattr(rng, "_samplers", rng._jax_samplers)
     plain = block_randoms(key, ids, 3, jnp.float32, antithetic, prior_rows=(0, 5))
     for a, b in zip(fused, plain, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-7, atol=2e-7)
@@ -163,7 +163,7 @@ def test_correlated_shocks_do_not_depend_on_how_many_draws_share_the_call():
     """``correlate`` multiplies per 1,024-draw block, so a draw's correlated shocks are the
     same bits in a chunk of one block or of sixteen (XLA:CPU's single product rounded one
     row differently for different widths), and equal the plain product to rounding."""
-    from aicapex.sim.engine import RNG_BLOCK, correlate
+    from aicapex.sim.engine.rng import RNG_BLOCK, correlate
 
     chol = jnp.asarray(shock_cholesky(SHOCK_CORRELATIONS), jnp.float32)
     z = jax.random.normal(jax.random.key(3), (len(SHOCKS), 16 * RNG_BLOCK), jnp.float32)

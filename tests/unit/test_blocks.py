@@ -16,10 +16,11 @@ from aicapex.scenarios.compile import (
     tariff_arrays,
 )
 from aicapex.scenarios.schema import Beta, LogNormal, Normal, Scenario, Triangular, Uniform
-from aicapex.sim import step as S  # noqa: N812 - the blocks, as S.block
-from aicapex.sim.engine import sample_priors
-from aicapex.sim.parameters import DT
-from aicapex.sim.types import MOVE_GRID_BP, PRIOR_Z
+from aicapex.sim.engine.priors import sample_priors
+from aicapex.sim.model import earnings, macro, regime, revenue
+from aicapex.sim.model.types import DT, MOVE_GRID_BP, PRIOR_Z
+
+pytestmark = pytest.mark.usefixtures("x64")  # float64 arithmetic, as the equations are written
 
 G = len(MOVE_GRID_BP)
 
@@ -35,13 +36,13 @@ def test_policy_rate_meeting_move_pull_put_and_floor():
                        policy_pull=0.1, fed_put_threshold=2.0, fed_put_cut=0.005)
     u = jnp.array([0.5])
     # certain 25bp cut; rule rate = 0.03 + 1.5 * (0.03 - 0.02) = 0.045
-    r = S.policy_rate(p, 0.04, 0.03, 0.0, cdf_certain(-25), u)
+    r = macro.policy_rate(p, 0.04, 0.03, 0.0, cdf_certain(-25), u)
     assert float(r[0]) == pytest.approx(0.04 - 0.0025 + 0.1 * (0.045 - 0.04), abs=1e-12)
     # stress above the threshold adds the put
-    r_put = S.policy_rate(p, 0.04, 0.03, 3.0, cdf_certain(-25), u)
+    r_put = macro.policy_rate(p, 0.04, 0.03, 3.0, cdf_certain(-25), u)
     assert float(r_put[0]) == pytest.approx(float(r[0]) - 0.005, abs=1e-12)
     # floored at zero
-    r0 = S.policy_rate(p, 0.001, 0.02, 0.0, cdf_certain(-100), u)
+    r0 = macro.policy_rate(p, 0.001, 0.02, 0.0, cdf_certain(-100), u)
     assert float(r0[0]) == 0.0
 
 
@@ -51,21 +52,21 @@ def test_policy_rate_uniform_picks_move_from_cdf():
     probs[list(MOVE_GRID_BP).index(-25)] = 0.3
     probs[list(MOVE_GRID_BP).index(0)] = 0.7
     p = central_params(policy_pull=0.0)
-    r = S.policy_rate(p, 0.04, 0.02, 0.0, np.cumsum(probs), jnp.array([0.29, 0.31]))
+    r = macro.policy_rate(p, 0.04, 0.02, 0.0, np.cumsum(probs), jnp.array([0.29, 0.31]))
     np.testing.assert_allclose(np.asarray(r), [0.0375, 0.04], atol=1e-12)
 
 
 def test_inflation_ar1_plus_tariff_passthrough():
     p = central_params(inflation_target=0.02, inflation_persistence=0.8, import_share=0.1,
                        tariff_passthrough=0.5, inflation_sigma=0.0)
-    out = S.inflation(p, 0.03, 0.08, jnp.zeros(1))
+    out = macro.inflation(p, 0.03, 0.08, jnp.zeros(1))
     assert float(out[0]) == pytest.approx(0.02 + 0.8 * 0.01 + 0.1 * 0.5 * 0.08)
 
 
 def test_yield_10y_and_term_premium():
     p = central_params(neutral_rate=0.035, long_rate_beta=0.5, term_premium_mean=0.007,
                        term_premium_persistence=0.9, term_premium_sigma=0.0)
-    y, tp = S.yield_10y(p, 0.04, 0.005, 0.001, jnp.zeros(1))
+    y, tp = macro.yield_10y(p, 0.04, 0.005, 0.001, jnp.zeros(1))
     assert float(tp[0]) == pytest.approx(0.007 + 0.9 * (0.005 - 0.007))
     assert float(y[0]) == pytest.approx(0.035 + 0.5 * 0.005 + float(tp[0]) + 0.001)
 
@@ -104,7 +105,7 @@ def test_s_curve_passes_through_start_and_2030():
         ai_revenue_bn = 15.0
         years_to_2030 = 4.75
 
-    vals = S.s_curve(p, Init, jnp.array([0.0, 4.75, 200.0]))
+    vals = revenue.s_curve(p, Init, jnp.array([0.0, 4.75, 200.0]))
     np.testing.assert_allclose(np.asarray(vals), [15.0, 1200.0, 2400.0], rtol=1e-9)
 
 
@@ -115,7 +116,7 @@ def test_hardware_margin_decays_to_floor_and_moves_with_revenue():
     class Init:
         hw_china_revenue_bn = 0.0
 
-    rev, e, _, m = S.hardware(p, Init, jnp.array([100.0]), jnp.log(jnp.array([50.0])),
+    rev, e, _, m = earnings.hardware(p, Init, jnp.array([100.0]), jnp.log(jnp.array([50.0])),
                               jnp.array([100.0]), jnp.array([0.5]), 1.0)
     assert float(rev[0]) == pytest.approx(100.0)
     assert float(m[0]) == pytest.approx(0.5 + (0.3 - 0.5) * (1 - np.exp(-0.4 * DT)))
@@ -124,7 +125,7 @@ def test_hardware_margin_decays_to_floor_and_moves_with_revenue():
 
 def test_platform_earnings_ai_pnl_and_gaap_impairment():
     p = central_params(platform_core_growth=0.0, earnings_sigma=0.0, tax_rate=0.2)
-    core, op, gaap = S.platforms(p, 500.0, 0.05, 0.05, 0.0, 100.0, 80.0, 60.0, 10.0, 5.0,
+    core, op, gaap = earnings.platforms(p, 500.0, 0.05, 0.05, 0.0, 100.0, 80.0, 60.0, 10.0, 5.0,
                                  jnp.zeros(1))
     assert float(core[0]) == pytest.approx(500.0)
     assert float(op[0]) == pytest.approx(500.0 + 0.8 * (100 - 80 - 60 - 5))
@@ -135,17 +136,17 @@ def test_other_490_tariff_squeeze():
     p = central_params(other_core_growth=0.0, other_gdp_leverage=0.0, ai_productivity_gain=0.0,
                        earnings_sigma=0.0, tariff_passthrough=0.5, import_share=0.1,
                        other_net_margin=0.1)
-    e = S.other_490(p, 1000.0, 0.05, 0.05, 0.0, 0.08, jnp.zeros(1))
+    e = earnings.other_490(p, 1000.0, 0.05, 0.05, 0.0, 0.08, jnp.zeros(1))
     assert float(e[0]) == pytest.approx(1000.0 * np.exp(-0.5 * 0.1 * 0.08 / 0.1))
 
 
 def test_earnings_growth_shift_adds_to_both_core_growths():
     p = central_params(platform_core_growth=0.0, other_core_growth=0.0, other_gdp_leverage=0.0,
                        ai_productivity_gain=0.0, earnings_sigma=0.0, tax_rate=0.2)
-    core, _, _ = S.platforms(p, 500.0, 0.05, 0.05, 0.08, 0.0, 0.0, 0.0, 0.0, 0.0,
+    core, _, _ = earnings.platforms(p, 500.0, 0.05, 0.05, 0.08, 0.0, 0.0, 0.0, 0.0, 0.0,
                              jnp.zeros(1))
     assert float(core[0]) == pytest.approx(500.0 * np.exp(0.08 * DT))
-    e = S.other_490(p, 1000.0, 0.05, 0.05, 0.08, 0.0, jnp.zeros(1))
+    e = earnings.other_490(p, 1000.0, 0.05, 0.05, 0.08, 0.0, jnp.zeros(1))
     assert float(e[0]) == pytest.approx(1000.0 * np.exp(0.08 * DT))
 
 
@@ -155,10 +156,10 @@ def test_regime_probabilities_and_fragility():
     prev = jnp.array([0, 0, 1, 1, 1, 2, 2], jnp.int32)
     # ramp: down below 0.1; wobble: down below 0.2, up in [0.2, 0.5); bust: up below 0.4
     u = jnp.array([0.09, 0.11, 0.19, 0.21, 0.51, 0.39, 0.41])
-    out = S.regime(p, prev, 0.0, u)
+    out = regime.regime(p, prev, 0.0, u)
     np.testing.assert_array_equal(np.asarray(out), [1, 0, 2, 0, 1, 1, 2])
     # fragility log(2) doubles the odds of moving down: 0.1 -> 2/11
-    assert float(S._shift_probability(jnp.array(0.1), np.log(2.0))) == pytest.approx(2 / 11)
+    assert float(regime.shift_probability(jnp.array(0.1), np.log(2.0))) == pytest.approx(2 / 11)
 
 
 def test_fed_calendar_convolves_meetings():

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aicapex import cli, interrupts
+from aicapex import api, cli
 from aicapex.outputs import writers
-from aicapex.sim import engine
+from aicapex.runtime import interrupts
 
 
 def _start(out: Path) -> subprocess.Popen:
@@ -133,10 +133,10 @@ def test_a_swallowed_signal_during_the_simulation_stops_the_run(tmp_path, monkey
 
     real = aicapex.api.simulate
 
-    def simulate(*args, progress=None, **kw):
-        ds = real(*args, progress=None, **kw)
+    def simulate(plan, progress=None, **kw):
+        ds = real(plan, progress=None, **kw)
         _swallow_sigterm(monkeypatch)
-        progress(kw["draws"])  # the next chunk's progress tick
+        progress(plan.draws)  # the next chunk's progress tick
         return ds
 
     monkeypatch.setattr(aicapex.api, "simulate", simulate)
@@ -166,14 +166,14 @@ def test_manifest_records_the_run(tmp_path):
 
 
 def test_nonfinite_values_fail_loudly_unless_allowed(tmp_path, monkeypatch):
-    real = engine.simulate_arrays
+    real = api.simulate_paths
 
     def poisoned(*args, **kwargs):
-        res = real(*args, **kwargs)
+        res, stats = real(*args, **kwargs)
         res["earnings_hw"][0, 3, :5] = np.nan
-        return res
+        return res, stats
 
-    monkeypatch.setattr(engine, "simulate_arrays", poisoned)
+    monkeypatch.setattr(api, "simulate_paths", poisoned)
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "a"),

@@ -12,6 +12,7 @@ import pytest
 
 import aicapex
 from aicapex.sim import engine
+from aicapex.sim.engine import plan, priors
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,10 @@ def test_one_compilation_serves_any_scenarios_of_the_same_shape():
     batch1 = ["baseline", "capex_slowdown", "fast_depreciation"]
     batch2 = ["fed_hawkish", "tariff_escalation", "baseline"]
     aicapex.simulate(batch1, draws=2048, seed=1, chunk_size=1024, dtype="float32")
-    before = engine.TRACES["simulate_chunk"]
+    before = engine.trace_counts()["simulate_chunk"]
     aicapex.simulate(batch2, draws=2048, seed=2, chunk_size=1024, dtype="float32")
     aicapex.simulate(batch1, draws=3000, seed=3, chunk_size=1024, dtype="float32")
-    assert engine.TRACES["simulate_chunk"] == before
+    assert engine.trace_counts()["simulate_chunk"] == before
 
 
 def test_independent_streams_do_not_depend_on_batch_order():
@@ -99,7 +100,7 @@ def test_malloc_tuning_is_applied_once_and_can_be_turned_off():
         pytest.skip("glibc only")
     # the module alone, loaded from its file: importing the package (JAX) would cost each of
     # the four interpreters ~4 s, and malloc.py needs nothing of it
-    from aicapex.sim import malloc
+    from aicapex.sim.engine import host as malloc
 
     load = ("import importlib.util as u; s = u.spec_from_file_location('m', "
             f"{malloc.__file__!r}); m = u.module_from_spec(s); s.loader.exec_module(m); "
@@ -134,7 +135,7 @@ def test_path_outputs_are_allocated_without_hugepage_advice_and_the_switch_is_re
     """Full paths are allocated with numpy's huge-page advice off (it made first touches of a
     10^6-draw run's 2.3 GB compact memory, ~25% of the run), and numpy's global switch is back
     as it was afterwards, whichever it was; AICAPEX_MALLOC_TUNING=0 leaves it on."""
-    from aicapex.sim import malloc
+    from aicapex.sim.engine import host as malloc
 
     switch = malloc._madvise_switch()
     if switch is None or not sys.platform.startswith("linux"):
@@ -180,7 +181,7 @@ def test_fixed_parameters_as_scalars_change_no_result():
 
     batch = stack_batch([compile_scenario(load_scenario(n).scenario)
                          for n in ("baseline", "fast_depreciation")])
-    rows = engine.random_prior_rows(batch.prior_table)
+    rows = priors.random_prior_rows(batch.prior_table)
     assert 0 < len(rows) < batch.prior_table.shape[1]
     key, ids = jax.random.key(4), jnp.zeros(2, jnp.uint32)
     some = engine.simulate_chunk(batch, key, ids, np.uint32(3), 2, True, False, rows)
@@ -203,7 +204,7 @@ def test_scenarios_in_a_loop_match_the_batched_program():
 
     def chunk(order, loop):
         batch = stack_batch([compile_scenario(load_scenario(n).scenario) for n in order])
-        rows = engine.random_prior_rows(batch.prior_table)
+        rows = priors.random_prior_rows(batch.prior_table)
         out = engine.simulate_chunk(batch, jax.random.key(4), jnp.zeros(3, jnp.uint32),
                                     np.uint32(3), 2, True, False, rows, loop)
         return {k: np.asarray(v, np.float64) for k, v in out._asdict().items()}
@@ -225,19 +226,19 @@ def test_chunk_blocks_cuts_padding_of_small_runs_by_hand():
     3-block ones (two steps, 8); 98 on two: 16 costs 4 x 17 = 68, 12 5 x 13 = 65, 8 and 6
     7 x 9 = 9 x 7 = 63, so 8; 20 on one: 4 (5 x 5) beats 12 (2 x 13); large runs keep the
     largest chunk; a user's odd maximum is itself allowed."""
-    assert engine.chunk_blocks(10, 16, 2) == 6
-    assert engine.chunk_blocks(98, 16, 2) == 8
-    assert engine.chunk_blocks(20, 16, 1) == 4
-    assert engine.chunk_blocks(977, 16, 2) == 16
+    assert plan.chunk_blocks(10, 16, 2) == 6
+    assert plan.chunk_blocks(98, 16, 2) == 8
+    assert plan.chunk_blocks(20, 16, 1) == 4
+    assert plan.chunk_blocks(977, 16, 2) == 16
     # on an accelerator a step costs a quarter of the largest chunk: 16 scenarios x 10^7
     # draws keep the 512-block chunks measured best (20 x 640 < 26 x 512 for 384)
-    assert engine.chunk_blocks(9766, 512, 1, accelerator=True) == 512
-    assert engine.chunk_blocks(9766, 512, 1) == 384  # CPU overhead (32 blocks): less padding
-    assert engine.chunk_blocks(1, 16, 2) == 1
-    assert engine.chunk_blocks(5, 5, 1) == 5
-    assert engine.chunk_blocks(7, 5, 1) == 4  # 2 x (4 + 1) beats 2 x (5 + 1)
+    assert plan.chunk_blocks(9766, 512, 1, accelerator=True) == 512
+    assert plan.chunk_blocks(9766, 512, 1) == 384  # CPU overhead (32 blocks): less padding
+    assert plan.chunk_blocks(1, 16, 2) == 1
+    assert plan.chunk_blocks(5, 5, 1) == 5
+    assert plan.chunk_blocks(7, 5, 1) == 4  # 2 x (4 + 1) beats 2 x (5 + 1)
     with pytest.raises(ValueError):
-        engine.chunk_blocks(0, 16, 1)
+        plan.chunk_blocks(0, 16, 1)
 
 
 @pytest.mark.parametrize("max_blocks", [1, 5, 8, 12, 16, 512, 2048])
@@ -256,28 +257,36 @@ def test_chunk_blocks_keeps_few_shapes_and_never_computes_more_than_the_old_rule
         return -(-chunks // n_devices) * n_devices * size
 
     for n in [*range(1, 300), 977, 9766, 97657]:
-        c = engine.chunk_blocks(n, max_blocks, n_devices, accelerator)
+        c = plan.chunk_blocks(n, max_blocks, n_devices, accelerator)
         assert 1 <= c <= max_blocks and c in allowed, (n, c)
         even = -(-n // n_devices)
         old = max(1, min(max_blocks, 1 << (even - 1).bit_length()))
         assert computed(n, c) <= computed(n, old), (n, c, old)
     big = 1000 * max_blocks * n_devices
-    assert engine.chunk_blocks(big, max_blocks, n_devices, accelerator) == max_blocks
+    assert plan.chunk_blocks(big, max_blocks, n_devices, accelerator) == max_blocks
 
 
-def test_scenario_batch_packs_into_one_buffer_per_dtype_and_back_exactly(compiled64):
+@pytest.mark.parametrize("packed", ["1", "0"])
+def test_scenario_batch_packs_into_one_buffer_per_dtype_and_back_exactly(compiled64, x64,
+                                                                          monkeypatch, packed):
     """The run programs take the scenario batch as one flat buffer per dtype (few transfers
-    and arguments); unpacking inside the program gives back every leaf, shape, dtype and bit."""
+    and arguments); unpacking inside the program gives back every leaf, shape, dtype and bit.
+    Switched off (``AICAPEX_PACK_BATCH=0``) the leaves pass one by one, with the same round
+    trip."""
     from aicapex.scenarios import stack_batch
-    from aicapex.sim.engine import _pack, _unpack
+    from aicapex.sim.engine.packing import pack, unpack
 
+    monkeypatch.setenv("AICAPEX_PACK_BATCH", packed)
     batch = stack_batch([compiled64["baseline"], compiled64["fed_hawkish"]])
-    buffers, layout = _pack(batch)
+    buffers, layout = pack(batch)
     leaves = jax.tree.leaves(batch)
-    assert len(buffers) == len({np.asarray(x).dtype for x in leaves}) < len(leaves)
+    if packed == "1":
+        assert len(buffers) == len({np.asarray(x).dtype for x in leaves}) < len(leaves)
+    else:
+        assert len(buffers) == len(leaves) and layout.leaves is None
     assert sum(b.size for b in buffers) == sum(np.asarray(x).size for x in leaves)
     hash(layout)  # a static jit argument
-    back = jax.jit(_unpack, static_argnums=1)(buffers, layout)
+    back = jax.jit(unpack, static_argnums=1)(buffers, layout)
     assert jax.tree.structure(back) == jax.tree.structure(batch)
     for got, want in zip(jax.tree.leaves(back), leaves, strict=True):
         want = np.asarray(want)

@@ -10,8 +10,10 @@ import pytest
 from conftest import BUILTINS_2
 
 from aicapex.sim.engine import block_randoms, run_scenario
-from aicapex.sim.parameters import params_from_matrix
-from aicapex.sim.reference import simulate_reference
+from aicapex.sim.model.parameters import params_from_matrix
+from aicapex.sim.model.reference import simulate_reference
+
+pytestmark = pytest.mark.usefixtures("x64")  # float64 arithmetic, as the equations are written
 
 _run = jax.jit(run_scenario)
 
@@ -39,7 +41,7 @@ def test_long_horizon_with_life_cut_matches_reference():
     re-spreads both the pre-start vintages (per-quarter constants) and the ring's."""
     from aicapex.scenarios import compile_scenario
     from aicapex.scenarios.loader import parse_scenario_text
-    from aicapex.sim.types import ring_length
+    from aicapex.sim.model.types import ring_length
 
     text = ("name: long_cut\nextends: baseline\nsettings: {horizon_quarters: 48}\n"
             "depreciation: {useful_life_years: 6, change: {at: 2029Q2, to: 3, impairment: true}}\n")

@@ -17,7 +17,7 @@ import pytest
 from aicapex import cli
 from aicapex.scenarios.loader import parse_scenario_text
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 N_FIGURES = 7  # five fan-chart sections, the horizon histogram, the attribution
 
 

@@ -1,8 +1,11 @@
-"""Summary mode's histogram counting: the alternatives measured on a GPU count exactly what
-the default scatter-add counts (own file: it compiles four whole programs, and xdist keeps a
-file's tests in one worker)."""
+"""Summary mode's histogram counting: the alternatives measured on a GPU
+(``benchmarks/counting_variants.py``) count exactly what the default scatter-add counts (own
+file: it compiles four whole programs, and xdist keeps a file's tests in one worker)."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -11,6 +14,11 @@ import pytest
 
 from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
 from aicapex.sim import engine
+from aicapex.sim.engine import histograms, priors, scan
+from aicapex.sim.model import Outputs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import counting_variants as variants
 
 
 def test_histogram_counting_methods_give_identical_counts():
@@ -21,7 +29,7 @@ def test_histogram_counting_methods_give_identical_counts():
     lo/hi are set inside the draws' range so that the outer bins are used too."""
     batch = stack_batch([compile_scenario(load_scenario("capex_slowdown").scenario)])
     key, ids = jax.random.key(4), jnp.arange(1, dtype=jnp.uint32)
-    rows = engine.random_prior_rows(batch.prior_table)
+    rows = priors.random_prior_rows(batch.prior_table)
     paths = np.stack([np.asarray(o) for o in engine.simulate_chunk(
         batch, key, ids, np.uint32(0), 1, True, False, rows)], axis=1)  # (S, V, T, B)
     q = np.nanquantile(paths, [0.1, 0.9], axis=-1)
@@ -29,25 +37,25 @@ def test_histogram_counting_methods_give_identical_counts():
     n_valid = np.int32(engine.RNG_BLOCK - 77)
 
     def counts(hist, lanes, onehot=jnp.bfloat16):
-        engine.HIST_ONEHOT = onehot
+        variants.HIST_ONEHOT = onehot
         try:
             # a fresh jit: HIST_ONEHOT is read while tracing
             res = jax.jit(engine.summarize_chunk.__wrapped__, static_argnums=range(7, 14))(
                 batch, key, ids, np.uint32(0), n_valid, lo, hi, 1, True, 64, False, lanes, rows,
                 hist)
         finally:
-            engine.HIST_ONEHOT = jnp.bfloat16
+            variants.HIST_ONEHOT = jnp.bfloat16
         return [np.asarray(r) for r in res]
 
     ref = counts("scatter", 1)
-    c = ref[0].reshape(1, len(engine.Outputs._fields), 20, 66)
+    c = ref[0].reshape(1, len(Outputs._fields), 20, 66)
     assert c.sum() == c.shape[1] * 20 * n_valid - ref[5].sum()  # every finite valid value
     assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
     # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart;
     # "quarter" stands for the per-quarter methods in the whole program (the others plug in
     # the same way and are checked on their own below: each whole run costs a compilation)
-    methods = [("scatter", 8, None), ("scatter", 48, None), ("quarter", 8, None)]
-    if engine.summary_histogram_method(jax.devices(), jnp.float32)[0] == "cuda":
+    methods = [("scatter", 8, None), ("scatter", 48, None), (variants.by_quarter, 8, None)]
+    if histograms.summary_histogram_method(jax.devices(), jnp.float32)[0] == "cuda":
         methods.append(("cuda", 1, None))  # on a CUDA GPU where the kernel builds
     for hist, lanes, onehot in methods:
         got = counts(hist, lanes, onehot or jnp.bfloat16)
@@ -68,16 +76,16 @@ def test_per_quarter_counting_methods_match_bincount(method):
     keep = rng.random((n_var, n)) > 0.1
     want = np.stack([np.bincount(idx[v][keep[v]], minlength=cells) for v in range(n_var)])
     name, _, onehot = method.partition("-")
-    engine.HIST_ONEHOT = {"bf16": jnp.bfloat16, "int8": jnp.int8}.get(onehot, jnp.bfloat16)
+    variants.HIST_ONEHOT = {"bf16": jnp.bfloat16, "int8": jnp.int8}.get(onehot, jnp.bfloat16)
     try:
-        got = jax.jit(engine._PER_QUARTER_COUNTS[name], static_argnums=(2, 3))(
+        got = jax.jit(variants.PER_QUARTER_COUNTS[name], static_argnums=(2, 3))(
             jnp.asarray(idx), jnp.asarray(keep), cells, 4)
     finally:
-        engine.HIST_ONEHOT = jnp.bfloat16
+        variants.HIST_ONEHOT = jnp.bfloat16
     np.testing.assert_array_equal(np.asarray(got), want)
 
 
 def test_unknown_counting_method_is_refused():
     with pytest.raises(ValueError, match="hist must be one of"):
-        engine.run_scenario_summary(None, None, None, None, None, None, None, 8, 1,
-                                    hist="bincount")
+        scan.run_scenario_summary(None, None, None, None, None, None, None, 8, 1,
+                                  hist="bincount")

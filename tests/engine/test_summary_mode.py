@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import numpy as np
 import pytest
 
@@ -17,6 +18,8 @@ import aicapex
 from aicapex import cli
 from aicapex.outputs.dataset import VARIABLES
 from aicapex.sim import engine
+from aicapex.sim.engine import histograms, plan
+from aicapex.sim.model import Outputs
 
 NAMES = ["baseline", "capex_slowdown", "fed_hawkish"]
 
@@ -47,13 +50,12 @@ def test_streaming_quantiles_within_stated_error_bound(both):
 
 def test_summary_records_how_its_histograms_were_counted(both):
     """The dataset says which counting method ran: the scatter-add on CPU, the CUDA kernel
-    where a CUDA GPU builds it (``engine.summary_histogram_method``)."""
+    where a CUDA GPU builds it (``histograms.summary_histogram_method``)."""
     import jax
 
-    from aicapex.sim import engine
-    expected = engine.summary_histogram_method(jax.devices(), np.float32)[0]
+    expected = histograms.summary_histogram_method(jax.devices(), np.float32)[0]
     assert both[1].attrs["histogram_counting"] == expected
-    assert "histogram_counting" not in both[0].attrs  # full paths count nothing
+    assert both[0].attrs["histogram_counting"] == ""  # full paths count nothing
 
 
 def test_streaming_moments_and_tails_match_full_run(both):
@@ -73,33 +75,35 @@ def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
     CPU: the same summary as one copy. (16 copies, not the GPU's 128, to spare the CPU's
     memory: 3 scenarios x 128 copies would take 1.8 GB.)"""
     _, summ = both
-    monkeypatch.setattr(engine, "on_accelerator", lambda devices: True)
+    for module in (plan, histograms):  # where the engine asks
+        monkeypatch.setattr(module, "on_accelerator", lambda devices: True)
     # scenarios still one at a time, as on CPU: batched they agree only to float rounding
     # (test_engine.py::test_scenarios_in_a_loop_match_the_batched_program)
-    monkeypatch.setattr(engine, "loop_scenarios_on", lambda devices: True)
-    assert engine.default_chunk_size(True) == engine.ACCELERATOR_SUMMARY_CHUNK
+    monkeypatch.setattr(plan, "loop_scenarios_on", lambda devices: True)
+    assert engine.default_chunk_size(True) == plan.ACCELERATOR_SUMMARY_CHUNK
     # halved per fourfold scenarios, down to the floor
-    big, floor = engine.ACCELERATOR_SUMMARY_CHUNK, engine.ACCELERATOR_SUMMARY_CHUNK_MIN
+    big, floor = plan.ACCELERATOR_SUMMARY_CHUNK, plan.ACCELERATOR_SUMMARY_CHUNK_MIN
     assert [engine.default_chunk_size(True, n_scen=s) for s in (2, 4, 5, 16, 17, 100)] == [
         big // 2, big // 2, big // 4, big // 4, max(big // 8, floor), max(big // 16, floor)]
-    assert engine.default_chunk_size(False, n_scen=16) == engine.ACCELERATOR_CHUNK
-    cells = len(engine.Outputs._fields) * 20 * (engine.SUMMARY_BINS + 2)
+    assert engine.default_chunk_size(False, n_scen=16) == plan.ACCELERATOR_CHUNK
+    cells = len(Outputs._fields) * 20 * (engine.SUMMARY_BINS + 2)
     # capped by the memory share where the device reports its memory, by HIST_LANE_BYTES if not
-    assert engine.histogram_lanes([None], 3, 20, engine.SUMMARY_BINS) == min(
-        engine.HIST_LANES, engine.HIST_LANE_BYTES // (4 * cells * 3))
+    assert histograms.histogram_lanes([None], 3, 20, engine.SUMMARY_BINS) == min(
+        histograms.HIST_LANES, histograms.HIST_LANE_BYTES // (4 * cells * 3))
 
     class Card:
         def memory_stats(self):
             return {"bytes_limit": 80 * 2**30}
-    assert engine.histogram_lanes([Card()], 1, 20, engine.SUMMARY_BINS) == engine.HIST_LANES
+    assert histograms.histogram_lanes([Card()], 1, 20, engine.SUMMARY_BINS) == (
+        histograms.HIST_LANES)
     # an eighth of 80 GiB over 32 scenarios' histogram sets: fewer than HIST_LANES copies,
     # rounded down to whole cache lines of copies (70 -> 64)
     fit = 10 * 2**30 // (4 * cells * 32)
-    assert engine.histogram_lanes([Card()], 32, 20, engine.SUMMARY_BINS) == (
-        fit - fit % engine.HIST_LINE_WIDTH) == 64
-    monkeypatch.setattr(engine, "HIST_LANES", 16)
+    assert histograms.histogram_lanes([Card()], 32, 20, engine.SUMMARY_BINS) == (
+        fit - fit % histograms.HIST_LINE_WIDTH) == 64
+    monkeypatch.setattr(histograms, "HIST_LANES", 16)
     # an "accelerator" without the CUDA kernel counts by scatter-add, and says so
-    from aicapex import kernels
+    from aicapex.sim.engine import kernels
     fallback = (pytest.warns(RuntimeWarning, match="scatter-add") if not kernels.load()
                 else contextlib.nullcontext())
     with fallback:
@@ -127,17 +131,17 @@ def test_histogram_range_is_the_pilot_draws_range_and_needs_no_paths_program(dra
     """The range is ``histogram_range`` of the first PILOT_BLOCKS blocks' full paths (fewer
     if the run is smaller, whatever the chunk size), taken from the summary program itself: a
     summary run traces no paths program."""
-    from aicapex.scenarios import compile_scenario, load_scenario
-    from aicapex.scenarios.compile import stack_batch
-    from aicapex.sim.step import Outputs
-    from aicapex.sim.summary import histogram_range
+    from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
+    from aicapex.sim.engine.accumulate import histogram_range
+    from aicapex.sim.model import Outputs
 
     batch = stack_batch([compile_scenario(load_scenario(n).scenario, dtype="float32")
                          for n in ("baseline", "tariff_escalation")])
-    before = engine.TRACES["simulate_chunk"]
-    _, lo, hi = engine.simulate_summaries(batch, 11, draws, chunk_size=chunk)
-    assert engine.TRACES["simulate_chunk"] == before
-    paths = engine.simulate_arrays(batch, 11, pilot)
+    before = engine.trace_counts()["simulate_chunk"]
+    _, lo, hi, _ = engine.simulate_summaries(batch, jax.random.key(11), draws,
+                                             chunk_size=chunk)
+    assert engine.trace_counts()["simulate_chunk"] == before
+    paths, _ = engine.simulate_paths(batch, jax.random.key(11), pilot)
     stacked = np.stack([paths[f] for f in Outputs._fields], axis=1).astype(np.float64)
     want_lo, want_hi = histogram_range(stacked)
     np.testing.assert_array_equal(lo, want_lo)
@@ -146,10 +150,10 @@ def test_histogram_range_is_the_pilot_draws_range_and_needs_no_paths_program(dra
 
 def test_summary_mode_compiles_once_per_shape():
     aicapex.simulate(NAMES, draws=3000, seed=1, chunk_size=1024, summary_only=True)
-    before = engine.TRACES["summarize_chunk"]
+    before = engine.trace_counts()["summarize_chunk"]
     aicapex.simulate(["tariff_escalation", "baseline", "fast_depreciation"], draws=5000, seed=2,
                      chunk_size=1024, summary_only=True)
-    assert engine.TRACES["summarize_chunk"] == before
+    assert engine.trace_counts()["summarize_chunk"] == before
 
 
 def test_cli_summary_only(tmp_path):
@@ -171,9 +175,10 @@ def test_cli_summary_only(tmp_path):
 def test_cli_says_how_a_gpu_counts_its_histograms(tmp_path, monkeypatch):
     """On an accelerator the run message says the CUDA kernel counted; where it cannot (here,
     the GPU path forced on a CPU), a note says that the scatter-add counted, and why."""
-    from aicapex import kernels
-    monkeypatch.setattr(engine, "on_accelerator", lambda devices: True)
-    monkeypatch.setattr(engine, "HIST_LANES", 16)  # spare the CPU's memory
+    from aicapex.sim.engine import kernels
+    for module in (plan, histograms):  # where the engine asks
+        monkeypatch.setattr(module, "on_accelerator", lambda devices: True)
+    monkeypatch.setattr(histograms, "HIST_LANES", 16)  # spare the CPU's memory
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         assert cli.main(["run", "baseline", "--draws", "2000", "--summary-only", "--no-plots",
