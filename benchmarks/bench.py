@@ -9,6 +9,9 @@
         # paired A/B: this tree's code against another checkout's (``git worktree add
         # /tmp/base COMMIT``), the two alternating case by case; on a noisy machine compare
         # code only this way
+    python benchmarks/bench.py --ab-switch threefry --case paths 1 100000 --pairs 5
+        # paired A/B of one of the engine's kept performance hacks, on (A) against off (B)
+        # in this tree: threefry, malloc, pack, cuda (docs/performance.md)
 
 Each case runs in a fresh subprocess, so its compile time and peak memory (max RSS of that
 process) are its own. Reported per case: draw-quarters per second (steady state, compilation
@@ -49,6 +52,11 @@ GPU_CASES = [
 ]
 
 
+SWITCHES = {"threefry": "AICAPEX_FUSED_THREEFRY", "malloc": "AICAPEX_MALLOC_TUNING",
+            "pack": "AICAPEX_PACK_BATCH", "cuda": "AICAPEX_CUDA_KERNELS"}
+"""The engine's performance hacks and the variable that switches each off (``=0``)."""
+
+
 def _scenarios(n: int):
     """n scenarios: the built-ins, then baseline variants with different capex slowdowns."""
     import aicapex
@@ -72,43 +80,53 @@ def run_case(mode: str, n_scen: int, draws: int, dtype: str, antithetic: bool = 
 
     import aicapex
     from aicapex.scenarios import compile_scenario, stack_batch
-    from aicapex.sim.engine import (
-        RNG_BLOCK,
-        block_randoms,
-        default_chunk_size,
-        random_prior_rows,
-        simulate_arrays,
-        simulate_summaries,
-    )
+
+    try:  # this tree's engine
+        from aicapex.sim.engine import RNG_BLOCK, block_randoms, default_chunk_size
+        from aicapex.sim.engine import simulate_paths as paths_run
+        from aicapex.sim.engine import simulate_summaries as summary_run
+        from aicapex.sim.engine.plan import run_chunk_blocks
+        from aicapex.sim.engine.priors import random_prior_rows
+
+        def seed(i):
+            return jax.random.key(i)
+    except ImportError:  # --ab against a checkout from before the architecture redesign
+        from aicapex.sim.engine import (
+            RNG_BLOCK,
+            block_randoms,
+            default_chunk_size,
+            random_prior_rows,
+            run_chunk_blocks,
+        )
+        from aicapex.sim.engine import simulate_arrays as paths_run
+        from aicapex.sim.engine import simulate_summaries as summary_run
+
+        def seed(i):
+            return i
 
     loaded = _scenarios(n_scen)
     batch = stack_batch([compile_scenario(s.scenario, dtype=dtype) for s in loaded])
     chunk = chunk or default_chunk_size(mode == "summary", n_scen=n_scen)
-    sim = (simulate_arrays if mode == "paths" else simulate_summaries)
+    sim = (paths_run if mode == "paths" else summary_run)
 
-    def run(*a, **k):
-        return sim(*a, antithetic=antithetic, **k)
+    def run(i, n, **k):
+        return sim(batch, seed(i), n, antithetic=antithetic, **k)
     # the warm-up runs one step of the chunk shape the timed run will use (compiled once)
     n_dev = len(jax.devices())
-    try:
-        from aicapex.sim.engine import run_chunk_blocks
-    except ImportError:  # --ab against a checkout from before the chunk rule: powers of two
-        warm, warm_chunk = min(draws, chunk * n_dev), chunk
-    else:
-        warm_chunk = run_chunk_blocks(draws, chunk, jax.devices()) * RNG_BLOCK
-        warm = min(draws, warm_chunk * n_dev)
+    warm_chunk = run_chunk_blocks(draws, chunk, jax.devices()) * RNG_BLOCK
+    warm = min(draws, warm_chunk * n_dev)
     t0 = time.perf_counter()
-    run(batch, 0, warm, chunk_size=warm_chunk)  # compiles (and, for summaries, the pilot)
+    run(0, warm, chunk_size=warm_chunk)  # compiles (and, for summaries, the pilot)
     first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    run(batch, 1, warm, chunk_size=warm_chunk)
+    run(1, warm, chunk_size=warm_chunk)
     steady_one = time.perf_counter() - t0
     t0 = time.perf_counter()
-    run(batch, 2, draws, chunk_size=chunk)
+    result = run(2, draws, chunk_size=chunk)
     wall = time.perf_counter() - t0
     dq = n_scen * draws * HORIZON
-    from aicapex.sim.engine import LAST_TIMING
-    hist = LAST_TIMING.get("histogram") if mode == "summary" else None
+    stats = result[-1] if isinstance(result, tuple) and hasattr(result[-1], "histogram") else None
+    hist = stats.histogram if (stats is not None and mode == "summary") else None
 
     # RNG-bound limit: the same random numbers, same blocks, nothing else
     nb = chunk // RNG_BLOCK
@@ -136,10 +154,10 @@ def run_numpy(draws: int) -> dict:
     import numpy as np
 
     from aicapex.scenarios import compile_scenario, load_scenario
-    from aicapex.sim.malloc import tune_malloc
-    from aicapex.sim.parameters import N_PARAMS, params_from_matrix
-    from aicapex.sim.reference import simulate_reference
-    from aicapex.sim.types import N_NORMALS, N_UNIFORMS
+    from aicapex.sim.engine.host import tune_malloc
+    from aicapex.sim.model import N_NORMALS, N_PARAMS, N_UNIFORMS, PRIOR_Z
+    from aicapex.sim.model.parameters import params_from_matrix
+    from aicapex.sim.model.reference import simulate_reference
 
     tune_malloc()  # the same process conditions as the engine's
     sc = compile_scenario(load_scenario("baseline").scenario, dtype="float64")
@@ -147,7 +165,6 @@ def run_numpy(draws: int) -> dict:
     t0 = time.perf_counter()
     z = rng.standard_normal((N_PARAMS, draws))
     # the reference samples priors by the same table interpolation, in NumPy
-    from aicapex.sim.types import PRIOR_Z
     pmat = np.stack([np.interp(z[i], PRIOR_Z, sc.prior_table[i]) for i in range(N_PARAMS)])
     normals = rng.standard_normal((HORIZON, N_NORMALS, draws))
     uniforms = rng.random((HORIZON, N_UNIFORMS, draws))
@@ -174,12 +191,12 @@ def _device_peak_gib(dev) -> float | None:
     return stats["peak_bytes_in_use"] / 2**30 if stats and "peak_bytes_in_use" in stats else None
 
 
-def _subprocess(args: list[str], src: str | None = None) -> dict:
-    """This script with ``args`` in a fresh process; ``src``: import ``aicapex`` from there."""
-    env = None
+def _subprocess(args: list[str], src: str | None = None, env_set: dict | None = None) -> dict:
+    """This script with ``args`` in a fresh process; ``src``: import ``aicapex`` from there;
+    ``env_set``: environment variables to set."""
+    env = dict(os.environ, **(env_set or {}))
     if src is not None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [src, *filter(None, [os.environ.get("PYTHONPATH")])]))
+        env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])
     r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
                        env=env)
     if r.returncode != 0:
@@ -187,23 +204,26 @@ def _subprocess(args: list[str], src: str | None = None) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def run_ab(other: str, case: list[str], pairs: int, extra: list[str]) -> None:
-    """Paired A/B of one case: A = this tree's code, B = ``other`` checkout's ``src``; each pair
-    runs both in fresh processes back to back, alternating which goes first, and the ratio
-    A/B is taken within the pair, so that the machine's drift cancels. Prints each pair and
-    the median ratio; refuses to report if a process imported the wrong code."""
+def run_ab(other: str | None, case: list[str], pairs: int, extra: list[str],
+           switch: str | None = None) -> None:
+    """Paired A/B of one case: A = this tree's code, B = ``other`` checkout's ``src``, or with
+    ``switch`` B = this tree with that hack switched off; each pair runs both in fresh
+    processes back to back, alternating which goes first, and the ratio A/B is taken within
+    the pair, so that the machine's drift cancels. Prints each pair and the median ratio;
+    refuses to report if a process imported the wrong code."""
     import statistics
 
     here = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "src"))
-    there = os.path.realpath(os.path.join(other, "src"))
+    there = here if switch else os.path.realpath(os.path.join(other, "src"))
     if not os.path.isdir(os.path.join(there, "aicapex")):
         raise SystemExit(f"--ab: no src/aicapex under {other!r}")
+    off = {SWITCHES[switch]: "0"} if switch else {}
     ratios = []
     for i in range(pairs):
-        sides = [("A", here), ("B", there)]
+        sides = [("A", here, {}), ("B", there, off)]
         res = {}
-        for name, src in (sides if i % 2 == 0 else sides[::-1]):
-            r = _subprocess(["--case", *case, *extra], src=src)
+        for name, src, env_set in (sides if i % 2 == 0 else sides[::-1]):
+            r = _subprocess(["--case", *case, *extra], src=src, env_set=env_set)
             if "error" in r:
                 raise SystemExit(f"--ab: {name} failed: {r['error'][-1000:]}")
             if os.path.realpath(os.path.dirname(r["code"])) != src:
@@ -212,8 +232,9 @@ def run_ab(other: str, case: list[str], pairs: int, extra: list[str]) -> None:
         ratios.append(res["A"] / res["B"])
         print(f"pair {i + 1}: A {res['A'] / 1e6:8.2f}  B {res['B'] / 1e6:8.2f} M dq/s  "
               f"A/B {ratios[-1]:.3f}", flush=True)
+    b = f"{there} with {SWITCHES[switch]}=0" if switch else there
     print(f"median A/B over {pairs} pairs: {statistics.median(ratios):.3f} "
-          f"(range {min(ratios):.3f}-{max(ratios):.3f}); A = {here}, B = {there}")
+          f"(range {min(ratios):.3f}-{max(ratios):.3f}); A = {here}, B = {b}")
 
 
 def _case_flags(args: argparse.Namespace) -> list[str]:
@@ -244,17 +265,19 @@ def main() -> None:
                     help="one case (with --ab: the case to compare)")
     ap.add_argument("--ab", metavar="CHECKOUT",
                     help="paired A/B of --case: this tree's code against CHECKOUT's src/")
+    ap.add_argument("--ab-switch", choices=sorted(SWITCHES),
+                    help="paired A/B of --case: a performance hack on (A) against off (B)")
     ap.add_argument("--pairs", type=int, default=5, help="pairs of runs for --ab")
     ap.add_argument("--numpy-case", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.lanes or args.line_width:
-        from aicapex.sim import engine
-        engine.HIST_LANES = args.lanes or engine.HIST_LANES
-        engine.HIST_LINE_WIDTH = args.line_width or engine.HIST_LINE_WIDTH
-    if args.ab:
+        from aicapex.sim.engine import histograms
+        histograms.HIST_LANES = args.lanes or histograms.HIST_LANES
+        histograms.HIST_LINE_WIDTH = args.line_width or histograms.HIST_LINE_WIDTH
+    if args.ab or args.ab_switch:
         if not args.case:
-            ap.error("--ab needs --case MODE SCENARIOS DRAWS")
-        run_ab(args.ab, args.case, args.pairs, _case_flags(args))
+            ap.error("--ab and --ab-switch need --case MODE SCENARIOS DRAWS")
+        run_ab(args.ab, args.case, args.pairs, _case_flags(args), args.ab_switch)
         return
     if args.case:
         print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]),
