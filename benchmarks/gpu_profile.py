@@ -15,14 +15,16 @@ import json
 import statistics
 import time
 
+import counting_variants as cv
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aicapex import kernels
+from aicapex import sim
 from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
 from aicapex.sim import engine
-from aicapex.sim.summary import histogram_range
+from aicapex.sim.engine import devices, histograms, kernels, priors, scan
+from aicapex.sim.engine.accumulate import histogram_range
 
 HORIZON = 20
 
@@ -47,7 +49,7 @@ def _ranges(batch, key, ids, rows, loop, real: bool):
     """Histogram ranges (S, V, T): from a pilot of the engine's size (``real``), else
     [-1000, 1000] for every variable (as measured before; most values then crowd into a few
     bins, the index level into the overflow bin)."""
-    shape = (batch.years.shape[0], len(engine.Outputs._fields), HORIZON)
+    shape = (batch.years.shape[0], len(sim.model.Outputs._fields), HORIZON)
     if not real:
         lo = jnp.full(shape, -1e3, batch.years.dtype)
         return lo, -lo
@@ -61,8 +63,8 @@ def check_kernel(batch, blocks: int) -> bool:
     """Whether the CUDA kernel's summary equals the scatter's (every field, exactly)."""
     key = jax.random.key(0)
     ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
-    rows = engine.random_prior_rows(batch.prior_table)
-    loop = engine.loop_scenarios_on(jax.devices())
+    rows = priors.random_prior_rows(batch.prior_table)
+    loop = devices.loop_scenarios_on(jax.devices())
     lo, hi = _ranges(batch, key, ids, rows, loop, True)
     n_valid = np.int32(blocks * engine.RNG_BLOCK - 1000)  # a padded tail, as a last chunk has
     res = {hist: jax.device_get(engine.summarize_chunk(
@@ -78,8 +80,8 @@ def variants(batch, blocks: int, args):
     key = jax.random.key(0)
     ids = jnp.zeros(batch.years.shape[0], jnp.uint32)
     n = blocks * engine.RNG_BLOCK
-    rows = engine.random_prior_rows(batch.prior_table)  # as the engine's runs sample
-    loop = engine.loop_scenarios_on(jax.devices())  # as the engine runs scenarios here
+    rows = priors.random_prior_rows(batch.prior_table)  # as the engine's runs sample
+    loop = devices.loop_scenarios_on(jax.devices())  # as the engine runs scenarios here
     lo, hi = _ranges(batch, key, ids, rows, loop, args.real_range)
 
     @jax.jit
@@ -106,34 +108,34 @@ def variants(batch, blocks: int, args):
     yield "rng only", lambda i: rng(np.uint32(i * blocks))
     yield "model, outputs summed on device", lambda i: model(np.uint32(i * blocks))
     for unroll in args.unroll:
-        engine.SCAN_UNROLL = unroll
+        scan.SCAN_UNROLL = unroll
         jax.clear_caches()
         m = make_model()
         yield f"model, scan unroll {unroll}", lambda i, m=m: m(np.uint32(i * blocks))
-    engine.SCAN_UNROLL = 1
+    scan.SCAN_UNROLL = 1
     jax.clear_caches()
-    default_width = engine.HIST_LINE_WIDTH
+    default_width = histograms.HIST_LINE_WIDTH
     for width in args.line_width:
-        engine.HIST_LINE_WIDTH = width
+        histograms.HIST_LINE_WIDTH = width
         jax.clear_caches()
         for lanes in args.lanes:
             f = summ(lanes)
-            yield (f"summary, counted on device, {lanes} lanes, {engine._line_width(lanes)} "
+            yield (f"summary, counted on device, {lanes} lanes, {histograms.line_width(lanes)} "
                    "a line"), lambda i, f=f: f(np.uint32(i * blocks))
-    engine.HIST_LINE_WIDTH = default_width
+    histograms.HIST_LINE_WIDTH = default_width
     jax.clear_caches()
     for lanes in args.quarter_lanes:
-        f = summ(lanes, "quarter")
+        f = summ(lanes, cv.by_quarter)
         yield f"summary, per-quarter buffer, {lanes} lanes", \
             lambda i, f=f: f(np.uint32(i * blocks))
     if args.plain_correlate:  # one (N, N) @ (N, B) product instead of one per 1,024 draws
-        blocked = engine.correlate
-        engine.correlate = lambda chol, z: jnp.matmul(chol, z, precision=jax.lax.Precision.HIGHEST)
+        blocked = rng.correlate
+        rng.correlate = lambda chol, z: jnp.matmul(chol, z, precision=jax.lax.Precision.HIGHEST)
         jax.clear_caches()
         m, f = make_model(), summ(last_lanes)
         yield "model, one plain correlation product", lambda i, m=m: m(np.uint32(i * blocks))
         yield "summary, one plain correlation product", lambda i, f=f: f(np.uint32(i * blocks))
-        engine.correlate = blocked
+        rng.correlate = blocked
         jax.clear_caches()
     if args.other_order and batch.years.shape[0] > 1:  # vmap <-> lax.map over scenarios
         loop = not loop
@@ -144,31 +146,32 @@ def variants(batch, blocks: int, args):
         loop = not loop
     if args.kernel and not kernels.load():
         print(f"CUDA kernel not available: {kernels.why_not()}", flush=True)
-    defaults = (engine.KERNEL_REPLICAS, engine.KERNEL_PARTS, engine.KERNEL_AGGREGATE,
-                engine.KERNEL_TARGET)
+    defaults = (histograms.KERNEL_REPLICAS, histograms.KERNEL_PARTS, histograms.KERNEL_AGGREGATE,
+                histograms.KERNEL_TARGET)
     for spec in args.kernel if kernels.load() else []:  # REPLICAS:PARTS:AGGREGATE:GRAPH
         r, p, a, g = (int(x) for x in spec.split(":"))
-        engine.KERNEL_REPLICAS, engine.KERNEL_PARTS, engine.KERNEL_AGGREGATE = r, p, bool(a)
-        engine.KERNEL_TARGET = "aicapex_count_cells" + ("_graph" if g else "")
+        (histograms.KERNEL_REPLICAS, histograms.KERNEL_PARTS,
+         histograms.KERNEL_AGGREGATE) = r, p, bool(a)
+        histograms.KERNEL_TARGET = "aicapex_count_cells" + ("_graph" if g else "")
         jax.clear_caches()
         f = summ(1, "cuda")
         yield (f"summary, CUDA kernel {r} replicas, {p or 'auto'} parts, aggregate {a}, "
                f"graph {g}"), lambda i, f=f: f(np.uint32(i * blocks))
-    (engine.KERNEL_REPLICAS, engine.KERNEL_PARTS, engine.KERNEL_AGGREGATE,
-     engine.KERNEL_TARGET) = defaults
+    (histograms.KERNEL_REPLICAS, histograms.KERNEL_PARTS, histograms.KERNEL_AGGREGATE,
+     histograms.KERNEL_TARGET) = defaults
     jax.clear_caches()
     if args.sort:
-        f = summ(1, "sort")
+        f = summ(1, cv.by_sort)
         if args.hlo_dir:
             with open(f"{args.hlo_dir}/sort-s{batch.years.shape[0]}.txt", "w") as fh:
                 fh.write(f.lower(np.uint32(0)).compile().as_text())
         yield "summary, counted by sorting", lambda i, f=f: f(np.uint32(i * blocks))
-    defaults = engine.HIST_ONEHOT, engine.HIST_SPLIT
+    defaults = cv.HIST_ONEHOT, cv.HIST_SPLIT
     for spec in args.matmul:  # e.g. "bfloat16:64"
         dtype, split = spec.split(":")
-        engine.HIST_ONEHOT, engine.HIST_SPLIT = jnp.dtype(dtype), int(split)
+        cv.HIST_ONEHOT, cv.HIST_SPLIT = jnp.dtype(dtype), int(split)
         jax.clear_caches()
-        f = summ(1, "matmul")
+        f = summ(1, cv.by_matmul)
         if args.hlo_dir:
             text = f.lower(np.uint32(0)).compile().as_text()
             with open(f"{args.hlo_dir}/matmul-{dtype}-{split}-s{batch.years.shape[0]}.txt",
@@ -176,7 +179,7 @@ def variants(batch, blocks: int, args):
                 fh.write(text)
         yield f"summary, matmul counts {dtype} split {split}", \
             lambda i, f=f: f(np.uint32(i * blocks))
-    engine.HIST_ONEHOT, engine.HIST_SPLIT = defaults
+    cv.HIST_ONEHOT, cv.HIST_SPLIT = defaults
     jax.clear_caches()
 
 
@@ -189,7 +192,7 @@ def main() -> None:
                     help="scan unroll factors to time for the model alone")
     ap.add_argument("--lanes", type=int, nargs="*", default=[1, 8, 32, 128],
                     help="histogram copies to time with scatter-add counting")
-    ap.add_argument("--line-width", type=int, nargs="*", default=[engine.HIST_LINE_WIDTH],
+    ap.add_argument("--line-width", type=int, nargs="*", default=[histograms.HIST_LINE_WIDTH],
                     help="histogram copies side by side in a cache line (HIST_LINE_WIDTH)")
     ap.add_argument("--quarter-lanes", type=int, nargs="*", default=[],
                     help="histogram copies to time, counted into a fresh buffer each quarter")

@@ -83,18 +83,18 @@ def scatter_unique():
 def kernel_count(replicas: int, aggregate: bool, parts: int = 0):
     """The engine's shared-memory CUDA kernel (``aicapex.kernels``) on the same cells: value
     j + 0.5 on the range [0, BINS) lands in bin j; dropped values are NaN."""
-    from aicapex.sim import engine
+    from aicapex.sim.engine import histograms
 
     def f(j):
-        saved = engine.KERNEL_REPLICAS, engine.KERNEL_AGGREGATE, engine.KERNEL_PARTS
-        engine.KERNEL_REPLICAS, engine.KERNEL_AGGREGATE, engine.KERNEL_PARTS = (
+        saved = histograms.KERNEL_REPLICAS, histograms.KERNEL_AGGREGATE, histograms.KERNEL_PARTS
+        histograms.KERNEL_REPLICAS, histograms.KERNEL_AGGREGATE, histograms.KERNEL_PARTS = (
             replicas, aggregate, parts)
         try:  # the settings are read while tracing
             v = jnp.where(j >= 0, j.astype(jnp.float32) + 0.5, jnp.nan)
-            c = engine._count_by_kernel(v, jnp.zeros(N_VAR), jnp.ones(N_VAR), j.shape[1],
+            c = histograms.count_by_kernel(v, jnp.zeros(N_VAR), jnp.ones(N_VAR), j.shape[1],
                                         BINS + 2)
         finally:
-            engine.KERNEL_REPLICAS, engine.KERNEL_AGGREGATE, engine.KERNEL_PARTS = saved
+            histograms.KERNEL_REPLICAS, histograms.KERNEL_AGGREGATE, histograms.KERNEL_PARTS = saved
         return c[:, 1:-1]
     return jax.jit(f)
 
@@ -139,7 +139,7 @@ def main() -> None:
         _report(f"scatter, line-tiled {width} x {groups}", scatter_tiled(width, groups), j,
                 args.reps, ref)
     if args.kernel:
-        from aicapex import kernels
+        from aicapex.sim.engine import kernels
         if not kernels.load():
             raise SystemExit(f"CUDA kernel not available: {kernels.why_not()}")
     for spec in args.kernel:  # REPLICAS:AGGREGATE[:PARTS]

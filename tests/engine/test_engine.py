@@ -134,7 +134,7 @@ def test_path_outputs_are_allocated_without_hugepage_advice_and_the_switch_is_re
         monkeypatch):
     """Full paths are allocated with numpy's huge-page advice off (it made first touches of a
     10^6-draw run's 2.3 GB compact memory, ~25% of the run), and numpy's global switch is back
-    as it was afterwards, whichever it was; AICAPEX_MALLOC_TUNING=0 leaves it on."""
+    as it was afterwards, whichever it was; AICAPEX_HUGEPAGE_TUNING=0 leaves it on."""
     from aicapex.sim.engine import host as malloc
 
     switch = malloc._madvise_switch()
@@ -162,7 +162,7 @@ def test_path_outputs_are_allocated_without_hugepage_advice_and_the_switch_is_re
             assert out.shape == (2, 3, 5) and out.dtype == np.int32
             assert state() is before
         assert seen == [False, False]
-        monkeypatch.setenv("AICAPEX_MALLOC_TUNING", "0")
+        monkeypatch.setenv("AICAPEX_HUGEPAGE_TUNING", "0")
         switch(True)
         malloc.host_output((4,), np.float32)
         assert seen == [False, False, True]

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import golden  # noqa: E402
+import golden
 
 
 def test_builtin_scenarios_are_bit_identical_to_the_recorded_hashes():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from ..model import Outputs
+from . import kernels  # builds with nvcc on first use (load), never at import
 from .devices import on_accelerator
 
 SUMMARY_BINS = 2048
@@ -88,9 +89,7 @@ def count_by_kernel(v, lo, scale, n_valid, cells: int):
     of ``kernels/`` (registered by ``kernels.load()``): the binning of
     ``run_scenario_summary``, done inside the kernel, and the same counts. Only non-finite
     values and draws past ``n_valid`` are left out. float32 and CUDA only."""
-    from .kernels import count_cells
-
-    return count_cells(v, lo, scale, n_valid, cells, replicas=KERNEL_REPLICAS,
+    return kernels.count_cells(v, lo, scale, n_valid, cells, replicas=KERNEL_REPLICAS,
                        parts=KERNEL_PARTS, aggregate=KERNEL_AGGREGATE, target=KERNEL_TARGET)
 
 
@@ -103,8 +102,6 @@ def summary_histogram_method(devices, dtype) -> tuple[str, str | None]:
     shared-memory kernel of ``kernels/``, built on first use) on CUDA GPUs in float32,
     else ``"scatter"``; and, where a GPU falls back to the scatter, why (not when the user
     chose the scatter with ``AICAPEX_CUDA_KERNELS=0``)."""
-    from . import kernels  # builds with nvcc: I/O, kept out of the numeric functions
-
     if not on_accelerator(devices) or kernels.switched_off():
         return "scatter", None
     if jnp.dtype(dtype) != jnp.float32:

@@ -4,7 +4,7 @@ XLA:CPU allocates each execution's temporaries as one block (tens of MB for a 16
 chunk) and frees it afterwards. glibc serves blocks above its mmap threshold (at most 32 MB
 by its dynamic rule) with a fresh ``mmap``, so every chunk paid a page fault for each 4 KiB
 page it touched: a third of the model's time on the 2-core machine (47 -> 32 ms per
-16,384-draw chunk, benchmarks/RESULTS.md). Raising the threshold lets glibc reuse the freed
+16,384-draw chunk, docs/performance.md). Raising the threshold lets glibc reuse the freed
 heap memory. Its trim threshold is raised to the same size, so that freed memory at the top
 of the heap (a finished run's host arrays, say) is kept for the next allocation instead of
 being handed back and faulted in again: repeated runs in one process (the API in a notebook,
@@ -13,7 +13,7 @@ of freed memory stays with the process instead of going back to the OS. Set
 ``AICAPEX_MALLOC_TUNING=0`` to leave malloc alone.
 
 ``host_output`` allocates the large host arrays of full paths without numpy's huge-page advice
-(see there).
+(see there; ``AICAPEX_HUGEPAGE_TUNING=0`` leaves numpy's advice on).
 """
 
 from __future__ import annotations
@@ -68,10 +68,10 @@ def host_output(shape: tuple[int, ...], dtype) -> np.ndarray:
     default), that advice makes the kernel compact memory for a 2 MB page at the first touch
     of every 2 MB, and a chunk's writes touch every row of the (S, T, draws) arrays: filling
     2.3 GB of paths (10^6 draws) cost 3.3 s with the advice and 1.0 s without on the 2-core
-    machine, and a 10^6-draw run lost ~25% to it (benchmarks/RESULTS.md). The switch is
-    numpy-global, so it is restored at once; ``AICAPEX_MALLOC_TUNING=0`` leaves it alone."""
+    machine, and a 10^6-draw run lost ~25% to it (docs/performance.md). The switch is
+    numpy-global, so it is restored at once; ``AICAPEX_HUGEPAGE_TUNING=0`` leaves it alone."""
     switch = _madvise_switch() if (sys.platform.startswith("linux") and os.environ.get(
-        "AICAPEX_MALLOC_TUNING", "1") != "0") else None
+        "AICAPEX_HUGEPAGE_TUNING", "1") != "0") else None
     if switch is None:
         return np.empty(shape, dtype)
     before = switch(False)

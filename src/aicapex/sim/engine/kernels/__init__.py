@@ -22,6 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+from filelock import FileLock
+
+from ....runtime.cache import cache_root
+
 SOURCE = Path(__file__).with_name("histogram.cu")
 TARGETS = {"aicapex_count_cells": "AicapexCountCells",
            "aicapex_count_cells_graph": "AicapexCountCellsGraph"}
@@ -36,8 +43,6 @@ _STATE: dict = {"loaded": False, "why_not": None, "seconds": 0.0}
 def cache_dir() -> Path:
     """Where built kernels go: ``kernels`` in ``aicapex.runtime.cache.cache_root()`` (so
     ``$AICAPEX_CACHE_DIR/kernels``, else ``~/.cache/aicapex/kernels``)."""
-    from ....runtime.cache import cache_root
-
     return cache_root() / "kernels"
 
 
@@ -56,9 +61,6 @@ def build(arch: str = "native", nvcc: str | None = None, out_dir: Path | None = 
     of this machine) against this JAX's FFI headers, unless a build of the same inputs is in
     ``out_dir`` (default ``cache_dir()``). Returns the library's path; raises RuntimeError with
     the compiler's message when the build fails."""
-    import jax
-    from filelock import FileLock
-
     nvcc = nvcc or find_nvcc()
     if nvcc is None:
         raise RuntimeError("no nvcc found (set AICAPEX_NVCC or put CUDA's bin on the PATH)")
@@ -96,10 +98,6 @@ def count_cells(values, lo, scale, n_valid, cells: int, *, replicas: int = 2, pa
     ``replicas``: shared-memory histograms per block (1-8); ``parts``: blocks per row (0:
     enough to fill the GPU); ``aggregate``: lanes of a warp in one cell add once. Works under
     ``vmap`` (leading axes)."""
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-
     rows = values.shape[0]
     call = jax.ffi.ffi_call(target, jax.ShapeDtypeStruct((rows, cells), jnp.int32),
                             vmap_method="broadcast_all")
@@ -110,8 +108,6 @@ def count_cells(values, lo, scale, n_valid, cells: int, *, replicas: int = 2, pa
 
 def reference_counts(values, lo, scale, n_valid: int, cells: int):
     """``count_cells``' counts computed with NumPy (float32 arithmetic, as the kernel's)."""
-    import numpy as np
-
     x = np.asarray(values, np.float32)[:, :n_valid]
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, 3e38 * 20: as the GPU
         f = np.floor((x - np.asarray(lo, np.float32)[:, None])
@@ -125,9 +121,6 @@ def _self_test() -> None:
     """Run the kernel once on awkward values (NaN, +-inf, values far outside the range, a
     padded tail) against ``reference_counts``; raises if it fails or differs (a driver older
     than the compiler, say), so that ``load()`` falls back instead of a run failing."""
-    import jax
-    import numpy as np
-
     rng = np.random.default_rng(0)
     x = rng.normal(0.0, 2.0, (3, 4099)).astype(np.float32)
     x[0, ::5] = np.nan
@@ -158,7 +151,6 @@ def load() -> bool:
     try:
         if switched_off():
             raise RuntimeError("AICAPEX_CUDA_KERNELS=0")
-        import jax
         try:
             gpu = jax.devices("cuda")[0]
         except RuntimeError:

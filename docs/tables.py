@@ -1,0 +1,42 @@
+"""Print the parameter tables of ``docs/model.md`` from the code: every block's parameters
+(``PARAMETERS`` in its ``aicapex.sim.model`` module) with unit, hard bounds, default prior and
+its source. ``tests/unit/test_docs.py`` checks that ``docs/model.md`` holds this output.
+
+    python docs/tables.py
+"""
+
+from __future__ import annotations
+
+from aicapex.scenarios import default_priors
+from aicapex.sim.model import capex, credit, earnings, macro, regime, revenue, valuation
+
+MODULES = (macro, capex, revenue, earnings, credit, valuation, regime)
+
+
+def _prior(spec) -> str:
+    if isinstance(spec, int | float):
+        return f"{spec:.4g}"
+    fields = dict(spec)
+    kind = fields.pop("dist")
+    return kind + " " + ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                                  for k, v in fields.items())
+
+
+def tables() -> str:
+    priors = default_priors()
+    out = []
+    for module in MODULES:
+        out.append(f"Parameters of `sim/model/{module.__name__.rsplit('.', 1)[-1]}.py`:\n")
+        out.append("| parameter | unit | bounds | default prior | source | meaning |")
+        out.append("|---|---|---|---|---|---|")
+        for p in module.PARAMETERS:
+            hi = "∞" if p.hi >= 1e12 else f"{p.hi:g}"
+            pr = priors[p.name]
+            out.append(f"| `{p.name}` | {p.unit} | [{p.lo:g}, {hi}] | {_prior(pr.spec)} | "
+                       f"{pr.source} | {p.doc} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(tables())
