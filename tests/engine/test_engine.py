@@ -130,46 +130,6 @@ def test_malloc_tuning_is_applied_once_and_can_be_turned_off():
     assert float(off.stdout) <= 0.1, off.stderr
 
 
-def test_path_outputs_are_allocated_without_hugepage_advice_and_the_switch_is_restored(
-        monkeypatch):
-    """Full paths are allocated with numpy's huge-page advice off (it made first touches of a
-    10^6-draw run's 2.3 GB compact memory, ~25% of the run), and numpy's global switch is back
-    as it was afterwards, whichever it was; AICAPEX_HUGEPAGE_TUNING=0 leaves it on."""
-    from aicapex.sim.engine import host as malloc
-
-    switch = malloc._madvise_switch()
-    if switch is None or not sys.platform.startswith("linux"):
-        pytest.skip("numpy without the huge-page switch, or not Linux")
-
-    def state() -> bool:
-        prev = switch(False)
-        switch(prev)
-        return bool(prev)
-
-    seen: list[bool] = []
-    real_empty = np.empty
-
-    def spy(*a, **k):
-        seen.append(state())
-        return real_empty(*a, **k)
-
-    monkeypatch.setattr(malloc.np, "empty", spy)
-    original = state()
-    try:
-        for before in (True, False):
-            switch(before)
-            out = malloc.host_output((2, 3, 5), np.int32)
-            assert out.shape == (2, 3, 5) and out.dtype == np.int32
-            assert state() is before
-        assert seen == [False, False]
-        monkeypatch.setenv("AICAPEX_HUGEPAGE_TUNING", "0")
-        switch(True)
-        malloc.host_output((4,), np.float32)
-        assert seen == [False, False, True]
-    finally:
-        switch(original)
-
-
 def test_fixed_parameters_as_scalars_change_no_result():
     """The engine samples only parameters whose prior varies and keeps the rest as scalars;
     sampling every parameter (constant tables interpolate to their value) gives the same

@@ -1,4 +1,5 @@
-"""Keep XLA's per-run scratch memory out of fresh ``mmap`` pages (glibc only).
+"""Host memory: glibc's malloc tuned so XLA's per-run scratch memory and a finished run's host
+arrays are reused, not faulted in afresh (glibc only).
 
 XLA:CPU allocates each execution's temporaries as one block (tens of MB for a 16k-draw
 chunk) and frees it afterwards. glibc serves blocks above its mmap threshold (at most 32 MB
@@ -8,12 +9,10 @@ page it touched: a third of the model's time on the 2-core machine (47 -> 32 ms 
 heap memory. Its trim threshold is raised to the same size, so that freed memory at the top
 of the heap (a finished run's host arrays, say) is kept for the next allocation instead of
 being handed back and faulted in again: repeated runs in one process (the API in a notebook,
-a benchmark) of 10^4 draws with full paths took 61 instead of 75 ms. The cost: up to 256 MB
-of freed memory stays with the process instead of going back to the OS. Set
-``AICAPEX_MALLOC_TUNING=0`` to leave malloc alone.
-
-``host_output`` allocates the large host arrays of full paths without numpy's huge-page advice
-(see there; ``AICAPEX_HUGEPAGE_TUNING=0`` leaves numpy's advice on).
+a benchmark) reuse it. The cost: up to 256 MB of freed memory stays with the process instead
+of going back to the OS. Paired on the 2-core machine (docs/performance.md): full paths of
+10^6 draws 1.14x faster; runs of 10^4-10^5 draws unchanged. Set ``AICAPEX_MALLOC_TUNING=0``
+to leave malloc alone. Called when a run starts, never at import.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-
-import numpy as np
 
 MMAP_THRESHOLD_BYTES = 256 * 2**20
 _M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
@@ -50,32 +47,3 @@ def tune_malloc() -> bool:
     _done.append(ok)
     return ok
 
-
-def _madvise_switch():
-    """numpy's switch for its huge-page advice (private; numpy 2 and 1.x spell it differently),
-    or None where this numpy has none."""
-    for mod in ("_core", "core"):
-        fn = getattr(getattr(getattr(np, mod, None), "multiarray", None),
-                     "_set_madvise_hugepage", None)
-        if fn is not None:
-            return fn
-    return None
-
-
-def host_output(shape: tuple[int, ...], dtype) -> np.ndarray:
-    """An uninitialised host array for a run's full paths, allocated without numpy's
-    ``madvise(MADV_HUGEPAGE)`` on Linux. Where transparent huge pages are on "madvise" (a common
-    default), that advice makes the kernel compact memory for a 2 MB page at the first touch
-    of every 2 MB, and a chunk's writes touch every row of the (S, T, draws) arrays: filling
-    2.3 GB of paths (10^6 draws) cost 3.3 s with the advice and 1.0 s without on the 2-core
-    machine, and a 10^6-draw run lost ~25% to it (docs/performance.md). The switch is
-    numpy-global, so it is restored at once; ``AICAPEX_HUGEPAGE_TUNING=0`` leaves it alone."""
-    switch = _madvise_switch() if (sys.platform.startswith("linux") and os.environ.get(
-        "AICAPEX_HUGEPAGE_TUNING", "1") != "0") else None
-    if switch is None:
-        return np.empty(shape, dtype)
-    before = switch(False)
-    try:
-        return np.empty(shape, dtype)
-    finally:
-        switch(before)

@@ -21,7 +21,7 @@ from jax.sharding import PartitionSpec as P
 from ..model import Outputs, ScenarioArrays
 from .accumulate import Accumulator, empty_accumulator, merge, range_from_extremes
 from .histograms import SUMMARY_BINS, histogram_lanes, summary_histogram_method
-from .host import host_output, tune_malloc
+from .host import tune_malloc
 from .packing import Layout, unpack
 from .plan import AXIS, plan_run
 from .rng import RNG_BLOCK
@@ -137,8 +137,8 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                 continue
             for name, arrs in host.items():
                 if name not in results:
-                    results[name] = host_output((n_scen, horizon, n_draws),
-                                                np.int32 if name == "regime" else dtype)
+                    results[name] = np.empty((n_scen, horizon, n_draws),
+                                         np.int32 if name == "regime" else dtype)
                 results[name][:, :, start:start + valid] = arrs[d][:, :, :valid]
             if progress is not None:
                 progress(valid)
