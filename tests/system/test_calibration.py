@@ -240,3 +240,21 @@ def test_missing_calibration_extra_is_a_clear_error():
 
     with pytest.raises(MissingHistoryDataError, match=r"aicapex\[calibration\]"):
         _need("no_such_package_for_aicapex")
+
+
+@pytest.mark.parametrize("summary_only", [False, True])
+def test_a_horizon_short_of_the_anchor_dates_marks_those_checks_na(tmp_path, summary_only):
+    """A run whose horizon ends before mid-2030 (the schema allows 1-200 quarters) gets its
+    anchor table, the checks it cannot reach n/a, instead of failing after simulating."""
+    from aicapex.calibration.check import run_anchor_table
+
+    path = tmp_path / "short.yaml"
+    path.write_text("name: short\nextends: baseline\nsettings: {horizon_quarters: 1}\n")
+    loaded = aicapex.load_scenario(path)
+    ds = aicapex.simulate(loaded, draws=1024, seed=0, summary_only=summary_only)
+    table = run_anchor_table(ds, [loaded])
+    verdicts = dict(zip(table["check"], table["passed"], strict=True))
+    assert verdicts["AI capex, mid-2030"] == "n/a"
+    assert verdicts["AI revenue, mid-2030"] == "n/a"
+    assert verdicts["Index volatility (sd of quarterly log returns, annualised)"] == "n/a"
+    assert verdicts["Mag-10 weight, first quarter"] == "pass"
