@@ -207,6 +207,41 @@ def test_overwrite_replaces_and_refusal_keeps(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".aicapex")] == []
 
 
+def test_overwrite_refuses_what_aicapex_did_not_write(tmp_path):
+    """``--overwrite`` replaces a previous aicapex output only: a user's folder, a file or a
+    symbolic link at ``--out`` is refused before anything runs, and left as it was."""
+    folder = tmp_path / "thesis"
+    (folder / "src").mkdir(parents=True)
+    (folder / "thesis.tex").write_text("\\documentclass{article}")
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    for out in (folder, afile, link):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            assert cli.main(["run", "baseline", "--draws", "50", "--out", str(out),
+                             "--no-plots", "--overwrite"]) == 2, out
+        assert "replaces only a previous aicapex output" in " ".join(err.getvalue().split())
+    assert (folder / "thesis.tex").read_text() == "\\documentclass{article}"
+    assert (folder / "src").is_dir() and afile.read_text() == "mine" and link.is_symlink()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".aicapex")] == []
+
+
+def test_every_output_directory_is_marked_and_can_be_replaced(tmp_path):
+    """What aicapex writes carries its marker, so --overwrite can replace it: a run, and an
+    output without a manifest (the anchor check's)."""
+    from aicapex.outputs import atomic_dir, writers
+
+    out = tmp_path / "check"
+    with atomic_dir(out) as tmp:
+        (tmp / "anchor_check.csv").write_text("x\n")
+    assert (out / writers.MARKER).is_file() and writers.is_aicapex_output(out)
+    with atomic_dir(out, overwrite=True) as tmp:
+        (tmp / "anchor_check.csv").write_text("y\n")
+    assert (out / "anchor_check.csv").read_text() == "y\n"
+
+
 def test_paths_that_cannot_fit_in_memory_are_refused_before_anything_runs(monkeypatch):
     import aicapex
     from aicapex import api

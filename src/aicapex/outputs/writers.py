@@ -28,18 +28,49 @@ class OutputExistsError(FileExistsError):
     pass
 
 
+MARKER = ".aicapex-output"
+"""The file every output directory aicapex writes carries (its kind and when), so that
+``--overwrite`` can tell a previous output from a user's folder."""
+
+
+def is_aicapex_output(path: Path) -> bool:
+    """Whether ``path`` is a directory aicapex wrote: it has the marker, or (runs written before
+    the marker) a ``manifest.json`` of package aicapex."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    if (path / MARKER).is_file():
+        return True
+    try:
+        return json.loads((path / "manifest.json").read_text(encoding="utf-8")).get(
+            "package") == "aicapex"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def check_output_dir(out: Path, overwrite: bool) -> None:
-    """Refuse an existing, non-empty output directory unless ``overwrite``."""
-    if out.exists() and not (out.is_dir() and not any(out.iterdir())) and not overwrite:
+    """Refuse an existing, non-empty output path unless ``overwrite``, and with ``overwrite``
+    anything but a previous aicapex output directory: ``--overwrite`` never deletes a folder
+    or file of the user's."""
+    if not (out.exists() or out.is_symlink()) or (
+            out.is_dir() and not out.is_symlink() and not any(out.iterdir())):
+        return
+    if not overwrite:
         raise OutputExistsError(f"{out} already exists and is not empty; pass --overwrite "
                                 "to replace it or choose another --out")
+    if not is_aicapex_output(out):
+        what = ("a symbolic link" if out.is_symlink() else "a file" if not out.is_dir()
+                else "a directory aicapex did not write")
+        raise OutputExistsError(f"{out} is {what} (no {MARKER} or aicapex manifest.json); "
+                                "--overwrite replaces only a previous aicapex output. Choose "
+                                "another --out, or remove it yourself")
 
 
 @contextmanager
 def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a hidden temporary directory beside ``out_dir``; when the block completes it
-    replaces ``out_dir`` in one rename, and when it raises it is deleted. An existing,
-    non-empty ``out_dir`` is replaced only with ``overwrite``."""
+    """Yield a hidden temporary directory beside ``out_dir``; when the block completes it is
+    marked (``MARKER``) and replaces ``out_dir`` in one rename, and when it raises it is
+    deleted. An existing, non-empty ``out_dir`` is replaced only with ``overwrite``, and only
+    if it is a previous aicapex output (``check_output_dir``)."""
     out = Path(out_dir)
     check_output_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +80,8 @@ def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the run is an ordinary folder
     try:
         yield tmp
+        (tmp / MARKER).write_text(json.dumps({"written_by": "aicapex", "created": time.strftime(
+            "%Y-%m-%dT%H:%M:%S%z")}) + "\n", encoding="utf-8")
         interrupts.check()  # a signal swallowed while writing must not commit the run
         if out.exists():
             old = out.with_name(f".aicapex-old-{out.name}")
