@@ -15,6 +15,7 @@ setting.
 from .api import (
     PathsTooLargeError,
     RunPlan,
+    RunSettingError,
     plan_run,
     simulate,
     use_compile_cache,
@@ -45,6 +46,7 @@ __all__ = [
     "PathsTooLargeError",
     "RunMetadata",
     "RunPlan",
+    "RunSettingError",
     "Scenario",
     "ScenarioError",
     "builtin_names",

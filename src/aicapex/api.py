@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Annotated
 
 import jax
 import numpy as np
 import xarray as xr
+from pydantic import TypeAdapter, ValidationError
 
 from .outputs.dataset import start_values, summary_to_dataset, to_dataset
 from .outputs.metadata import RunMetadata, ScenarioRecord, Timings
@@ -33,6 +35,7 @@ from .scenarios import (
     stack_batch,
     stream_id,
 )
+from .scenarios.schema import Settings
 from .sim.engine import simulate_paths, simulate_summaries
 from .sim.engine.compile_cache import cache_counts, cache_dir_in_use
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
@@ -157,13 +160,9 @@ def plan_run(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
                                 f"its initial conditions (anchors) differ from "
                                 f"{first.scenario.name}'s; a batch shares one starting "
                                 "point, so run it separately")
-    draws = int(draws if draws is not None else st0.draws)
-    if draws < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}")
-    seed = int(seed if seed is not None else st0.seed)
-    dtype = dtype or st0.dtype
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    draws = _setting("draws", draws if draws is not None else st0.draws)
+    seed = _setting("seed", seed if seed is not None else st0.seed)
+    dtype = _setting("dtype", dtype or st0.dtype)
     fallback = None
     if not summary_only:
         try:
@@ -173,6 +172,34 @@ def plan_run(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
                 raise
             fallback, summary_only = str(e), True
     return RunPlan(tuple(loaded), draws, seed, dtype, summary_only, fallback)
+
+
+class RunSettingError(ValueError):
+    """A run setting (draws, seed, dtype) given in code or on the command line that a
+    scenario file's ``settings:`` would not accept."""
+
+
+def _setting(name: str, value):
+    """``value`` checked against the scenario schema's rule for ``settings.<name>``, so that a
+    value given in code or on the command line obeys what a scenario file must."""
+    if isinstance(value, np.integer):
+        value = value.item()
+    field = Settings.model_fields[name]
+    kind = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    try:
+        return TypeAdapter(kind).validate_python(value, strict=True)
+    except ValidationError as e:
+        rule = "; ".join(err["msg"] for err in e.errors())
+        raise RunSettingError(f"{name} = {value!r}: {rule}") from None
+
+
+def prng_key(seed: int) -> jax.Array:
+    """The run's PRNG key for ``seed`` (0 <= seed < 2**63): both 32-bit halves of the seed,
+    whatever JAX's x64 mode (``jax.random.key`` keeps only the low 32 bits without it, so
+    seeds 2**32 and 0 would give the same draws). Equal to ``jax.random.key(seed)`` for
+    seeds below 2**32."""
+    halves = np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], np.uint32)
+    return jax.random.wrap_key_data(halves)
 
 
 def _devices(device: str | None):
@@ -222,7 +249,7 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     t1 = time.perf_counter()
     run = simulate_summaries if plan.summary_only else simulate_paths
     with precision(plan.dtype):
-        *results, stats = run(stack_batch(arrays), jax.random.key(plan.seed), plan.draws,
+        *results, stats = run(stack_batch(arrays), prng_key(plan.seed), plan.draws,
                               chunk_size=chunk_size,
                               common_random_numbers=common_random_numbers, stream_ids=streams,
                               device=dev, antithetic=antithetic, progress=progress)

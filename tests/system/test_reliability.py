@@ -324,3 +324,29 @@ def test_other_commands_refuse_paths_that_cannot_fit_as_bad_input(tmp_path):
     said = " ".join(r.stderr.split())
     assert "1,000,000,000,000 draws x 20 quarters need" in said and "Traceback" not in said
     assert not (tmp_path / "r").exists()
+
+
+def test_run_settings_from_the_command_line_obey_the_schema(tmp_path):
+    """--seed and --draws are checked against the rules a scenario file's settings obey,
+    before anything runs: bad input (exit 2) naming the value and the rule."""
+    for flags, needle in ((["--seed", "-1"], "seed = -1"),
+                          (["--seed", str(2**63)], "less than or equal to"),
+                          (["--draws", str(10**13)], "draws = 10000000000000")):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            assert cli.main(["run", "baseline", *flags, "--out", str(tmp_path / "x")]) == 2
+        assert needle in err.getvalue(), err.getvalue()
+    assert not (tmp_path / "x").exists()
+
+
+def test_seeds_beyond_32_bits_give_their_own_draws():
+    """Without JAX's x64 mode ``jax.random.key`` keeps a seed's low 32 bits only (2**32 would
+    draw what 0 draws); the run's key keeps both halves, and is JAX's own below 2**32."""
+    import jax
+
+    def bits(seed):
+        return np.asarray(jax.random.key_data(api.prng_key(seed)))
+
+    np.testing.assert_array_equal(bits(7), np.asarray(jax.random.key_data(jax.random.key(7))))
+    assert not np.array_equal(bits(2**32), bits(0))
+    assert not np.array_equal(bits(2**63 - 1), bits(2**32 - 1))

@@ -69,8 +69,9 @@ def add_parser(sub) -> None:
 
 
 def _argument_errors(args) -> str | None:
-    for flag, value in (("--draws", args.draws), ("--chunk-size", args.chunk_size),
-                        ("--cpu-devices", args.cpu_devices)):
+    """What is wrong with the flags that only the CLI has (draws, seed and dtype are the
+    plan's: ``api.plan_run`` checks them)."""
+    for flag, value in (("--chunk-size", args.chunk_size), ("--cpu-devices", args.cpu_devices)):
         if value is not None and value < 1:
             return f"{flag} must be at least 1"
     if args.cpu_devices is not None and args.device == "gpu":

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     # out; they are also recorded, and raised again where a gc callback swallowed them.
     interrupts.clear()
     interrupts.install()
-    from ..api import PathsTooLargeError
+    from ..api import PathsTooLargeError, RunSettingError
     from ..scenarios import ScenarioError
 
     try:
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             err.print(labelled("terminated", "red", f" (signal {int(e.code) - 128}): no "
                                "output was written"))
         raise
-    except PathsTooLargeError as e:  # e.g. calibrate or replay with huge --draws
+    except (PathsTooLargeError, RunSettingError) as e:  # e.g. --seed -1, or paths too large
         if args.debug:
             raise
         error(e)
