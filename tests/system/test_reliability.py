@@ -350,3 +350,33 @@ def test_seeds_beyond_32_bits_give_their_own_draws():
     np.testing.assert_array_equal(bits(7), np.asarray(jax.random.key_data(jax.random.key(7))))
     assert not np.array_equal(bits(2**32), bits(0))
     assert not np.array_equal(bits(2**63 - 1), bits(2**32 - 1))
+
+
+def test_a_second_command_to_the_same_out_fails_clearly(tmp_path):
+    """While one command holds an output directory, another to the same --out stops at once
+    (exit 2, nothing written) instead of silently replacing the first one's output."""
+    from aicapex.outputs import claim_output
+
+    out = tmp_path / "run"
+    with claim_output(out):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            assert cli.main(["run", "baseline", "--draws", "50", "--out", str(out),
+                             "--no-plots"]) == 2
+        assert "another aicapex command is writing to" in err.getvalue()
+    assert not out.exists()
+
+
+def test_a_killed_runs_temporary_directory_is_removed_by_the_next_run(tmp_path):
+    """``kill -9`` leaves a hidden temporary directory beside --out (nothing can clean up);
+    the next command to that --out removes it under its claim and says so."""
+    out = tmp_path / "run"
+    stale = tmp_path / ".aicapex-tmp-run-abc123"
+    (stale / "plots").mkdir(parents=True)
+    (stale / "results.nc").write_bytes(b"\0" * 1000)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        assert cli.main(["run", "baseline", "--draws", "50", "--out", str(out),
+                         "--no-plots"]) == 0
+    assert not stale.exists() and (out / "manifest.json").is_file()
+    assert "interrupted earlier run" in err.getvalue()

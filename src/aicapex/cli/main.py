@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 
 from ..runtime import interrupts
@@ -63,11 +64,22 @@ def main(argv: list[str] | None = None) -> int:
     interrupts.clear()
     interrupts.install()
     from ..api import PathsTooLargeError, RunSettingError
+    from ..outputs import OutputBusyError, claim_output
     from ..scenarios import ScenarioError
 
     try:
         _compile_cache(args)
-        return COMMANDS[args.command].run(args)
+        with contextlib.ExitStack() as held:
+            if getattr(args, "out", None) is not None:  # one command per output directory
+                stale = held.enter_context(claim_output(args.out))
+                if stale:
+                    err.print(f"note: removed {len(stale)} temporary director"
+                              f"{'y' if len(stale) == 1 else 'ies'} of an interrupted earlier "
+                              f"run: {', '.join(map(str, stale))}", soft_wrap=True)
+            return COMMANDS[args.command].run(args)
+    except OutputBusyError as e:
+        error(e)
+        return EXIT_BAD_INPUT
     except ScenarioError as e:
         error(e)
         return EXIT_BAD_INPUT

@@ -8,11 +8,19 @@ from .metadata import RunMetadata, ScenarioRecord, Timings
 from .plots import fan_chart, horizon_histogram, write_plots
 from .report import write_report
 from .summary import horizon_table, quantiles, summary_table, tail_probabilities
-from .writers import OutputExistsError, atomic_dir, check_output_dir, write_run
+from .writers import (
+    OutputBusyError,
+    OutputExistsError,
+    atomic_dir,
+    check_output_dir,
+    claim_output,
+    write_run,
+)
 
 __all__ = [
-    "VARIABLES", "OutputExistsError", "RunMetadata", "ScenarioRecord", "Timings", "atomic_dir",
-    "check_output_dir", "fan_chart", "horizon_histogram", "horizon_table", "is_summary",
-    "quantiles", "summary_table", "summary_to_dataset", "tail_probabilities", "to_dataset",
-    "write_plots", "write_report", "write_run",
+    "VARIABLES", "OutputBusyError", "OutputExistsError", "RunMetadata", "ScenarioRecord",
+    "Timings", "atomic_dir", "check_output_dir", "claim_output", "fan_chart",
+    "horizon_histogram", "horizon_table", "is_summary", "quantiles", "summary_table",
+    "summary_to_dataset", "tail_probabilities", "to_dataset", "write_plots", "write_report",
+    "write_run",
 ]

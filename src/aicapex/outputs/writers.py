@@ -16,8 +16,10 @@ from typing import Any
 
 import pandas as pd
 import xarray as xr
+from filelock import FileLock, Timeout
 
 from ..runtime import interrupts
+from ..runtime.cache import cache_root
 from .metadata import RunMetadata
 from .plots import write_plots
 from .report import write_report
@@ -26,6 +28,37 @@ from .summary import summary_table, tail_probabilities
 
 class OutputExistsError(FileExistsError):
     pass
+
+
+class OutputBusyError(OutputExistsError):
+    """Another aicapex command is writing to the same output directory."""
+
+
+@contextmanager
+def claim_output(out_dir: str | Path) -> Iterator[list[Path]]:
+    """Hold the output directory ``out_dir`` for one command: a second command writing to the
+    same path fails at once with ``OutputBusyError`` instead of replacing the first one's
+    output. Under the claim, hidden temporary directories of earlier runs to this path that
+    were killed before they could clean up (``kill -9``) are removed; the block gets their
+    paths. The lock file lives in the cache directory (``runtime.cache.cache_root()/locks``),
+    not beside the output."""
+    out = Path(out_dir).absolute()
+    locks = cache_root() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(str(out).encode()).hexdigest()[:32]
+    lock = FileLock(locks / f"{name}.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise OutputBusyError(f"another aicapex command is writing to {out}; wait for it to "
+                              "finish or choose another --out") from None
+    try:
+        stale = [p for p in out.parent.glob(f".aicapex-tmp-{out.name}-*") if p.is_dir()]
+        for p in stale:
+            shutil.rmtree(p, ignore_errors=True)
+        yield stale
+    finally:
+        lock.release()
 
 
 MARKER = ".aicapex-output"
