@@ -380,3 +380,47 @@ def test_a_killed_runs_temporary_directory_is_removed_by_the_next_run(tmp_path):
                          "--no-plots"]) == 0
     assert not stale.exists() and (out / "manifest.json").is_file()
     assert "interrupted earlier run" in err.getvalue()
+
+
+def test_report_and_plot_trust_only_the_results_their_manifest_records(tmp_path):
+    """``aicapex report``/``plot`` read ``results.nc`` only if it is the file the run's
+    manifest records (SHA-256) and an aicapex result: a changed file, a missing manifest or a
+    foreign netCDF is bad input (exit 2) with the reason, never a traceback or a report."""
+    import hashlib
+
+    import xarray as xr
+
+    run = tmp_path / "run"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["run", "baseline", "--draws", "50", "--out", str(run),
+                         "--no-plots"]) == 0
+    from aicapex import open_run
+
+    ds, tables = open_run(run)
+    assert ds.attrs["package"] == "aicapex" and "anchor_check" in tables
+
+    def report(where) -> tuple[int, str]:
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = cli.main(["report", str(where)])
+        return code, " ".join(err.getvalue().split())
+
+    nc = run / "results.nc"
+    data = bytearray(nc.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 5000] = bytes(5000)
+    nc.write_bytes(bytes(data))
+    code, msg = report(run)
+    assert code == 2 and "does not match the SHA-256" in msg
+    assert not (run / "report.html").exists()
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    xr.Dataset({"x": ("t", np.arange(3.0))}).to_netcdf(foreign / "results.nc", engine="h5netcdf")
+    digest = hashlib.sha256((foreign / "results.nc").read_bytes()).hexdigest()
+    (foreign / "manifest.json").write_text(
+        json.dumps({"files": {"results.nc": {"sha256": digest}}}))
+    code, msg = report(foreign)
+    assert code == 2 and "is not an aicapex result" in msg
+    (foreign / "manifest.json").unlink()
+    code, msg = report(foreign)
+    assert code == 2 and "no manifest.json" in msg

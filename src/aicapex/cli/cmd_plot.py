@@ -1,11 +1,11 @@
-"""``aicapex plot RUN_DIR``: (re)draw a finished run's plots from its ``results.nc``."""
+"""``aicapex plot RUN_DIR``: (re)draw a finished run's plots from its ``results.nc`` (checked
+against its manifest)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .cmd_report import open_run
-from .console import EXIT_BAD_INPUT
+from .console import EXIT_BAD_INPUT, error
 
 
 def add_parser(sub) -> None:
@@ -15,10 +15,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..outputs import write_plots
+    from ..outputs import RunDirectoryError, open_run, write_plots
 
-    ds = open_run(args.run_dir)
-    if ds is None:
+    try:
+        ds, _ = open_run(args.run_dir)
+    except RunDirectoryError as e:
+        error(e)
         return EXIT_BAD_INPUT
     for p in write_plots(ds, args.run_dir / "plots", fmt=args.format):
         print(p)

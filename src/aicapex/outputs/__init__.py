@@ -6,6 +6,7 @@ ready tables; nothing here parses scenario files or reaches up into the API or c
 from .dataset import VARIABLES, is_summary, summary_to_dataset, to_dataset
 from .metadata import RunMetadata, ScenarioRecord, Timings
 from .plots import fan_chart, horizon_histogram, write_plots
+from .reader import RunDirectoryError, open_run
 from .report import write_report
 from .summary import horizon_table, quantiles, summary_table, tail_probabilities
 from .writers import (
@@ -18,9 +19,9 @@ from .writers import (
 )
 
 __all__ = [
-    "VARIABLES", "OutputBusyError", "OutputExistsError", "RunMetadata", "ScenarioRecord",
-    "Timings", "atomic_dir", "check_output_dir", "claim_output", "fan_chart",
-    "horizon_histogram", "horizon_table", "is_summary", "quantiles", "summary_table",
+    "VARIABLES", "OutputBusyError", "OutputExistsError", "RunDirectoryError", "RunMetadata",
+    "ScenarioRecord", "Timings", "atomic_dir", "check_output_dir", "claim_output", "fan_chart",
+    "horizon_histogram", "horizon_table", "is_summary", "open_run", "quantiles", "summary_table",
     "summary_to_dataset", "tail_probabilities", "to_dataset", "write_plots", "write_report",
     "write_run",
 ]

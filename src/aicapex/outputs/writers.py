@@ -156,7 +156,7 @@ def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
                                   "programs_loaded": m.programs_from_cache}
         if m.compilation_cache else None,
         "nonfinite_counts": dict(m.nonfinite_counts),
-        "files": {name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        "files": {name: {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
                   for name, p in files.items()},
         "created": m.created,
     }
@@ -167,7 +167,8 @@ def _finite(x):
     return None if x is None or x != x else x
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes, hex."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
