@@ -19,7 +19,6 @@ import xarray as xr
 from filelock import FileLock, Timeout
 
 from ..runtime import interrupts
-from ..runtime.cache import cache_root
 from .metadata import RunMetadata
 from .plots import write_plots
 from .report import write_report
@@ -34,17 +33,24 @@ class OutputBusyError(OutputExistsError):
     """Another aicapex command is writing to the same output directory."""
 
 
+def lock_dir() -> Path:
+    """Where output claims keep their lock files: ``aicapex-locks-<uid>`` in the system's
+    temporary directory."""
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"aicapex-locks-{user}"
+
+
 @contextmanager
 def claim_output(out_dir: str | Path) -> Iterator[list[Path]]:
     """Hold the output directory ``out_dir`` for one command: a second command writing to the
     same path fails at once with ``OutputBusyError`` instead of replacing the first one's
     output. Under the claim, hidden temporary directories of earlier runs to this path that
     were killed before they could clean up (``kill -9``) are removed; the block gets their
-    paths. The lock file lives in the cache directory (``runtime.cache.cache_root()/locks``),
-    not beside the output."""
+    paths. The lock file lives in a directory of this user's under the system's temporary
+    directory (``lock_dir``), neither beside the output nor in the cache."""
     out = Path(out_dir).absolute()
-    locks = cache_root() / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
+    locks = lock_dir()
+    locks.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = hashlib.sha256(str(out).encode()).hexdigest()[:32]
     lock = FileLock(locks / f"{name}.lock", timeout=0)
     try:
