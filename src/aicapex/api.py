@@ -96,7 +96,7 @@ class PathsTooLargeError(MemoryError):
 
 def paths_bytes(n_scenarios: int, draws: int, horizon: int, dtype: str) -> int:
     """Host memory (bytes) a run's full paths take: every output of every scenario, quarter
-    and draw, e.g. 29 outputs x 4 bytes x 20 quarters = 2,320 bytes a draw in float32."""
+    and draw, e.g. 32 outputs x 4 bytes x 20 quarters = 2,560 bytes a draw in float32."""
     return n_scenarios * horizon * draws * len(Outputs._fields) * np.dtype(dtype).itemsize
 
 

@@ -64,9 +64,13 @@ def test_independent_streams_do_not_depend_on_batch_order():
 
 def test_common_random_numbers_share_shocks_across_scenarios():
     ds = aicapex.simulate(["baseline", "fast_depreciation"], draws=500, seed=9)
-    # depreciation lives do not touch inflation: identical draw by draw under CRN
-    np.testing.assert_array_equal(ds["inflation"].sel(scenario="baseline").values,
-                                  ds["inflation"].sel(scenario="fast_depreciation").values)
+    # depreciation lives do not touch the Fed's rate or the 10-year yield (no Taylor rule or
+    # Fed put in the baseline): identical draw by draw under CRN
+    for v in ("policy_rate", "yield_10y"):
+        np.testing.assert_array_equal(ds[v].sel(scenario="baseline").values,
+                                      ds[v].sel(scenario="fast_depreciation").values)
+    assert not np.array_equal(ds["ai_capex"].sel(scenario="baseline").values,
+                              ds["ai_capex"].sel(scenario="fast_depreciation").values)
 
 
 def test_dtypes():

@@ -97,10 +97,10 @@ def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
     assert histograms.histogram_lanes([Card()], 1, 20, engine.SUMMARY_BINS) == (
         histograms.HIST_LANES)
     # an eighth of 80 GiB over 32 scenarios' histogram sets: fewer than HIST_LANES copies,
-    # rounded down to whole cache lines of copies (70 -> 64)
+    # rounded down to whole cache lines of copies (63 -> 48)
     fit = 10 * 2**30 // (4 * cells * 32)
     assert histograms.histogram_lanes([Card()], 32, 20, engine.SUMMARY_BINS) == (
-        fit - fit % histograms.HIST_LINE_WIDTH) == 64
+        fit - fit % histograms.HIST_LINE_WIDTH) == 48
     monkeypatch.setattr(histograms, "HIST_LANES", 16)
     # an "accelerator" without the CUDA kernel counts by scatter-add, and says so
     from aicapex.sim.engine import kernels

@@ -64,13 +64,14 @@ description: >-
 settings: {start: 2025Q4, horizon_quarters: 120, draws: 200, seed: 5, dtype: float64}
 fed: {default_meeting: {hold: 1.0}, meetings: {2025-12-10: {hold: 1.0}}, policy_pull: 0.0,
       neutral_rate: 0.035}
-inflation: {inflation_persistence: 0.7, inflation_sigma: 0.02}
+inflation: {inflation_persistence: 0.7, inflation_sigma: 0.02, phillips_slope: 0.0}
 rates: {term_premium_persistence: 0.9, term_premium_sigma: 0.008, long_rate_beta: 0.3}
 credit: {spread_persistence: 0.75, spread_sigma: 0.002, spread_leverage_beta: 0.0,
          spread_drawdown_beta: 0.0}
 volatility: {sv_persistence: 0.5, sv_sigma: 0.25, vol_ramp: 0.1}
 regime: {p_ramp_to_wobble: 0.0, fragility_gap: 0.0, fragility_capex: 0.0,
-         fragility_spread: 0.0, fragility_real_yield: 0.0}
+         fragility_spread: 0.0, fragility_real_yield: 0.0, fragility_orders: 0.0,
+         fragility_inflation: 0.0, fragility_drawdown: 0.0}
 """
 
 
@@ -127,11 +128,16 @@ def test_default_priors_use_the_adopted_fits_and_say_so():
     from aicapex.scenarios import default_priors
 
     priors = default_priors()
+    smm = shipped_fit()["smm"]["parameters"]
     for name, f in shipped_fit()["parameters"].items():
-        if f["adopted"]:
+        if name in smm:  # the simulated-moment fit supersedes the single-series fit
+            assert priors[name].source == "SMM", name
+        elif f["adopted"]:
             assert priors[name].source == "FIT", name
         else:  # a source-document figure governs it
             assert priors[name].source != "FIT", name
+    for name, f in smm.items():  # fixed at the estimate the moments were matched with
+        assert priors[name].spec == pytest.approx(f["estimate"]), name
     assert priors["inflation_persistence"].source == "inflation_target"
 
 

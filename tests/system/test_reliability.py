@@ -246,9 +246,9 @@ def test_paths_that_cannot_fit_in_memory_are_refused_before_anything_runs(monkey
     import aicapex
     from aicapex import api
 
-    # 29 outputs x 4 bytes x 20 quarters x 10^7 draws; float64 doubles it
-    assert api.paths_bytes(1, 10**7, 20, "float32") == 23_200_000_000
-    assert api.paths_bytes(16, 1000, 12, "float64") == 16 * 1000 * 12 * 29 * 8
+    # 32 outputs x 4 bytes x 20 quarters x 10^7 draws; float64 doubles it
+    assert api.paths_bytes(1, 10**7, 20, "float32") == 25_600_000_000
+    assert api.paths_bytes(16, 1000, 12, "float64") == 16 * 1000 * 12 * 32 * 8
     monkeypatch.setattr(api, "available_memory_bytes", lambda: 10 * 2**30)
     api.check_paths_fit(1, 10**6, 20, "float32")  # 2.2 GiB of 10
     with pytest.raises(api.PathsTooLargeError, match=r"21\.6 GiB .* 10\.0 GiB .*summary"):
@@ -298,7 +298,7 @@ def test_cli_runs_summary_mode_when_paths_would_not_fit_and_stops_with_paths(tmp
                          "--no-plots"])
     assert code == 0, err.getvalue()
     said = " ".join(err.getvalue().split())  # rich wraps long lines
-    assert "need 6.6 MiB (float32), more than 80% of the 1.0 MiB" in said
+    assert "need 7.3 MiB (float32), more than 80% of the 1.0 MiB" in said
     assert "running --summary-only" in said
     import xarray as xr
     with xr.open_dataset(out / "results.nc") as ds:

@@ -56,11 +56,21 @@ def test_policy_rate_uniform_picks_move_from_cdf():
     np.testing.assert_allclose(np.asarray(r), [0.0375, 0.04], atol=1e-12)
 
 
-def test_inflation_ar1_plus_tariff_passthrough():
+def test_inflation_core_ar1_phillips_plus_tariff_passthrough():
     p = central_params(inflation_target=0.02, inflation_persistence=0.8, import_share=0.1,
-                       tariff_passthrough=0.5, inflation_sigma=0.0)
-    out = macro.inflation(p, 0.03, 0.08, jnp.zeros(1))
-    assert float(out[0]) == pytest.approx(0.02 + 0.8 * 0.01 + 0.1 * 0.5 * 0.08)
+                       tariff_passthrough=0.5, inflation_sigma=0.0, phillips_slope=0.1)
+    headline, core = macro.inflation(p, 0.03, -0.02, 0.08, jnp.zeros(1))
+    assert float(core[0]) == pytest.approx(0.02 + 0.8 * 0.01 + 0.1 * -0.02)
+    # the tariff impulse is in headline inflation only: it does not persist in core
+    assert float(headline[0]) == pytest.approx(float(core[0]) + 0.1 * 0.5 * 0.08)
+
+
+def test_output_gap_and_okun_unemployment():
+    p = central_params(gdp_trend=0.02, ai_productivity_gain=0.004, gap_persistence=0.9,
+                       okun_coefficient=2.0, natural_unemployment=0.043)
+    gap, u = macro.output_gap(p, -0.01, jnp.asarray([0.0]))
+    assert float(gap[0]) == pytest.approx(0.9 * -0.01 + (0.0 - 0.022) * 0.25)
+    assert float(u[0]) == pytest.approx(0.043 - float(gap[0]) / 2.0)
 
 
 def test_yield_10y_and_term_premium():
@@ -109,24 +119,68 @@ def test_s_curve_passes_through_start_and_2030():
     np.testing.assert_allclose(np.asarray(vals), [15.0, 1200.0, 2400.0], rtol=1e-9)
 
 
-def test_hardware_margin_decays_to_floor_and_moves_with_revenue():
-    p = central_params(hw_margin_floor=0.3, hw_margin_erosion=0.4, hw_operating_leverage=0.0,
-                       chip_share_of_capex=0.5, other_demand_growth=0.0)
+def test_hardware_revenue_follows_buyers_capex_and_fixed_costs_make_earnings_cyclical():
+    p = central_params(hw_margin_floor=0.3, hw_margin_erosion=0.4, hw_cost_adjustment=0.5,
+                       chip_share_of_capex=0.5, other_buyers_growth=0.0)
 
     class Init:
+        capex_bn = 100.0
+        hw_revenue_bn = 80.0       # 50 from platform capex, 30 from other buyers, 0 China
         hw_china_revenue_bn = 0.0
+        hw_opex_share = 0.2
 
-    rev, e, _, m = earnings.hardware(p, Init, jnp.array([100.0]), jnp.log(jnp.array([50.0])),
-                              jnp.array([100.0]), jnp.array([0.5]), 1.0)
-    assert float(rev[0]) == pytest.approx(100.0)
-    assert float(m[0]) == pytest.approx(0.5 + (0.3 - 0.5) * (1 - np.exp(-0.4 * DT)))
-    assert float(e[0]) == pytest.approx(float(m[0]) * 100.0)
+    # capex halves: the other buyers' spend (30/50 of the chips bought) halves with it
+    rev, e, _, m, fixed = earnings.hardware(
+        p, Init, jnp.array([50.0]), jnp.zeros(1), jnp.array([0.6]), jnp.array([16.0]), 1.0,
+        0.0, 0.25, jnp.zeros(1))
+    assert float(rev[0]) == pytest.approx(0.5 * 50.0 * (1 + 30.0 / 50.0))
+    m_expected = 0.6 + (0.3 + 0.2 - 0.6) * (1 - np.exp(-0.4 * DT))
+    assert float(m[0]) == pytest.approx(m_expected)
+    fixed_expected = 16.0 + (1 - np.exp(-0.5 * DT)) * (0.2 * 40.0 - 16.0)
+    assert float(fixed[0]) == pytest.approx(fixed_expected)
+    assert float(e[0]) == pytest.approx(m_expected * 40.0 - fixed_expected)
+    # revenue halved, earnings fell by more than half: operating leverage
+    assert float(e[0]) / (0.4 * 80.0) < 0.5
+    # an earnings shift and the cycle move revenue in logs
+    rev2, *_ = earnings.hardware(p, Init, jnp.array([100.0]), jnp.zeros(1), jnp.array([0.6]),
+                                 jnp.array([16.0]), 1.0, -0.4, 0.25, jnp.array([0.1]))
+    assert float(rev2[0]) == pytest.approx(80.0 * np.exp(-0.4 * DT + 0.1))
+
+
+def test_earnings_cycle_is_an_ar1():
+    p = central_params(earnings_persistence=0.8, earnings_sigma=0.2)
+    c = earnings.earnings_cycle(p, jnp.array([0.1]), jnp.array([1.0]))
+    assert float(c[0]) == pytest.approx(0.8 * 0.1 + 0.2 * 0.5)
+
+
+def test_capacity_caps_revenue_and_price_never_falls_below_unit_cost():
+    p = central_params(start_utilisation=0.8, capacity_growth=0.5, glut_utilisation=0.7,
+                       glut_price_beta=1.0, unit_cost_decline=0.0, ai_opex_per_revenue=0.8,
+                       ai_revenue_sigma=0.0)
+
+    class Init:
+        ai_revenue_bn = 40.0
+        in_service_bn = 1000.0
+        years_to_2030 = 4.5
+
+    cap = revenue.capacity(p, Init, 1.0, jnp.array([500.0]))
+    assert float(cap[0]) == pytest.approx(40.0 / 0.8 * 0.5 * np.exp(0.5))
+    # demand far above capacity: served = capacity, utilisation 1, no glut
+    rev, cost, _, log_p, u = revenue.ai_revenue(p, Init, 1.0, jnp.zeros(1), jnp.zeros(1), 0.0,
+                                                jnp.array([10.0]), jnp.zeros(1))
+    assert float(u[0]) == 1.0 and float(rev[0]) == pytest.approx(10.0)
+    # a deep glut and 90% deflation: the price stops at the unit cost, margin 0, not below
+    rev, cost, _, log_p, u = revenue.ai_revenue(p, Init, 1.0, jnp.zeros(1), jnp.zeros(1), 0.9,
+                                                jnp.array([1e6]), jnp.zeros(1))
+    assert float(u[0]) < 0.01
+    assert float(log_p[0]) == pytest.approx(np.log(0.8))
+    assert float(rev[0]) == pytest.approx(float(cost[0]))
 
 
 def test_platform_earnings_ai_pnl_and_gaap_impairment():
     p = central_params(platform_core_growth=0.0, earnings_sigma=0.0, tax_rate=0.2)
     core, op, gaap = earnings.platforms(p, 500.0, 0.05, 0.05, 0.0, 100.0, 80.0, 60.0, 10.0, 5.0,
-                                 jnp.zeros(1))
+                                 jnp.zeros(1))  # no cycle change
     assert float(core[0]) == pytest.approx(500.0)
     assert float(op[0]) == pytest.approx(500.0 + 0.8 * (100 - 80 - 60 - 5))
     assert float(gaap[0]) == pytest.approx(float(op[0]) - 0.8 * 10.0 / DT)
@@ -211,3 +265,52 @@ def test_prior_sampling_matches_scipy(spec, frozen):
 def test_prior_table_clipped_to_parameter_bounds():
     q = prior_quantiles(Normal(dist="normal", mean=0.5, sd=1.0), 0.0, 1.0)
     assert q.min() == 0.0 and q.max() == 1.0 and len(q) == len(PRIOR_Z)
+
+
+def test_fair_multiple_reproduces_todays_pe_and_prices_a_risk_premium_at_once():
+    from aicapex.sim.model import valuation
+
+    p = central_params(excess_growth_years=5.0, long_run_growth=0.04, yield_passthrough=0.5,
+                       erp_stress_beta=0.0, pe_max=80.0)
+
+    class Init:
+        pe = jnp.array([37.0, 30.0, 21.0])
+        expected_growth = jnp.array([0.073, 0.073, 0.073])
+        yield_10y = 0.0414
+
+    g = Init.expected_growth[:, None]
+    fair = valuation.fair_log_pe(p, Init, g, 0.0414, 0.0, 0.0, 0.0, jnp.zeros(1, jnp.int32))
+    np.testing.assert_allclose(np.exp(fair[:, 0]), Init.pe, rtol=1e-5)
+    shocked = valuation.fair_log_pe(p, Init, g, 0.0414, 0.0, 0.0, 0.01, jnp.zeros(1, jnp.int32))
+    d = np.exp(-(np.log(np.asarray(Init.pe)) - 5.0 * (0.073 - 0.04)))
+    np.testing.assert_allclose(shocked[:, 0] - fair[:, 0], np.log(d / (d + 0.01)), rtol=1e-5)
+    # a yield move reaches the discount rate by yield_passthrough
+    moved = valuation.fair_log_pe(p, Init, g, 0.0514, 0.0, 0.0, 0.0, jnp.zeros(1, jnp.int32))
+    np.testing.assert_allclose(moved[:, 0] - fair[:, 0], np.log(d / (d + 0.005)), rtol=1e-5)
+
+
+def test_fragility_is_zero_on_plan_and_rises_with_each_fundamental():
+    p = central_params(fragility_gap=0.3, fragility_capex=3.0, fragility_orders=2.0,
+                       fragility_spread=1.0, fragility_real_yield=0.5, fragility_inflation=0.3,
+                       fragility_drawdown=0.5, glut_utilisation=0.7, long_run_growth=0.04)
+
+    class Init:
+        yield_10y = 0.04
+        inflation = 0.03
+        credit_spread = 0.01
+
+    def f(**kw):
+        args = dict(utilisation=0.9, orders=0.1, guided_growth=0.2, spread=0.01, y=0.04,
+                    infl=0.03, prev_drawdown=0.05)
+        args.update(kw)
+        return float(np.asarray(regime.fragility(p, Init, **args)).ravel()[0])
+
+    assert f() == 0.0
+    assert f(utilisation=0.5) == pytest.approx(0.3 * 2.0)
+    assert f(guided_growth=-0.06) == pytest.approx(3.0 * 0.1)
+    assert f(orders=-0.3) == pytest.approx(2.0 * 0.3)
+    assert f(spread=0.02) == pytest.approx(1.0)
+    assert f(infl=0.045) == pytest.approx(0.3 * 0.5)   # 1.5pp above start, 1pp tolerance
+    assert f(infl=0.015, y=0.025) == 0.0  # falling inflation, same real yield: no signal
+    assert f(y=0.06, infl=0.03) == pytest.approx(0.5 * 1.0)
+    assert f(prev_drawdown=0.3) == pytest.approx(0.5 * 2.0)

@@ -31,6 +31,7 @@ from ..scenarios import (
     shipped_fit,
     with_values,
 )
+from ..scenarios.schema import PathStep
 from ..sim.model import PARAMETERS, PRIOR_Z
 
 COLUMNS = ["check", "target", "pass band", "median", "5%", "95%", "unit", "source", "passed"]
@@ -228,7 +229,45 @@ def check_baseline(draws: int = 20_000, seed: int = 0,
     The scenario's own ``anchors:`` replace those of ``anchors`` in the targets too."""
     loaded = load_scenario(scenario)
     ds = simulate(loaded, draws=draws, seed=seed, anchors=anchors)
-    return scenario_checks(ds, loaded.scenario, anchors), ds
+    table = scenario_checks(ds, loaded.scenario, anchors)
+    row = tariff_passthrough_check(loaded.scenario, min(draws, 4000), seed, anchors)
+    return pd.concat([table, row], ignore_index=True), ds
+
+
+def tariff_passthrough_check(scen: Scenario, draws: int, seed: int,
+                             anchors: Mapping[str, Anchor] | None = None) -> pd.DataFrame:
+    """The model's tariff pass-through against the anchor ``tariff_inflation_effect`` (JIN:
+    2025's tariffs add ~0.5pp to inflation): ``scen`` with the effective tariff rate raised
+    from its 2024 level (anchor ``effective_tariff_rate_2024``) to today's at the start,
+    against the same with the 2024 rate throughout, on common random numbers; the row is the
+    extra inflation over the first year (mean of the four quarterly annualised rates)."""
+    a = anchor_values(with_values(scen.anchors, anchors) if scen.anchors else anchors)
+    tau0, tau1 = a["effective_tariff_rate_2024"], a["effective_tariff_rate"]
+    target = a["tariff_inflation_effect"]
+    base = scen.model_copy(update={"name": "tariffs_2024", "tariffs": scen.tariffs.model_copy(
+        update={"effective_rate": [PathStep(value=tau0)]})})
+    rise = scen.model_copy(update={"name": "tariffs_now", "tariffs": scen.tariffs.model_copy(
+        update={"effective_rate": [PathStep(value=tau0),
+                                   PathStep(start=_next_quarter(scen.settings.start),
+                                            value=tau1)]})})
+    ds = simulate([LoadedScenario(s, s.name, "", ()) for s in (base, rise)], draws=draws,
+                  seed=seed, anchors=anchors)
+    first_year = slice(1, 5)
+    extra = (ds["inflation"].sel(scenario="tariffs_now").isel(time=first_year)
+             - ds["inflation"].sel(scenario="tariffs_2024").isel(time=first_year)
+             ).mean("time").values
+    q = np.quantile(extra, [0.05, 0.5, 0.95])
+    lo, hi = target - 0.0015, target + 0.0015
+    return pd.DataFrame([{
+        "scenario": scen.name, "check": "Inflation added by the tariff rise, first year",
+        "target": f"~{target:.1%} for {tau0:.1%} -> {tau1:.1%} (JIN)",
+        "pass band": f"[{lo:.4g}, {hi:.4g}]", "median": q[1], "5%": q[0], "95%": q[2],
+        "unit": "1/yr", "source": "JIN", "passed": "pass" if lo <= q[1] <= hi else "FAIL"}])
+
+
+def _next_quarter(quarter: str) -> str:
+    p = pd.Period(quarter, freq="Q") + 1
+    return f"{p.year}Q{p.quarter}"
 
 
 def run_anchor_table(ds: xr.Dataset, scenarios: list[LoadedScenario] | tuple,

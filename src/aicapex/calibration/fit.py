@@ -340,28 +340,34 @@ def fits_table(fits: list[Fit]) -> pd.DataFrame:
     return pd.DataFrame([asdict(f) for f in fits]).set_index("name")
 
 
-def fitted_document(fits: list[Fit], moments: Mapping[str, Any]) -> dict[str, Any]:
+def fitted_document(fits: list[Fit], moments: Mapping[str, Any],
+                    smm: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``fitted.yaml`` content for ``fits`` and ``moments`` (which carries the fitted
-    shock correlations under ``correlations``)."""
+    shock correlations under ``correlations``), and the simulated-moment fit ``smm``
+    (``calibration.smm.result_document``), whose estimates supersede those of ``fits``."""
     moments = dict(moments)
     correlations = moments.pop("correlations", {})
-    return {
+    doc = {
         "generated_by": "aicapex calibrate --fit",
         "parameters": {f.name: {k: v for k, v in asdict(f).items() if k != "name"}
                        for f in fits},
         "correlations": correlations,
         "moments": moments,
     }
+    if smm is not None:
+        doc["smm"] = dict(smm)
+    return doc
 
 
-def write_fit(out_dir, fits: list[Fit], moments: Mapping[str, Any]) -> list:
+def write_fit(out_dir, fits: list[Fit], moments: Mapping[str, Any],
+              smm: Mapping[str, Any] | None = None) -> list:
     """Write ``fitted.yaml`` and ``fit.csv`` into ``out_dir`` (each via a temporary file and
     a rename, so an interrupted write leaves no half file). Returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     texts = {
         "fitted.yaml": "# Written by `aicapex calibrate --fit`; the default priors read it.\n"
-                       + yaml.safe_dump(fitted_document(fits, moments), sort_keys=False,
+                       + yaml.safe_dump(fitted_document(fits, moments, smm), sort_keys=False,
                                         width=100),
         "fit.csv": fits_table(fits).to_csv(),
     }

@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
     c.add_argument("--seed", type=int, default=0, help="random seed (--check; default 0)")
     c.add_argument("--out", type=Path, help="directory for anchor_check.csv (--check) or "
                    "fitted.yaml and fit.csv (--fit)")
+    c.add_argument("--no-smm", action="store_true",
+                   help="--fit: skip the simulated-moment fit (about a minute) and keep the "
+                   "shipped one")
     c.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     add_cache_flag(c)
 
@@ -82,8 +85,25 @@ def _fit(args) -> int:
     for k, m in moments.items():
         if k != "correlations":
             out.print(f"history {k}: {m['value']:.4g} {m['unit']} ({m['data']})")
+    smm_doc = shipped_fit().get("smm")
+    if not args.no_smm:
+        from ..calibration.smm import fit_smm, result_document
+
+        err.print("fitting by simulated moments (steady-state scenario, 20,000 draws a try)")
+        res = fit_smm(progress=lambda i, v: err.print(f"  try {i}: distance {v:.2f}")
+                      if i % 20 == 0 else None)
+        smm_doc = result_document(res)
+        table = res.moments.reset_index(names="moment")
+        out.print(frame_table(table, "Simulated moments vs history (S&P 500 1950-2018)"))
+        est = [{"parameter": n, "estimate": res.estimates[n], "se": res.se[n]}
+               for n in res.estimates]
+        import pandas as pd
+
+        out.print(frame_table(pd.DataFrame(est), f"SMM estimates ({res.evaluations} "
+                              f"simulations, distance {res.objective:.2f})"))
+        out.print(frame_table(res.target_checks(), "Moment targets"))
     if args.out is not None:
         with atomic_dir(args.out, args.overwrite) as tmp:
-            write_fit(tmp, fits, moments)
+            write_fit(tmp, fits, moments, smm_doc)
         err.print(f"wrote {args.out}/fitted.yaml and fit.csv")
     return 0

@@ -156,6 +156,28 @@ def capex_growth_path(scen: Scenario, tl: Timeline, history_growth: float) -> np
     return out
 
 
+def earnings_shifts(scen: Scenario, tl: Timeline) -> np.ndarray:
+    """(T, 3) annual log growth added to each group's earnings (hardware, platforms, other
+    490): ``growth_shift`` for all plus each group's own shift."""
+    e = scen.earnings
+    common = step_path(e.growth_shift, tl, 0.0)
+    own = [step_path(x, tl, 0.0) for x in (e.hardware_shift, e.platforms_shift, e.other_shift)]
+    return common[:, None] + np.stack(own, axis=1)
+
+
+def quarter_lengths(tl: Timeline, as_of: dt.date) -> np.ndarray:
+    """(T,) length of each quarter of the horizon in quarters: 1, except a first quarter
+    that holds the anchors' ``as_of`` date, which runs only from that date to its end (the
+    stub: 40 days of 2025Q4 from 21 Nov 2025)."""
+    out = np.ones(tl.horizon)
+    first = tl.periods()[0]
+    start, end = first.start_time.date(), first.end_time.date()
+    if start <= as_of <= end:
+        days = (end - start).days + 1
+        out[0] = max((end - as_of).days, 1) / days
+    return out
+
+
 class VintageWeights(NamedTuple):
     """Straight-line accounting of the AI asset base as linear weights on vintage costs.
 
@@ -163,14 +185,17 @@ class VintageWeights(NamedTuple):
     (vintage tau in slot tau % L, L = ``ring_length(T)``); ``*_pre`` (T, V) weigh the vintages
     installed before the start (vintage tau < 0 in column tau % V), whose cost is known at
     compile time. Per quarter t: depreciation (share of cost booked in the quarter),
-    impairment (share written off in the quarter) and book value left after it."""
+    impairment (share written off in the quarter), book value left after it and whether the
+    vintage is in service (depreciated in the quarter: inside its useful life)."""
 
     dep: np.ndarray
     imp: np.ndarray
     nbv: np.ndarray
+    svc: np.ndarray
     dep_pre: np.ndarray
     imp_pre: np.ndarray
     nbv_pre: np.ndarray
+    svc_pre: np.ndarray
 
 
 def depreciation_weights(horizon: int, life0_q: float, life_q: np.ndarray,
@@ -186,16 +211,16 @@ def depreciation_weights(horizon: int, life0_q: float, life_q: np.ndarray,
     """
     V = N_VINTAGES
     L = ring_length(horizon)
-    w = VintageWeights(*(np.zeros((horizon, n)) for n in (L, L, L, V, V, V)))
+    w = VintageWeights(*(np.zeros((horizon, n)) for n in (L, L, L, L, V, V, V, V)))
     for tau in range(-V, horizon):
         if tau < 0:
             age0 = -tau
             nbv = max(0.0, 1.0 - age0 / life0_q)
             rem = max(0.0, life0_q - age0)
-            dep, imp, nbv_w, col = w.dep_pre, w.imp_pre, w.nbv_pre, tau % V
+            dep, imp, nbv_w, svc, col = w.dep_pre, w.imp_pre, w.nbv_pre, w.svc_pre, tau % V
         else:
             nbv, rem = 1.0, float(life_q[tau])
-            dep, imp, nbv_w, col = w.dep, w.imp, w.nbv, tau % L
+            dep, imp, nbv_w, svc, col = w.dep, w.imp, w.nbv, w.svc, tau % L
         for t in range(max(tau, 0), min(tau + V, horizon)):
             age = t - tau
             if change_q[t] > 0 and age > 0:
@@ -209,6 +234,7 @@ def depreciation_weights(horizon: int, life0_q: float, life_q: np.ndarray,
             if nbv > 0 and rem > 0:
                 d = nbv if rem < 1.0 else nbv / rem
                 dep[t, col] += d
+                svc[t, col] = 1.0
                 nbv -= d
                 rem -= 1.0
             nbv_w[t, col] = nbv
@@ -288,6 +314,7 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
     ages_before = -taus - 1  # age in the quarter before the start
     dep_before = np.where(ages_before < life0_q, 1.0 / life0_q, 0.0)
     depreciation0 = float(np.sum(vintage0[taus % N_VINTAGES] * dep_before) / DT)
+    in_service0 = float(np.sum(vintage0[taus % N_VINTAGES] * (ages_before < life0_q)))
 
     rate, change, impulse = tariff_arrays(scen, tl, a["effective_tariff_rate"])
     start_year = tl.first / 4.0
@@ -297,10 +324,11 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         ai_revenue_bn=ic["ai_revenue_bn"],
         years_to_2030=float(a["ai_revenue_pin_year"]) - start_year,
         hw_china_revenue_bn=ic["hw_china_revenue_bn"], hw_net_margin=ic["hw_net_margin"],
-        hw_revenue_bn=ic["hw_revenue_bn"], platform_earnings_bn=ic["platform_earnings_bn"],
+        hw_revenue_bn=ic["hw_revenue_bn"], hw_opex_share=ic["hw_opex_share"],
+        platform_earnings_bn=ic["platform_earnings_bn"],
         other_earnings_bn=ic["other_earnings_bn"], pe=ic["pe"],
-        expected_growth=ic["expected_growth"], erp=ic["erp"],
-        credit_spread=ic["credit_spread"], ai_debt_bn=ic["ai_debt_bn"],
+        expected_growth=ic["expected_growth"], unemployment=ic["unemployment"],
+        in_service_bn=in_service0, credit_spread=ic["credit_spread"], ai_debt_bn=ic["ai_debt_bn"],
         index_level=ic["index_level"], volatility=ic["volatility"])
     if init.years_to_2030 <= 0.25:
         raise ValueError(f"start {scen.settings.start} is too late: the AI revenue S-curve is "
@@ -318,6 +346,7 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         dep_weights=weights.dep, imp_weights=weights.imp, nbv_weights=weights.nbv,
         dep_prestart=weights.dep_pre @ vintage0, imp_prestart=weights.imp_pre @ vintage0,
         nbv_prestart=weights.nbv_pre @ vintage0, vintage0_bn=vintage0,
+        svc_weights=weights.svc, svc_prestart=weights.svc_pre @ vintage0,
         life_quarters=life_q, life_change_quarters=change_q, life0_quarters=life0_q,
         impair_on_change=float(bool(ch.impairment)) if ch else 0.0,
         china_multiplier=step_path(scen.hardware.china_multiplier, tl, 1.0),
@@ -325,7 +354,10 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         erp_liquidity=step_path(scen.valuation.erp_liquidity, tl, 0.0),
         term_premium_shift=step_path(scen.rates.term_premium_shift, tl, 0.0),
         spread_shift=step_path(scen.credit.spread_shift, tl, 0.0),
-        earnings_growth_shift=step_path(scen.earnings.growth_shift, tl, 0.0),
+        gdp_shift=step_path(scen.gdp.shift, tl, 0.0),
+        erp_shift=step_path(scen.valuation.erp_shift, tl, 0.0),
+        earnings_growth_shift=earnings_shifts(scen, tl),
+        shock_scale=np.sqrt(quarter_lengths(tl, as_of)),
         years=(np.arange(T) + 1.0) * DT, shock_chol=shock_cholesky(SHOCK_CORRELATIONS),
         prior_table=table, init=init)
     dtype = np.dtype(dtype)

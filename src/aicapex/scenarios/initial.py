@@ -28,8 +28,6 @@ def initial_conditions(anchors: Mapping[str, Anchor] | None = None) -> dict[str,
                          f"market caps {mcap.tolist()}, earnings {earnings.tolist()}")
     pe = mcap / earnings
     expected_growth = np.full(3, a["eps_growth_10y"])
-    # The implied equity risk premium makes each group's fair P/E equal its starting P/E.
-    erp = 1.0 / pe - a["yield_10y"] + expected_growth
     return dict(
         policy_rate=a["policy_rate"],
         inflation=a["inflation"],
@@ -40,11 +38,12 @@ def initial_conditions(anchors: Mapping[str, Anchor] | None = None) -> dict[str,
         hw_china_revenue_bn=4.0 * a["nvidia_china_quarterly_bn"],
         hw_net_margin=hw_earnings / hw_revenue,
         hw_revenue_bn=hw_revenue,
+        hw_opex_share=a["hardware_opex_share"],
+        unemployment=a["unemployment_rate"],
         platform_earnings_bn=platform_earnings,
         other_earnings_bn=other_earnings,
         pe=pe,
         expected_growth=expected_growth,
-        erp=erp,
         credit_spread=a["ai_credit_spread"],
         ai_debt_bn=a["ai_debt_bn"],
         index_level=a["sp500_level"],

@@ -40,14 +40,24 @@ def prior_from_fit(estimate: float, se: float, lo: float, hi: float) -> dict[str
 
 
 def fitted_priors() -> dict[str, Prior]:
-    """Priors of the parameters adopted from ``fitted.yaml``."""
+    """Priors of the parameters adopted from ``fitted.yaml``: those of the simulated-moment
+    fit (``smm``) fixed at their estimates (the moments were matched with them fixed, so
+    sampling them would widen what was fitted), the others centred on their estimate with
+    its standard error as spread."""
     bounds = {p.name: (p.lo, p.hi) for p in PARAMETERS}
+    fit = shipped_fit()
+    smm = fit.get("smm", {}).get("parameters", {})
     out = {}
-    for name, f in shipped_fit()["parameters"].items():
-        if f["adopted"]:
+    for name, f in fit["parameters"].items():
+        if f["adopted"] and name not in smm:
             out[name] = Prior(prior_from_fit(f["estimate"], f["se"], *bounds[name]), "FIT",
                               f"{f['estimate']:.4g} +- {f['se']:.2g}: {f['method']}; "
                               f"{f['data']}")
+    for name, f in smm.items():
+        lo, hi = bounds[name]
+        out[name] = Prior(min(max(f["estimate"], lo), hi), "SMM",
+                          f"{f['estimate']:.4g} (se {f['se']:.2g}): simulated moments, "
+                          "S&P 500 1950-2018 (calibration/smm.py)")
     return out
 
 
@@ -89,6 +99,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
                                  "mode": passthrough, "high": min(1.0, 2.0 * passthrough)},
                                 "tariff_inflation_effect, import_share_of_gdp",
                                 "+0.5pp inflation from the 2025 tariff rise implies this share"),
+        "phillips_slope": P({"dist": "uniform", "low": 0.02, "high": 0.10}, "ASSUMPTION",
+                            "a flat Phillips curve: a 1% output gap adds 0.1-0.7pp to core "
+                            "inflation in the long run (with the persistence)"),
         "import_share": P(a["import_share_of_gdp"], "import_share_of_gdp", ""),
         "tariff_gdp_drag": P({"dist": "uniform", "low": 0.03, "high": 0.08}, "ASSUMPTION",
                              "GDP level loss per unit tariff rise (0.5-1% for 2025's rise)"),
@@ -102,6 +115,13 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
                                   "ai_buildout_gdp_share_with_multiplier",
                                   "up to KUP's 2%/1.5%; less for imported chips"),
         "rate_gdp_drag": P(0.3, "ASSUMPTION", ""),
+        "gap_persistence": P({"dist": "beta", "a": 95.0, "b": 5.0}, "ASSUMPTION",
+                             "output gaps are persistent (quarterly AR ~0.95): a 1.5-year "
+                             "recession of 6%/yr below trend leaves an 8% gap"),
+        "okun_coefficient": P(2.0, "ASSUMPTION", "Okun's law: 1pp of unemployment per 2% of "
+                              "output gap"),
+        "natural_unemployment": P({"dist": "normal", "mean": a["natural_unemployment_rate"],
+                                   "sd": 0.003}, "natural_unemployment_rate", ""),
         "wealth_effect": P(0.03, "ASSUMPTION", "~3 cents of spending per $ of equity wealth"),
         # --- capex
         "capex_sigma": P(0.10, "ASSUMPTION", ""),
@@ -110,6 +130,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
         "discipline_strength": P(0.6, "ASSUMPTION", ""),
         "discipline_spread_sensitivity": P(10.0, "ASSUMPTION",
                                            "100bp wider spreads cut capex growth by 10pp"),
+        "utilisation_discipline": P(1.0, "ASSUMPTION",
+                                    "utilisation 30pp below the glut level cuts capex growth "
+                                    "by 30pp a year (no one builds beside idle GPUs)"),
         "discipline_memory": P(0.5, "ASSUMPTION", "'for several quarters'"),
         "debt_financed_share": P(0.25, "ASSUMPTION", "bond-funded share of 2025 AI capex"),
         # --- AI revenue
@@ -124,6 +147,17 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
                                  "OpenAI's $0.75-0.85 per $1 of revenue"),
         "ai_revenue_sigma": P(0.25, "ASSUMPTION", ""),
         "ai_revenue_persistence": P(0.8, "ASSUMPTION", ""),
+        "start_utilisation": P(0.9, "ASSUMPTION",
+                               "the platforms report being compute-constrained in 2025"),
+        "capacity_growth": P({"dist": "normal", "mean": 0.67, "sd": 0.08}, "ASSUMPTION",
+                             "the baseline's build-out (in-service capital x3.7 by 2030) serves "
+                             "the median $1.2tn of 2030 revenue with ~25% to spare; hardware "
+                             "efficiency ~40%/yr and the shift from training to serving"),
+        "glut_utilisation": P(0.7, "ASSUMPTION", "GPU rental prices fall once ~30% sits idle"),
+        "glut_price_beta": P(0.5, "ASSUMPTION",
+                             "utilisation 20pp below the glut level takes 10% a year off prices"),
+        "unit_cost_decline": P({"dist": "uniform", "low": 0.0, "high": 0.10}, "ASSUMPTION",
+                               "cheaper inference as hardware improves"),
         # --- hardware
         "chip_share_of_capex": P({"dist": "beta", "a": 40.0, "b": 40.0 * (
             1.0 - a["gpu_share_of_dc_cost"]) / a["gpu_share_of_dc_cost"]},
@@ -131,14 +165,19 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
         "hw_margin_floor": P({"dist": "uniform", "low": 0.25, "high": 0.40}, "ASSUMPTION",
                              "semiconductor margins after competition"),
         "hw_margin_erosion": P({"dist": "uniform", "low": 0.05, "high": 0.25}, "ASSUMPTION", ""),
-        "hw_operating_leverage": P(0.3, "ASSUMPTION", "a 10% revenue fall costs 3pp of margin"),
-        "other_demand_growth": P({"dist": "normal", "mean": 0.12, "sd": 0.05}, "ASSUMPTION",
-                                 "sovereign, neocloud and non-AI demand"),
+        "hw_cost_adjustment": P(0.5, "ASSUMPTION",
+                                "operating costs follow revenue over ~2 years (layoffs)"),
+        "other_buyers_growth": P({"dist": "normal", "mean": 0.0, "sd": 0.05}, "ASSUMPTION",
+                                 "sovereign, enterprise and neocloud buyers grow with the "
+                                 "platforms' capex"),
         # --- earnings
         "platform_core_growth": P({"dist": "normal", "mean": a["eps_growth_10y"], "sd": 0.02},
                                   "eps_growth_10y", "S&P EPS grew 7.3% a year for ten years"),
         "other_core_growth": P({"dist": "normal", "mean": 0.05, "sd": 0.015}, "ASSUMPTION",
                                "below the index's 7.3%, which the Mag-10 lifted"),
+        "earnings_persistence": P(0.9, "ASSUMPTION",
+                                  "earnings shocks fade over ~2-3 years (fitted by simulated "
+                                  "moments with earnings_sigma)"),
         "other_net_margin": P(0.11, "ASSUMPTION", "S&P 500 net margin ~11-12%"),
         "tax_rate": P(0.15, "ASSUMPTION", "effective tax rate of the platforms"),
         "ai_productivity_gain": P({"dist": "triangular", "low": 0.001, "mode": 0.003,
@@ -151,31 +190,46 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
         # --- valuation
         "erp_stress_beta": P(0.002, "ASSUMPTION", ""),
         "pe_max": P(80.0, "ASSUMPTION", "caps the fair multiple (Polaroid 90x in 1971, TP)"),
-        "growth_expectation_speed": P(0.01, "ASSUMPTION",
-                                      "expectations move 1% of the way per quarter"),
+        "yield_passthrough": P(0.5, "ASSUMPTION",
+                               "half a 10y move reaches equity discount rates (the rest is "
+                               "offset by growth news: the stock-bond correlation is ~0)"),
+        "long_run_growth": P(a["real_gdp_growth"] + a["inflation_target"],
+                             "real_gdp_growth, inflation_target", "nominal GDP growth"),
+        "excess_growth_years": P(5.0, "ASSUMPTION",
+                                 "investors price about five years of above-trend growth"),
+        "growth_expectation_speed": P(0.02, "ASSUMPTION",
+                                      "expectations move 2% of the way per quarter"),
         "expected_growth_cap": P(a["eps_growth_10y"] + 0.01, "eps_growth_10y",
                                  "expected long-run growth rises at most 1pp above 7.3%"),
-        "regime_jump": P(0.5, "ASSUMPTION", ""),
         "capex_reflex": P(a["capex_to_mcap_reflex"], "capex_to_mcap_reflex",
                           "$1 of capex -> $3 of market cap, in ramp"),
         "premium_wobble_ai": P(-0.2, "ASSUMPTION", ""),
         "premium_bust_ai": P(-0.6, "ASSUMPTION", "Nasdaq 2000-02 multiple compression"),
-        "premium_wobble_other": P(-0.08, "ASSUMPTION", ""),
-        "premium_bust_other": P(-0.25, "ASSUMPTION", ""),
         "beta_hw": P(1.5, "ASSUMPTION", ""),
         "beta_platforms": P(1.2, "ASSUMPTION", ""),
         "beta_other": P(0.9, "ASSUMPTION", ""),
         # --- volatility
-        "vol_wobble": P(0.18, "ASSUMPTION",
-                        "x P/E loadings ~ the 26.4% implied of 20 Nov 2025, CICC"),
+        "vol_wobble": P(_wobble_vol(), "SMM",
+                        "halfway between the fitted ramp and bust volatilities"),
         # --- regime
         "p_wobble_to_bust": P(0.10, "ASSUMPTION", ""),
         "p_wobble_to_ramp": P(0.30, "ASSUMPTION", "most wobbles are pull-backs, JIN"),
-        "fragility_gap": P(0.5, "ASSUMPTION", ""),
+        "fragility_gap": P(0.3, "ASSUMPTION", "utilisation down 30pp: +0.9 logits"),
         "fragility_capex": P(3.0, "ASSUMPTION", ""),
+        "fragility_orders": P(2.0, "ASSUMPTION",
+                              "hardware revenue falling 30% a year: +0.7 logits"),
         "fragility_spread": P(1.0, "ASSUMPTION", ""),
         "fragility_real_yield": P(0.5, "ASSUMPTION", ""),
+        "fragility_inflation": P(0.3, "ASSUMPTION", "inflation 2pp above its start: +0.6 logits"),
+        "fragility_drawdown": P(0.5, "ASSUMPTION", "a 20% drawdown: +1 logit"),
     }
+
+
+def _wobble_vol() -> float:
+    smm = shipped_fit().get("smm", {}).get("parameters", {})
+    if "vol_ramp" in smm and "vol_bust" in smm:
+        return 0.5 * (smm["vol_ramp"]["estimate"] + smm["vol_bust"]["estimate"])
+    return 0.18
 
 
 def _shock_correlations() -> dict[tuple[str, str], float]:

@@ -285,15 +285,30 @@ class HardwareBase(Strict):
 
 
 class EarningsBase(Strict):
-    """``growth_shift``: annual log growth added to the core earnings of the platforms and
-    the other 490 (e.g. the consensus's near-term optimism)."""
+    """``growth_shift``: annual log growth added to the earnings of every group (e.g. the
+    consensus's near-term optimism); ``hardware_shift``, ``platforms_shift`` and
+    ``other_shift`` add to one group's on top (for hardware, to its revenue)."""
 
     growth_shift: Path | None = None
+    hardware_shift: Path | None = None
+    platforms_shift: Path | None = None
+    other_shift: Path | None = None
 
-    @field_validator("growth_shift")
+    @field_validator("growth_shift", "hardware_shift", "platforms_shift", "other_shift")
     @classmethod
     def _shift(cls, v):
         return _bounded_path(v, -2.0, 2.0, "an earnings growth shift")
+
+
+class GdpBase(Strict):
+    """``shift``: annual real GDP growth added by the scenario (a recession path)."""
+
+    shift: Path | None = None
+
+    @field_validator("shift")
+    @classmethod
+    def _shift(cls, v):
+        return _bounded_path(v, -0.5, 0.5, "a GDP growth shift")
 
 
 class CreditBase(Strict):
@@ -301,7 +316,16 @@ class CreditBase(Strict):
 
 
 class ValuationBase(Strict):
+    """``erp_liquidity`` lowers and ``erp_shift`` raises every group's equity risk premium
+    (annual decimals); either moves prices in the quarter it happens."""
+
     erp_liquidity: Path | None = None
+    erp_shift: Path | None = None
+
+    @field_validator("erp_liquidity", "erp_shift")
+    @classmethod
+    def _erp(cls, v):
+        return _bounded_path(v, -0.1, 0.2, "an equity-risk-premium shift")
 
 
 class Empty(Strict):
@@ -310,7 +334,7 @@ class Empty(Strict):
 
 _SECTION_BASES: dict[str, type[Strict]] = {
     "fed": FedBase, "inflation": Empty, "tariffs": TariffsBase, "rates": RatesBase,
-    "gdp": Empty, "capex": CapexBase, "depreciation": DepreciationBase,
+    "gdp": GdpBase, "capex": CapexBase, "depreciation": DepreciationBase,
     "revenue": RevenueBase, "hardware": HardwareBase, "earnings": EarningsBase,
     "credit": CreditBase,
     "valuation": ValuationBase, "volatility": Empty, "regime": Empty,

@@ -3,10 +3,12 @@ does not grow with the number of draws.
 
 Per (scenario, variable, quarter): a histogram on fixed bins (plus an underflow and an
 overflow bin), the sum and sum of squares, the minimum and maximum and the count of
-non-finite values. Per scenario: how many draws' maximum drawdown exceeds each level and how
-many end below the starting index. Quantiles come from the histogram by linear interpolation
-inside the bin that holds them, so their error is at most that bin's width (exact minimum and
-maximum bound the two outer bins); see ``quantiles_from_histogram``.
+non-finite values (the sums are taken relative to the bin range's lower end and shifted
+back in float64, so a tight distribution keeps its variance). Per scenario: how many draws'
+maximum drawdown exceeds each level and how many end below the starting index. Quantiles come
+from the histogram by linear interpolation inside the bin that holds them, so their error is
+at most that bin's width (exact minimum and maximum bound the two outer bins); see
+``quantiles_from_histogram``.
 """
 
 from __future__ import annotations
@@ -43,14 +45,24 @@ def empty_accumulator(n_scen: int, n_var: int, horizon: int, bins: int) -> Accum
         n=np.zeros((), f))
 
 
-def merge(acc: Accumulator, part) -> Accumulator:
+def merge(acc: Accumulator, part, shift: np.ndarray | None = None) -> Accumulator:
     """Add a chunk's contribution (host arrays; counts flat in ``acc.counts``' order) into
     the float64 accumulator. The histogram counts, the one large array, are added in place
-    (a fresh (S, V, T, NB + 2) array per chunk cost more than the addition)."""
+    (a fresh (S, V, T, NB + 2) array per chunk cost more than the addition). ``shift``
+    ((S, V, T) or per scenario (V, T)): the value the chunk's sums were taken relative to
+    (the bin range's lower end, as the device held it); the sums are shifted back here, in
+    float64:
+
+        sum x   = sum (x - c) + c * n_finite
+        sum x^2 = sum (x - c)^2 + 2 c sum (x - c) + c^2 * n_finite"""
     counts, *rest = part
     np.add(acc.counts, np.asarray(counts).reshape(acc.counts.shape), out=acc.counts)
     total, total_sq, minimum, maximum, nonfinite, dd, below, n = (
         np.asarray(p, np.float64) for p in rest)
+    if shift is not None:
+        c = np.asarray(shift, np.float64)
+        n_finite = np.reshape(n, (*n.shape, 1, 1)) - nonfinite  # n is per scenario
+        total, total_sq = total + c * n_finite, total_sq + 2.0 * c * total + c * c * n_finite
     return Accumulator(
         counts=acc.counts, total=acc.total + total, total_sq=acc.total_sq + total_sq,
         minimum=np.minimum(acc.minimum, minimum), maximum=np.maximum(acc.maximum, maximum),

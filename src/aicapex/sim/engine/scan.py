@@ -78,7 +78,9 @@ def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
         nbv_prestart=scen.nbv_prestart,
         china_multiplier=scen.china_multiplier, price_deflation=scen.price_deflation,
         erp_liquidity=scen.erp_liquidity, term_premium_shift=scen.term_premium_shift,
-        spread_shift=scen.spread_shift, earnings_growth_shift=scen.earnings_growth_shift,
+        spread_shift=scen.spread_shift, svc_weights=scen.svc_weights,
+        svc_prestart=scen.svc_prestart, gdp_shift=scen.gdp_shift, erp_shift=scen.erp_shift,
+        earnings_growth_shift=scen.earnings_growth_shift, shock_scale=scen.shock_scale,
         years=scen.years,
         slot=(jnp.arange(horizon, dtype=jnp.int32) % scen.dep_weights.shape[-1]),
         normals=normals,
@@ -181,7 +183,11 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
                              per_lane * lanes)
             counts = counts.at[cell.reshape(-1)].add(jnp.int32(1), mode="drop")
         big = jnp.asarray(jnp.inf, dtype)
-        stats = (jnp.sum(x0, axis=1), jnp.sum(x0 * x0, axis=1),
+        # sums of values less the bin range's lower end: a float32 sum of squares of levels
+        # loses the variance of a tight distribution to cancellation (accumulate.merge
+        # shifts them back in float64)
+        xc = jnp.where(finite, v - lo_t[:, None], 0.0)
+        stats = (jnp.sum(xc, axis=1), jnp.sum(xc * xc, axis=1),
                  jnp.min(jnp.where(finite, v, big), axis=1),
                  jnp.max(jnp.where(finite, v, -big), axis=1),
                  jnp.sum(jnp.where(finite, 0.0, w[None, :]), axis=1))

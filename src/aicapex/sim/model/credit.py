@@ -28,7 +28,14 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 SPREAD_FLOOR = 0.0005
-"""The AI-borrower spread stays above 5bp."""
+"""The AI-borrower spread stays above 5bp ..."""
+SPREAD_CAP = 0.10
+"""... and below 10pp: three times the widest Moody's BAA-AAA spread since 1950 (3.4pp,
+2008Q4) and about the US high-yield index's widest (~20pp in Dec 2008) halved, for borrowers
+that are investment-grade platforms today."""
+LEVERAGE_EBITDA_FLOOR = 0.25
+"""Leverage divides by earnings before AI depreciation floored at 25% of their start, so a
+loss-making AI business gives a high, not an infinite or negative, leverage."""
 STRESS_SPREAD_UNIT = 0.005
 """A unit of stress is 50bp of spread, ..."""
 STRESS_VOL_UNIT = 0.05
@@ -54,17 +61,17 @@ def credit(p: Params, init: Initial, prev_shock, debt, earnings, dep, prev_drawd
     """Block 9b. The AI-borrower credit spread:
 
         x_t      = spread_persistence * x_{t-1} + spread_sigma * sqrt(DT) * eps.credit_spread
-        lev_t    = Debt_t / max(E^pl_t + D_t, 1)       (debt / earnings before AI depreciation)
-        s_t      = max(s_0 + x_t + shift_t + spread_leverage_beta * (lev_t - lev_0)
-                       + spread_drawdown_beta * DD_{t-1},  SPREAD_FLOOR)
+        lev_t    = Debt_t / max(E^pl_t + D_t, LEVERAGE_EBITDA_FLOOR * (E^pl_0 + D_0))
+        s_t      = clip(s_0 + x_t + shift_t + spread_leverage_beta * (lev_t - lev_0)
+                        + spread_drawdown_beta * DD_{t-1},  SPREAD_FLOOR, SPREAD_CAP)
 
     Returns (s_t, x_t)."""
     shock = p.spread_persistence * prev_shock + p.spread_sigma * SQRT_DT * eps
-    leverage = debt / jnp.maximum(earnings + dep, 1.0)
-    leverage0 = init.ai_debt_bn / (init.platform_earnings_bn + init.depreciation_bn)
+    ebitda0 = init.platform_earnings_bn + init.depreciation_bn
+    leverage = debt / jnp.maximum(earnings + dep, LEVERAGE_EBITDA_FLOOR * ebitda0)
     spread = init.credit_spread + shock + shift + p.spread_leverage_beta * (
-        leverage - leverage0) + p.spread_drawdown_beta * prev_drawdown
-    return jnp.maximum(spread, SPREAD_FLOOR), shock
+        leverage - init.ai_debt_bn / ebitda0) + p.spread_drawdown_beta * prev_drawdown
+    return jnp.clip(spread, SPREAD_FLOOR, SPREAD_CAP), shock
 
 
 def stress_index(p: Params, init: Initial, spread, vol, drawdown):

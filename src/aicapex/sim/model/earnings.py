@@ -1,9 +1,10 @@
 """Block 8: earnings of the three groups of the S&P 500. 8a the AI hardware suppliers
 (NVDA, AVGO, AMD), 8b the platforms (the other Mag-10), 8c the other 490.
 
-Earnings are annualised net $bn; arrays (B,). Platforms and the other 490 draw on one shared
-earnings shock (``Shocks.earnings``); the hardware group has no shock of its own (its revenue
-follows capex).
+Earnings are annualised net $bn; arrays (B,). Every group draws on one shared earnings shock
+(``Shocks.earnings``) and takes the scenario's earnings shift of its own group; the hardware
+group's revenue follows its buyers' capex, and its operating costs make its earnings
+cyclical (they can turn negative in a capex collapse).
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("chip_share_of_capex", "hardware", 0.0, 1.0, "fraction",
               "share of AI capex spent with the hardware suppliers"),
     ParamSpec("hw_margin_floor", "hardware", 0.0, 0.9, "fraction",
-              "net margin competition erodes towards"),
+              "net margin (at the starting cost structure) competition erodes towards"),
     ParamSpec("hw_margin_erosion", "hardware", 0.0, 5.0, "1/yr",
               "speed at which the hardware margin decays to the floor"),
-    ParamSpec("hw_operating_leverage", "hardware", 0.0, 3.0, "-",
-              "margin change per unit log change in hardware revenue"),
-    ParamSpec("other_demand_growth", "hardware", -1.0, 2.0, "1/yr",
-              "log growth of hardware revenue outside platform capex (sovereign, neocloud,"
-              " non-AI)"),
+    ParamSpec("hw_cost_adjustment", "hardware", 0.0, 10.0, "1/yr",
+              "speed at which hardware operating costs follow revenue (layoffs, hiring)"),
+    ParamSpec("other_buyers_growth", "hardware", -1.0, 1.0, "1/yr",
+              "log growth of the other AI buyers' spend (sovereign, enterprise, neocloud)"
+              " relative to platform capex"),
     # blocks 8b and 8c: platforms and the other 490
     ParamSpec("platform_core_growth", "earnings", -0.5, 1.0, "1/yr",
               "trend growth of platform earnings excluding AI"),
@@ -41,67 +42,91 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("other_net_margin", "earnings", 0.01, 1.0, "fraction",
               "net margin of the other 490 (scales the tariff margin squeeze)"),
     ParamSpec("earnings_sigma", "earnings", 0.0, 1.0, "1/yr",
-              "annualised volatility of core earnings growth"),
+              "annualised volatility of the earnings cycle's shocks"),
+    ParamSpec("earnings_persistence", "earnings", 0.0, 0.999, "1/quarter",
+              "AR(1) coefficient of the earnings cycle (earnings revert to their trend)"),
     ParamSpec("tax_rate", "earnings", 0.0, 1.0, "fraction", "tax rate on AI profit and loss"),
     ParamSpec("ai_productivity_gain", "earnings", -0.05, 0.10, "1/yr",
               "AI productivity gain added to other-490 earnings growth and (half) to GDP"),
 )
 
-HW_MARGIN_BOUNDS = (0.02, 0.85)
-"""Hardware net margin stays in [2%, 85%]."""
+HW_MARGIN_BOUNDS = (0.02, 0.95)
+"""The hardware contribution margin (after tax, before operating costs) stays in [2%, 95%]."""
 
 
-def hardware(p: Params, init: Initial, capex_bn, prev_log_other, prev_hw_revenue, prev_margin,
-             china_multiplier):
-    """Block 8a. AI hardware suppliers' revenue and earnings:
+def earnings_cycle(p: Params, prev_cycle, eps):
+    """Block 8 (cycle). The shared earnings cycle, the log deviation of every group's
+    earnings from its trend:
 
-        log O_t  = log O_{t-1} + other_demand_growth * DT         (demand beyond platform capex)
-        HW_t     = chip_share_of_capex * K_t + O_t + China_0 * china_multiplier_t
-        m_t      = clip(m_{t-1} + (hw_margin_floor - m_{t-1}) * (1 - exp(-hw_margin_erosion * DT))
-                        + hw_operating_leverage * log(HW_t / HW_{t-1}),  HW_MARGIN_BOUNDS)
-        E^hw_t   = m_t * HW_t
+        c_t = earnings_persistence * c_{t-1} + earnings_sigma * sqrt(DT) * eps.earnings
 
-    Returns (HW_t, E^hw_t, log O_t, m_t)."""
-    log_other = prev_log_other + p.other_demand_growth * DT
-    revenue = (p.chip_share_of_capex * capex_bn + jnp.exp(log_other)
-               + init.hw_china_revenue_bn * china_multiplier)
+    Each group's log earnings move by c_t - c_{t-1} on top of their trend growth, so an
+    earnings shock fades instead of compounding."""
+    return p.earnings_persistence * prev_cycle + p.earnings_sigma * SQRT_DT * eps
+
+
+def hardware(p: Params, init: Initial, capex_bn, prev_shift, prev_margin, prev_fixed,
+             china_multiplier, growth_shift, years, cycle_change):
+    """Block 8a. AI hardware suppliers' revenue and earnings. Revenue follows the capex of
+    all their buyers: the platforms' capex K_t, the other AI buyers' spend (a multiple of it
+    that drifts at ``other_buyers_growth``) and China; operating costs F adjust to revenue
+    only slowly, so earnings fall faster than revenue and can turn negative:
+
+        O_0      = max(HW_0 - chip_share_of_capex * K_0 - China_0, 0)     (other buyers)
+        w_t      = O_0 / (chip_share_of_capex * K_0) * exp(other_buyers_growth * t)
+        h_t      = h_{t-1} + shift_t * DT + (c_t - c_{t-1})
+        HW_t     = exp(h_t) * (chip_share_of_capex * K_t * (1 + w_t) + China_0 * china_t)
+        m_t      = clip(m_{t-1} + (m_floor - m_{t-1}) * (1 - exp(-hw_margin_erosion * DT)),
+                        HW_MARGIN_BOUNDS)
+        F_t      = F_{t-1} + (1 - exp(-hw_cost_adjustment * DT)) * (f_0 * HW_t - F_{t-1})
+        E^hw_t   = m_t * HW_t - F_t
+
+    m is the contribution margin (after tax, before operating costs), m_0 = net margin_0 +
+    f_0 and m_floor = hw_margin_floor + f_0, f_0 the operating cost share of revenue at the
+    start (anchor ``hardware_opex_share``). Returns (HW_t, E^hw_t, h_t, m_t, F_t)."""
+    chips0 = p.chip_share_of_capex * init.capex_bn
+    other0 = jnp.maximum(init.hw_revenue_bn - chips0 - init.hw_china_revenue_bn, 0.0)
+    other_ratio = other0 / jnp.maximum(chips0, 1e-6) * jnp.exp(p.other_buyers_growth * years)
+    shift = prev_shift + growth_shift * DT + cycle_change
+    revenue = jnp.exp(shift) * (p.chip_share_of_capex * capex_bn * (1.0 + other_ratio)
+                                + init.hw_china_revenue_bn * china_multiplier)
+    floor = p.hw_margin_floor + init.hw_opex_share
     decay = 1.0 - jnp.exp(-p.hw_margin_erosion * DT)
-    margin = prev_margin + (p.hw_margin_floor - prev_margin) * decay + (
-        p.hw_operating_leverage * jnp.log(revenue / prev_hw_revenue))
-    margin = jnp.clip(margin, *HW_MARGIN_BOUNDS)
-    return revenue, margin * revenue, log_other, margin
+    margin = jnp.clip(prev_margin + (floor - prev_margin) * decay, *HW_MARGIN_BOUNDS)
+    adjust = 1.0 - jnp.exp(-p.hw_cost_adjustment * DT)
+    fixed = prev_fixed + adjust * (init.hw_opex_share * revenue - prev_fixed)
+    return revenue, margin * revenue - fixed, shift, margin, fixed
 
 
 def platforms(p: Params, prev_core, nominal_growth, nominal_trend, growth_shift, ai_revenue_bn,
-              ai_opex_bn, dep, imp, interest, eps):
+              ai_opex_bn, dep, imp, interest, cycle_change):
     """Block 8b. Platforms' earnings: core (non-AI) earnings grow with nominal GDP; the
     after-tax AI P&L is added; GAAP also books the impairment:
 
         core_t   = core_{t-1} * exp((platform_core_growth + (g_t + pi_t) - (gdp_trend + target)
-                                     + shift_t) * DT + earnings_sigma * sqrt(DT) * eps.earnings)
+                                     + shift_t) * DT + (c_t - c_{t-1}))
         E^pl_t   = core_t + (1 - tax_rate) * (AIrev_t - AIcost_t - D_t - interest_t)
         GAAP_t   = E^pl_t - (1 - tax_rate) * I_t / DT
 
     Returns (core_t, E^pl_t, GAAP_t)."""
     core = prev_core * jnp.exp((p.platform_core_growth + nominal_growth - nominal_trend
-                                + growth_shift) * DT + p.earnings_sigma * SQRT_DT * eps)
+                                + growth_shift) * DT + cycle_change)
     operating = core + (1.0 - p.tax_rate) * (ai_revenue_bn - ai_opex_bn - dep - interest)
     gaap = operating - (1.0 - p.tax_rate) * imp / DT
     return core, operating, gaap
 
 
 def other_490(p: Params, prev_earnings, nominal_growth, nominal_trend, growth_shift,
-              tariff_change, eps):
+              tariff_change, cycle_change):
     """Block 8c. The other 490's earnings:
 
         squeeze_t = (1 - tariff_passthrough) * import_share * dtariff_t / other_net_margin
         growth_t  = other_core_growth + other_gdp_leverage * ((g_t + pi_t) - (gdp_trend + target))
                     + ai_productivity_gain + shift_t
-        E^o_t     = E^o_{t-1} * exp(growth_t * DT - squeeze_t
-                                + earnings_sigma * sqrt(DT) * eps.earnings)
+        E^o_t     = E^o_{t-1} * exp(growth_t * DT - squeeze_t + (c_t - c_{t-1}))
 
     The squeeze is the tariff cost not passed on to prices, as a share of net margin."""
     squeeze = (1.0 - p.tariff_passthrough) * p.import_share * tariff_change / p.other_net_margin
     growth = p.other_core_growth + p.other_gdp_leverage * (nominal_growth - nominal_trend) + (
         p.ai_productivity_gain) + growth_shift
-    return prev_earnings * jnp.exp(growth * DT - squeeze + p.earnings_sigma * SQRT_DT * eps)
+    return prev_earnings * jnp.exp(growth * DT - squeeze + cycle_change)

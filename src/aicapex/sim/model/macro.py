@@ -1,5 +1,5 @@
-"""Blocks 1-3 and 6: the macro economy. The Fed's policy rate, inflation, the 10-year yield
-and real GDP growth.
+"""Blocks 1-3 and 6: the macro economy. The Fed's policy rate, inflation, the 10-year yield,
+real GDP growth, the output gap and unemployment.
 
 Rates are annual decimals, one step is ``DT`` years; every array is (B,) (draws) unless noted,
 with the quarter's scenario inputs broadcast against it.
@@ -33,6 +33,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "AR(1) coefficient of the inflation gap"),
     ParamSpec("inflation_sigma", "inflation", 0.0, 0.10, "1/yr",
               "annualised volatility of inflation shocks"),
+    ParamSpec("phillips_slope", "inflation", 0.0, 1.0, "1/yr per unit gap",
+              "annualised core inflation added per unit of last quarter's output gap"),
     ParamSpec("tariff_passthrough", "tariffs", 0.0, 1.0, "fraction",
               "share of the tariff cost passed to consumer prices (the rest squeezes margins)"),
     ParamSpec("import_share", "tariffs", 0.0, 1.0, "fraction of GDP", "imports / GDP"),
@@ -55,6 +57,12 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("wealth_effect", "gdp", 0.0, 0.3, "-",
               "annualised growth per unit of last quarter's index log return, x4"),
     ParamSpec("gdp_sigma", "gdp", 0.0, 0.2, "1/yr", "annualised volatility of growth shocks"),
+    ParamSpec("gap_persistence", "gdp", 0.0, 0.999, "1/quarter",
+              "share of the output gap left after a quarter (potential output catches up)"),
+    ParamSpec("okun_coefficient", "gdp", 0.5, 5.0, "-",
+              "output gap per unit of unemployment below its natural rate (Okun's law)"),
+    ParamSpec("natural_unemployment", "gdp", 0.0, 0.2, "fraction",
+              "unemployment rate at a zero output gap"),
 )
 
 
@@ -76,16 +84,20 @@ def policy_rate(p: Params, prev_rate, prev_inflation, prev_stress, move_cdf, u):
     return jnp.maximum(rate, 0.0)
 
 
-def inflation(p: Params, prev_inflation, tariff_impulse, eps):
-    """Block 2. Inflation (annualised quarterly rate): an AR(1) gap to target plus the
-    pass-through of the quarter's tariff impulse:
+def inflation(p: Params, prev_core, prev_gap, tariff_impulse, eps):
+    """Block 2. Core inflation is an AR(1) gap to target pushed by demand (a Phillips curve
+    on last quarter's output gap); headline inflation adds the pass-through of the quarter's
+    tariff impulse, a one-off rise of the price level spread over the pass-through window
+    (it does not persist in core inflation):
 
-        pi_t = target + inflation_persistence * (pi_{t-1} - target)
-               + import_share * tariff_passthrough * impulse_t
-               + inflation_sigma * sqrt(DT) * eps.inflation"""
-    gap = p.inflation_persistence * (prev_inflation - p.inflation_target)
-    passthrough = p.import_share * p.tariff_passthrough * tariff_impulse
-    return p.inflation_target + gap + passthrough + p.inflation_sigma * SQRT_DT * eps
+        core_t = target + inflation_persistence * (core_{t-1} - target)
+                 + phillips_slope * x_{t-1} + inflation_sigma * sqrt(DT) * eps.inflation
+        pi_t   = core_t + import_share * tariff_passthrough * impulse_t
+
+    Returns (pi_t, core_t), annualised quarterly rates."""
+    core = (p.inflation_target + p.inflation_persistence * (prev_core - p.inflation_target)
+            + p.phillips_slope * prev_gap + p.inflation_sigma * SQRT_DT * eps)
+    return core + p.import_share * p.tariff_passthrough * tariff_impulse, core
 
 
 def yield_10y(p: Params, rate, prev_term_premium, shift, eps):
@@ -103,7 +115,7 @@ def yield_10y(p: Params, rate, prev_term_premium, shift, eps):
 
 
 def gdp_growth(p: Params, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rate,
-               prev_inflation, prev_return, eps):
+               prev_inflation, prev_return, shift, eps):
     """Block 6. Real GDP growth (annualised):
 
         g_t = gdp_trend
@@ -111,14 +123,29 @@ def gdp_growth(p: Params, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rat
               - tariff_gdp_drag * impulse_t
               - rate_gdp_drag * ((r_{t-1} - pi_{t-1}) - (neutral_rate - inflation_target))
               + wealth_effect * R_{t-1} / DT           (last quarter's index log return)
-              + 0.5 * ai_productivity_gain + gdp_sigma * sqrt(DT) * eps.gdp
+              + 0.5 * ai_productivity_gain + shift_t + gdp_sigma * sqrt(DT) * eps.gdp
 
-    K_t is this quarter's AI capex (block 4), so growth is evaluated after it."""
+    K_t is this quarter's AI capex (block 4), so growth is evaluated after it; ``shift_t``
+    is the scenario's GDP path (``gdp.shift``)."""
     capex_impulse = p.capex_gdp_multiplier * (capex - prev_capex) / prev_ngdp / DT
     real_rate_gap = prev_rate - prev_inflation - (p.neutral_rate - p.inflation_target)
     return (p.gdp_trend + capex_impulse - p.tariff_gdp_drag * tariff_impulse
             - p.rate_gdp_drag * real_rate_gap + p.wealth_effect * prev_return / DT
-            + 0.5 * p.ai_productivity_gain + p.gdp_sigma * SQRT_DT * eps)
+            + 0.5 * p.ai_productivity_gain + shift + p.gdp_sigma * SQRT_DT * eps)
+
+
+def output_gap(p: Params, prev_gap, growth):
+    """Block 6 (gap). The output gap accumulates growth above trend and closes as potential
+    output catches up; unemployment follows it by Okun's law:
+
+        x_t = gap_persistence * x_{t-1} + (g_t - gdp_trend - 0.5 * ai_productivity_gain) * DT
+        U_t = max(natural_unemployment - x_t / okun_coefficient, 0)
+
+    (the AI productivity gain raises potential growth as well as growth). Returns
+    (x_t, U_t)."""
+    potential = p.gdp_trend + 0.5 * p.ai_productivity_gain
+    gap = p.gap_persistence * prev_gap + (growth - potential) * DT
+    return gap, jnp.maximum(p.natural_unemployment - gap / p.okun_coefficient, 0.0)
 
 
 def nominal_gdp(prev_ngdp, growth, inflation_rate):

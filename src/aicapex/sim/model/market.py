@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 REALIZED_VAR_MEMORY = 0.5
 """EWMA weight on last quarter's realised variance."""
 PLATFORM_EARNINGS_FLOOR = 0.1
-"""The platforms' P/E applies to earnings floored at 10% of their core earnings."""
+"""The platforms' P/E applies to earnings floored at 10% of their core earnings ..."""
+HW_EARNINGS_FLOOR = 0.03
+"""... and the hardware group's to earnings floored at 3% of its revenue: in a collapse with
+losses the market values it on sales (Cisco, Lucent, Nortel in 2001-02), so its market cap
+stays positive and defined."""
 
 
 def initial_earnings(init: Initial):
@@ -28,11 +32,13 @@ def initial_earnings(init: Initial):
                       init.other_earnings_bn])
 
 
-def priced_earnings(e_hw, e_platforms, core_platforms, e_other):
+def priced_earnings(e_hw, hw_revenue, e_platforms, core_platforms, e_other):
     """The earnings each group's P/E applies to, as (3, B) logs:
-    log (E^hw_t, max(E^pl_t, PLATFORM_EARNINGS_FLOOR * core_t), E^o_t)."""
+    log (max(E^hw_t, HW_EARNINGS_FLOOR * HW_t), max(E^pl_t, PLATFORM_EARNINGS_FLOOR * core_t),
+    E^o_t)."""
+    hw_for_pe = jnp.maximum(e_hw, HW_EARNINGS_FLOOR * hw_revenue)
     platform_for_pe = jnp.maximum(e_platforms, PLATFORM_EARNINGS_FLOOR * core_platforms)
-    return jnp.log(group_rows(e_hw, platform_for_pe, e_other))
+    return jnp.log(group_rows(hw_for_pe, platform_for_pe, e_other))
 
 
 def index(init: Initial, log_pe, log_e, prev_index, prev_peak, prev_realized_var):

@@ -1,5 +1,6 @@
 """Block 10: the narrative regime, a Markov chain ramp (0) -> wobble (1) -> bust (2) whose
-transition probabilities are shifted by fragility, a logit score of fundamentals.
+transition probabilities are shifted by fragility, a logit score of fundamentals (idle AI
+capacity, capex cuts, falling hardware orders, credit, stagflation) and of drawdowns.
 
 Arrays (B,); the regime is an int32 index into ``types.REGIMES``.
 """
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
-from .types import ParamSpec
+from .types import DT, ParamSpec
 
 if TYPE_CHECKING:
     from .parameters import Params
@@ -22,42 +23,76 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("p_wobble_to_ramp", "regime", 0.0, 1.0, "1/quarter", "base probability"),
     ParamSpec("p_bust_to_wobble", "regime", 0.0, 1.0, "1/quarter", "base probability"),
     ParamSpec("fragility_gap", "regime", 0.0, 20.0, "-",
-              "logit shift per unit fall of log(AI revenue / AI capex) from its start"),
+              "logit shift per 10pp of AI capacity utilisation below the glut level (revenue"
+              " falling short of what capex built)"),
     ParamSpec("fragility_capex", "regime", 0.0, 20.0, "-",
-              "logit shift per unit fall of annualised capex growth below 10%"),
+              "logit shift per unit fall of guided capex growth below long-run nominal growth"),
+    ParamSpec("fragility_orders", "regime", 0.0, 20.0, "-",
+              "logit shift per unit of annualised log decline of hardware revenue (smoothed)"),
     ParamSpec("fragility_spread", "regime", 0.0, 20.0, "-",
               "logit shift per 100bp of credit spread above its start"),
     ParamSpec("fragility_real_yield", "regime", 0.0, 20.0, "-",
-              "logit shift per 100bp of real 10y yield above its start"),
+              "logit shift per 100bp rise of the real 10y yield beyond 1pp above its start"),
+    ParamSpec("fragility_inflation", "regime", 0.0, 20.0, "-",
+              "logit shift per 1pp of inflation beyond 1pp above its start (stagflation)"),
+    ParamSpec("fragility_drawdown", "regime", 0.0, 20.0, "-",
+              "logit shift per 10% of last quarter's index drawdown beyond 10% (feedback)"),
 )
 
-CAPEX_GROWTH_NORMAL = 0.10
-"""Guided capex growth below this (10%/yr) adds to fragility."""
+ORDER_SMOOTHING = 0.5
+"""EWMA weight on the past order trend (block 10a)."""
+NOISE_TOLERANCE = 0.01
+"""Moves of the real yield and of inflation within 1pp of their start are normal noise
+(about one standard deviation of a year's move) and add no fragility ..."""
+DRAWDOWN_TOLERANCE = 0.10
+"""... nor do drawdowns of up to 10% (a correction)."""
 
 
-def fragility(p: Params, init: Initial, revenue, capex_bn, guided_growth, spread, y, infl):
-    """Block 10a. Fragility f_t, a logit shift of the regime's transition probabilities:
+def order_growth(prev_growth, hw_revenue, prev_hw_revenue):
+    """Block 10a (orders). Smoothed annualised log growth of hardware revenue, the order
+    trend that one quarter's noise does not move much:
 
-        f_t = fragility_gap * -(log(AIrev_t / K_t) - log(AIrev_0 / K_0))
-              + fragility_capex * max(10% - guided_t, 0)
+        o_t = ORDER_SMOOTHING * o_{t-1} + (1 - ORDER_SMOOTHING) * log(HW_t / HW_{t-1}) / DT"""
+    return ORDER_SMOOTHING * prev_growth + (1.0 - ORDER_SMOOTHING) * jnp.log(
+        hw_revenue / prev_hw_revenue) / DT
+
+
+def fragility(p: Params, init: Initial, utilisation, orders, guided_growth, spread, y, infl,
+              prev_drawdown):
+    """Block 10a. Fragility f_t, a logit shift of the regime's transition probabilities. Each
+    term is a fundamental (or feedback) that raises bust risk once it moves beyond its
+    normal noise; with fundamentals on plan the terms are about zero (the spread's is signed)
+    and the chain keeps its fitted base rates (g_L = ``long_run_growth``: capex growing
+    slower than the economy is a guidance cut):
+
+        f_t = fragility_gap * max(glut_utilisation - u_t, 0) / 10pp          (idle capacity)
+              + fragility_capex * max(g_L - guided_t, 0)                   (capex guidance)
+              + fragility_orders * max(-o_t, 0)                     (falling hardware orders)
               + fragility_spread * (s_t - s_0) / 1pp
-              + fragility_real_yield * ((y_t - pi_t) - (y_0 - pi_0)) / 1pp"""
+              + fragility_real_yield * max((y_t - pi_t) - (y_0 - pi_0) - 1pp, 0) / 1pp
+              + fragility_inflation * max(pi_t - pi_0 - 1pp, 0) / 1pp        (stagflation)
+              + fragility_drawdown * max(DD_{t-1} - 10%, 0) / 10%               (feedback)"""
     real_yield0 = init.yield_10y - init.inflation
-    gap_fall = -(jnp.log(revenue / capex_bn) - jnp.log(init.ai_revenue_bn / init.capex_bn))
-    return (p.fragility_gap * gap_fall
-            + p.fragility_capex * jnp.maximum(CAPEX_GROWTH_NORMAL - guided_growth, 0.0)
+    tol = NOISE_TOLERANCE
+    return (p.fragility_gap * jnp.maximum(p.glut_utilisation - utilisation, 0.0) / 0.1
+            + p.fragility_capex * jnp.maximum(p.long_run_growth - guided_growth, 0.0)
+            + p.fragility_orders * jnp.maximum(-orders, 0.0)
             + p.fragility_spread * (spread - init.credit_spread) / 0.01
-            + p.fragility_real_yield * ((y - infl) - real_yield0) / 0.01)
+            + p.fragility_real_yield * jnp.maximum((y - infl) - real_yield0 - tol, 0.0) / 0.01
+            + p.fragility_inflation * jnp.maximum(infl - init.inflation - tol, 0.0) / 0.01
+            + p.fragility_drawdown * jnp.maximum(prev_drawdown - DRAWDOWN_TOLERANCE, 0.0)
+            / 0.10)
 
 
-def regime(p: Params, prev_regime, fragility, u):
+def regime(p: Params, prev_regime, fragility, u, length=1.0):
     """Block 10b. One step of the chain, one uniform ``u`` per draw:
 
         down_t = sigmoid(logit(base_down(R_{t-1})) + f_t),  base_down = (p_ramp_to_wobble,
                                                                          p_wobble_to_bust, 0)
         up_t   = sigmoid(logit(base_up(R_{t-1})) - f_t),    base_up   = (0, p_wobble_to_ramp,
                                                                          p_bust_to_wobble)
-        (down_t, up_t) scaled by 1 / (down_t + up_t) where that sum exceeds 1
+        (down_t, up_t) scaled by 1 / (down_t + up_t) where that sum exceeds 1, then by
+        ``length`` (the quarter's length in quarters: < 1 in the stub first quarter)
         R_t    = R_{t-1} + 1 if u < down_t;  - 1 if u < down_t + up_t;  else R_{t-1}"""
     base_down = jnp.where(prev_regime == 0, p.p_ramp_to_wobble,
                           jnp.where(prev_regime == 1, p.p_wobble_to_bust, 0.0))
@@ -66,7 +101,7 @@ def regime(p: Params, prev_regime, fragility, u):
     down = shift_probability(base_down, fragility)
     up = shift_probability(base_up, -fragility)
     total = down + up
-    scale = jnp.where(total > 1.0, 1.0 / total, 1.0)
+    scale = jnp.where(total > 1.0, 1.0 / total, 1.0) * length
     down, up = down * scale, up * scale
     step = jnp.where(u < down, 1, jnp.where(u < down + up, -1, 0))
     return (prev_regime + step).astype(prev_regime.dtype)

@@ -1,6 +1,7 @@
-"""Block 7: AI revenue. Volume follows an adoption S-curve through today's revenue and the
-2030 level; a price index deflates with commoditisation; a persistent surprise scales both
-revenue and cost.
+"""Block 7: AI revenue. Demand (volume at starting prices) follows an adoption S-curve
+through today's revenue and the 2030 level with a persistent surprise; the volume served is
+capped by the capacity of the AI capital in service; idle capacity (a glut) and
+commoditisation push the price index down, never below the unit cost of serving.
 
 Flows are annualised $bn; arrays (B,) unless noted.
 """
@@ -28,6 +29,17 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "annualised volatility of the AI revenue surprise"),
     ParamSpec("ai_revenue_persistence", "revenue", 0.0, 0.999, "1/quarter",
               "AR(1) coefficient of the AI revenue surprise"),
+    ParamSpec("start_utilisation", "revenue", 0.05, 1.0, "fraction",
+              "AI demand / capacity at the start (1 = every GPU busy)"),
+    ParamSpec("capacity_growth", "revenue", 0.0, 3.0, "1/yr",
+              "log growth of the volume $1 of capital in service can serve (hardware"
+              " efficiency and the shift from training to serving)"),
+    ParamSpec("glut_utilisation", "revenue", 0.0, 1.0, "fraction",
+              "utilisation below which idle capacity cuts prices and capex"),
+    ParamSpec("glut_price_beta", "revenue", 0.0, 5.0, "1/yr",
+              "annual log price decline per unit of utilisation below the glut level"),
+    ParamSpec("unit_cost_decline", "revenue", 0.0, 1.0, "1/yr",
+              "annual log decline of the cost of serving a unit of volume"),
 )
 
 CEILING_OVER_START = 1.01
@@ -51,21 +63,40 @@ def s_curve(p: Params, init: Initial, years):
     return ceiling / (1.0 + a * jnp.exp(-speed * years))
 
 
-def ai_revenue(p: Params, init: Initial, years, prev_shock, prev_log_price, deflation, eps):
-    """Block 7. AI revenue and its operating cost:
+def capacity(p: Params, init: Initial, years, in_service):
+    """Block 7b. Volume the AI capital in service can serve ($bn/yr at starting prices):
 
-        z_t         = ai_revenue_persistence * z_{t-1}
-                      + ai_revenue_sigma * sqrt(DT) * eps.ai_revenue
-        log P_t     = log P_{t-1} - deflation_t * DT           (price index, P_0 = 1)
-        AIrev_t     = V(t) * P_t * exp(z_t)
-        AIcost_t    = ai_opex_per_revenue * V(t) * exp(z_t)
+        C_t = AIrev_0 / start_utilisation * (S_t / S_0) * exp(capacity_growth * t)
 
-    Cost scales with volume, not price, so price deflation (commoditisation) squeezes the AI
-    margin. Returns (AIrev_t, AIcost_t, z_t, log P_t)."""
-    volume = s_curve(p, init, years)
+    S_t is the cost of the capital in service (block 5), S_0 that of the quarter before the
+    start."""
+    return (init.ai_revenue_bn / p.start_utilisation * (in_service / init.in_service_bn)
+            * jnp.exp(p.capacity_growth * years))
+
+
+def ai_revenue(p: Params, init: Initial, years, prev_shock, prev_log_price, deflation,
+               capacity_bn, eps):
+    """Block 7. AI revenue, its operating cost and the utilisation of capacity:
+
+        z_t      = ai_revenue_persistence * z_{t-1} + ai_revenue_sigma * sqrt(DT) * eps
+        Q_t      = min(V(t) * exp(z_t), C_t)                      (volume served)
+        u_t      = Q_t / C_t
+        c_t      = ai_opex_per_revenue * exp(-unit_cost_decline * t)   (unit cost)
+        log P_t  = max(log P_{t-1} - (deflation_t + glut_price_beta
+                                      * max(glut_utilisation - u_t, 0)) * DT,  log c_t)
+        AIrev_t  = Q_t * P_t,   AIcost_t = Q_t * c_t
+
+    Competition takes the price (P_0 = 1) down with the scenario's deflation and with idle
+    capacity, but not below the unit cost, so the AI gross margin is never negative and the
+    AI loss is at most depreciation plus interest. Returns (AIrev_t, AIcost_t, z_t, log P_t,
+    u_t)."""
     shock = p.ai_revenue_persistence * prev_shock + p.ai_revenue_sigma * SQRT_DT * eps
-    log_price = prev_log_price - deflation * DT
-    surprise = jnp.exp(shock)
-    revenue = volume * jnp.exp(log_price) * surprise
-    opex = p.ai_opex_per_revenue * volume * surprise
-    return revenue, opex, shock, log_price
+    demand = s_curve(p, init, years) * jnp.exp(shock)
+    served = jnp.minimum(demand, capacity_bn)
+    utilisation = served / capacity_bn
+    log_cost = jnp.log(p.ai_opex_per_revenue) - p.unit_cost_decline * years
+    glut = p.glut_price_beta * jnp.maximum(p.glut_utilisation - utilisation, 0.0)
+    log_price = jnp.maximum(prev_log_price - (deflation + glut) * DT, log_cost)
+    revenue = served * jnp.exp(log_price)
+    opex = served * jnp.exp(log_cost)
+    return revenue, opex, shock, log_price, utilisation

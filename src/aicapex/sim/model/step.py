@@ -12,88 +12,108 @@ import jax.numpy as jnp
 
 from .capex import capex, depreciation
 from .credit import ai_debt, credit, stress_index
-from .earnings import hardware, other_490, platforms
-from .macro import gdp_growth, inflation, nominal_gdp, policy_rate, yield_10y
+from .earnings import earnings_cycle, hardware, other_490, platforms
+from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
 from .market import index, initial_earnings, priced_earnings
 from .parameters import Params
-from .regime import fragility, regime
-from .revenue import ai_revenue
+from .regime import fragility, order_growth, regime
+from .revenue import ai_revenue, capacity
 from .types import DT, Outputs, QuarterInputs, ScenarioArrays, Shocks, State
-from .valuation import EARNINGS_SMOOTHING, expected_growth, valuation, volatility
+from .valuation import (
+    EARNINGS_SMOOTHING,
+    expected_growth,
+    fair_log_pe,
+    initial_log_sv,
+    valuation,
+    volatility,
+)
 from .xla import write_slot
 
 
 def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[State, Outputs]:
     """Advance every draw one quarter: the state after the quarter and what it reports."""
     init = scen.init
-    eps = Shocks.of(x.normals)
+    eps = Shocks.of(x.normals * x.shock_scale)
     u_fed, u_regime = x.uniforms[0], x.uniforms[1]
 
     # 1-3: the Fed, inflation, the 10-year yield
     rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, x.fed_move_cdf, u_fed)
-    infl = inflation(p, s.inflation, x.tariff_impulse, eps.inflation)
+    infl, core_infl = inflation(p, s.core_inflation, s.output_gap, x.tariff_impulse,
+                                eps.inflation)
     y, tp = yield_10y(p, rate, s.term_premium, x.term_premium_shift, eps.term_premium)
 
     # 4-5: AI capex, its vintage and the depreciation of all vintages
     log_c, pressure, guided_growth = capex(
         p, s.log_capex, s.capex_bn, s.ai_revenue_bn, s.ai_opex_bn, s.core_platform_bn,
-        s.funding_pressure, s.credit_spread, x.capex_growth, init.credit_spread, eps.capex)
+        s.funding_pressure, s.credit_spread, s.utilisation, x.capex_growth,
+        init.credit_spread, eps.capex)
     capex_bn = jnp.exp(log_c)
     ring = write_slot(s.ring_bn, x.slot, capex_bn * DT)
-    dep, imp, nbv = depreciation(ring, x)
+    dep, imp, nbv, in_service = depreciation(ring, x)
 
-    # 6: growth (it reads this quarter's capex)
+    # 6: growth (it reads this quarter's capex), the output gap and unemployment
     g = gdp_growth(p, capex_bn, s.capex_bn, s.nominal_gdp_bn, x.tariff_impulse, s.policy_rate,
-                   s.inflation, s.index_return, eps.gdp)
+                   s.inflation, s.index_return, x.gdp_shift, eps.gdp)
+    gap, unemployment = output_gap(p, s.output_gap, g)
     ngdp = nominal_gdp(s.nominal_gdp_bn, g, infl)
     nominal_growth = g + infl
     nominal_trend = p.gdp_trend + p.inflation_target
 
-    # 7: AI revenue
-    revenue, opex, rev_shock, log_price = ai_revenue(
-        p, init, x.years, s.revenue_shock, s.log_price, x.price_deflation, eps.ai_revenue)
+    # 7: AI capacity and revenue
+    cap = capacity(p, init, x.years, in_service)
+    revenue, opex, rev_shock, log_price, util = ai_revenue(
+        p, init, x.years, s.revenue_shock, s.log_price, x.price_deflation, cap, eps.ai_revenue)
 
     # 8a: hardware; 9a: AI debt and its interest; 8b-8c: platforms and the other 490
-    hw_rev, e_hw, log_other, margin = hardware(
-        p, init, capex_bn, s.log_hw_other, s.hw_revenue_bn, s.hw_margin, x.china_multiplier)
+    shift = x.earnings_growth_shift
+    cycle = earnings_cycle(p, s.earnings_cycle, eps.earnings)
+    dcycle = cycle - s.earnings_cycle
+    hw_rev, e_hw, hw_shift, margin, fixed = hardware(
+        p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, x.china_multiplier,
+        shift[0], x.years, dcycle)
     interest, debt = ai_debt(p, s.ai_debt_bn, s.credit_spread, y, capex_bn)
     core, e_platform, e_gaap = platforms(p, s.core_platform_bn, nominal_growth, nominal_trend,
-                                         x.earnings_growth_shift, revenue, opex, dep, imp,
-                                         interest, eps.earnings)
-    e_other = other_490(p, s.other_earnings_bn, nominal_growth, nominal_trend,
-                        x.earnings_growth_shift, x.tariff_change, eps.earnings)
+                                         shift[1], revenue, opex, dep, imp, interest,
+                                         dcycle)
+    e_other = other_490(p, s.other_earnings_bn, nominal_growth, nominal_trend, shift[2],
+                        x.tariff_change, dcycle)
 
     # 9b: the AI credit spread
     spread, spread_shock = credit(p, init, s.spread_shock, debt, e_platform, dep, s.drawdown,
                                   x.spread_shift, eps.credit_spread)
 
     # 10: fragility and the regime; 11: volatility
-    f = fragility(p, init, revenue, capex_bn, guided_growth, spread, y, infl)
-    reg = regime(p, s.regime, f, u_regime)
+    orders = order_growth(s.hw_orders, hw_rev, s.hw_revenue_bn)
+    f = fragility(p, init, util, orders, guided_growth, spread, y, infl, s.drawdown)
+    reg = regime(p, s.regime, f, u_regime, x.shock_scale**2)
     log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility)
 
-    # 12: valuation and expected growth; 13: market caps and the index; 14: stress
-    log_pe = valuation(p, init, s.log_pe, s.expected_growth, s.regime, s.mcap_bn[1], y,
-                       s.stress, x.erp_liquidity, reg, vol, capex_bn - s.capex_bn,
-                       eps.valuation)
-    log_e = priced_earnings(e_hw, e_platform, core, e_other)
+    # 12: expected growth, fair value and valuation; 13: market caps and the index; 14: stress
+    log_e = priced_earnings(e_hw, hw_rev, e_platform, core, e_other)
     g_e, smooth_e = expected_growth(p, s.expected_growth, log_e, s.smooth_log_earnings)
+    fair = fair_log_pe(p, init, g_e, y, s.stress, x.erp_liquidity, x.erp_shift, reg)
+    log_pe, residual = valuation(p, fair, s.pe_residual, reg, s.mcap_bn[1], vol,
+                                 capex_bn - s.capex_bn, eps.valuation)
     mcap, total, level, ret, peak, dd, rv = index(init, log_pe, log_e, s.index_level, s.peak,
                                                   s.realized_var)
     stress = stress_index(p, init, spread, vol, dd)
 
     new = State(
-        policy_rate=rate, inflation=infl, term_premium=tp, nominal_gdp_bn=ngdp,
+        policy_rate=rate, inflation=infl, core_inflation=core_infl, output_gap=gap,
+        term_premium=tp, nominal_gdp_bn=ngdp,
         log_capex=log_c, capex_bn=capex_bn, ring_bn=ring, funding_pressure=pressure,
-        revenue_shock=rev_shock, log_price=log_price, ai_revenue_bn=revenue, ai_opex_bn=opex,
-        log_hw_other=log_other, hw_revenue_bn=hw_rev, hw_margin=margin,
-        core_platform_bn=core, other_earnings_bn=e_other, ai_debt_bn=debt,
+        revenue_shock=rev_shock, log_price=log_price, utilisation=util, ai_revenue_bn=revenue,
+        ai_opex_bn=opex, hw_shift=hw_shift, hw_revenue_bn=hw_rev, hw_orders=orders,
+        hw_margin=margin, hw_fixed_bn=fixed, earnings_cycle=cycle, core_platform_bn=core,
+        other_earnings_bn=e_other, ai_debt_bn=debt,
         spread_shock=spread_shock, credit_spread=spread, regime=reg, log_sv=log_sv,
-        log_pe=log_pe, expected_growth=g_e, smooth_log_earnings=smooth_e, mcap_bn=mcap,
+        pe_residual=residual, log_pe=log_pe, expected_growth=g_e,
+        smooth_log_earnings=smooth_e, mcap_bn=mcap,
         index_level=level, peak=peak, drawdown=dd, index_return=ret, realized_var=rv,
         volatility=vol, stress=stress)
     out = Outputs(
-        policy_rate=rate, yield_10y=y, inflation=infl, gdp_growth=g, ai_capex=capex_bn,
+        policy_rate=rate, yield_10y=y, inflation=infl, gdp_growth=g,
+        unemployment=unemployment, ai_capex=capex_bn, ai_capacity=cap, utilisation=util,
         ai_revenue=revenue, ai_opex=opex, depreciation=dep, net_book_value=nbv,
         impairment=imp, hw_revenue=hw_rev, earnings_hw=e_hw, earnings_platforms=e_platform,
         earnings_platforms_gaap=e_gaap, earnings_other=e_other, pe_hw=jnp.exp(log_pe[0]),
@@ -107,8 +127,11 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
 def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
     """State before the first quarter for ``n`` draws with parameters ``p`` (each (n,) or a
     scalar). Platform core earnings are today's operating earnings less the after-tax AI P&L;
-    the term premium is what makes block 3 give today's yield; smoothed log earnings start
-    where a steady expected growth would have put them."""
+    the term premium is what makes block 3 give today's yield; the output gap is what Okun's
+    law gives for today's unemployment; the hardware margin and operating cost reproduce
+    today's net margin; the volatility factor makes the first quarter's volatility the
+    implied one; smoothed log earnings start where a steady expected growth would have put
+    them."""
     init = scen.init
     ones = jnp.ones((n,), dtype)
     opex0 = p.ai_opex_per_revenue * init.ai_revenue_bn
@@ -117,28 +140,31 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
         init.ai_revenue_bn - opex0 - init.depreciation_bn - interest0)
     tp0 = init.yield_10y - p.neutral_rate - p.long_rate_beta * (
         init.policy_rate - p.neutral_rate)
+    gap0 = p.okun_coefficient * (p.natural_unemployment - init.unemployment)
     e0 = initial_earnings(init)
+    zeros = jnp.zeros((n,), dtype)
     return State(
         policy_rate=init.policy_rate * ones, inflation=init.inflation * ones,
+        core_inflation=init.inflation * ones, output_gap=gap0 * ones,
         term_premium=tp0 * ones, nominal_gdp_bn=init.nominal_gdp_bn * ones,
         log_capex=jnp.log(init.capex_bn) * ones, capex_bn=init.capex_bn * ones,
         ring_bn=jnp.zeros((scen.dep_weights.shape[-1], n), dtype),
-        funding_pressure=jnp.zeros((n,), dtype), revenue_shock=jnp.zeros((n,), dtype),
-        log_price=jnp.zeros((n,), dtype), ai_revenue_bn=init.ai_revenue_bn * ones,
-        ai_opex_bn=opex0 * ones,
-        log_hw_other=jnp.log(jnp.maximum(
-            init.hw_revenue_bn - p.chip_share_of_capex * init.capex_bn - init.hw_china_revenue_bn,
-            1.0)) * ones,
-        hw_revenue_bn=init.hw_revenue_bn * ones, hw_margin=init.hw_net_margin * ones,
-        core_platform_bn=core0 * ones, other_earnings_bn=init.other_earnings_bn * ones,
-        ai_debt_bn=init.ai_debt_bn * ones, spread_shock=jnp.zeros((n,), dtype),
+        funding_pressure=zeros, revenue_shock=zeros, log_price=zeros,
+        utilisation=p.start_utilisation * ones, ai_revenue_bn=init.ai_revenue_bn * ones,
+        ai_opex_bn=opex0 * ones, hw_shift=zeros,
+        hw_revenue_bn=init.hw_revenue_bn * ones, hw_orders=zeros,
+        hw_margin=(init.hw_net_margin + init.hw_opex_share) * ones,
+        hw_fixed_bn=init.hw_opex_share * init.hw_revenue_bn * ones,
+        earnings_cycle=zeros, core_platform_bn=core0 * ones,
+        other_earnings_bn=init.other_earnings_bn * ones,
+        ai_debt_bn=init.ai_debt_bn * ones, spread_shock=zeros,
         credit_spread=init.credit_spread * ones, regime=jnp.zeros((n,), jnp.int32),
-        log_sv=jnp.zeros((n,), dtype),
+        log_sv=initial_log_sv(p, init) * ones, pe_residual=jnp.zeros((3, n), dtype),
         log_pe=jnp.log(init.pe)[:, None] * ones, expected_growth=init.expected_growth[:, None]
         * ones, smooth_log_earnings=(jnp.log(e0) - init.expected_growth * DT
                                      * EARNINGS_SMOOTHING / (1.0 - EARNINGS_SMOOTHING)
                                      )[:, None] * ones,
         mcap_bn=(init.pe * e0)[:, None] * ones, index_level=init.index_level * ones,
-        peak=init.index_level * ones, drawdown=jnp.zeros((n,), dtype),
-        index_return=jnp.zeros((n,), dtype), realized_var=init.volatility**2 * ones,
-        volatility=init.volatility * ones, stress=jnp.zeros((n,), dtype))
+        peak=init.index_level * ones, drawdown=zeros,
+        index_return=zeros, realized_var=init.volatility**2 * ones,
+        volatility=init.volatility * ones, stress=zeros)

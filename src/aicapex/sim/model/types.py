@@ -100,11 +100,13 @@ class Initial(NamedTuple):
     hw_china_revenue_bn: Array
     hw_net_margin: Array
     hw_revenue_bn: Array
+    hw_opex_share: Array         # hardware operating (fixed) cost / revenue, after tax
     platform_earnings_bn: Array  # operating, including the AI P&L at the start
     other_earnings_bn: Array
     pe: Array                    # (3,) hardware, platforms, other 490
     expected_growth: Array       # (3,)
-    erp: Array                   # (3,) implied so that the fair P/E at the start is pe
+    unemployment: Array
+    in_service_bn: Array         # $bn cost of AI capital in service in the quarter before
     credit_spread: Array
     ai_debt_bn: Array
     index_level: Array
@@ -135,7 +137,12 @@ class ScenarioArrays(NamedTuple):
     erp_liquidity: Array       # (T,) reduction of the equity risk premium from liquidity
     term_premium_shift: Array  # (T,) scenario shift of the 10y term premium
     spread_shift: Array        # (T,) scenario shift of the AI credit spread
-    earnings_growth_shift: Array  # (T,) annual log growth added to core earnings (consensus)
+    svc_weights: Array         # (T, L) 1 where a ring slot's vintage is in service in quarter t
+    svc_prestart: Array        # (T,) $bn cost of the pre-start vintages in service in quarter t
+    gdp_shift: Array           # (T,) annual real growth added by the scenario
+    erp_shift: Array           # (T,) scenario shift of every group's equity risk premium
+    earnings_growth_shift: Array  # (T, 3) annual log growth added to each group's earnings
+    shock_scale: Array         # (T,) sqrt(quarter length / DT): the stub first quarter < 1
     years: Array               # (T,) years from the start to the end of quarter t
     shock_chol: Array          # (N_NORMALS, N_NORMALS) Cholesky factor of the shock correlation
     prior_table: Array         # (P, Q) quantile of each parameter at the scores PRIOR_Z
@@ -147,6 +154,8 @@ class State(NamedTuple):
 
     policy_rate: Array
     inflation: Array
+    core_inflation: Array
+    output_gap: Array
     term_premium: Array
     nominal_gdp_bn: Array
     log_capex: Array
@@ -155,11 +164,15 @@ class State(NamedTuple):
     funding_pressure: Array
     revenue_shock: Array
     log_price: Array
+    utilisation: Array
     ai_revenue_bn: Array
     ai_opex_bn: Array
-    log_hw_other: Array
+    hw_shift: Array         # cumulated log shift and shocks of hardware revenue
     hw_revenue_bn: Array
-    hw_margin: Array
+    hw_orders: Array        # smoothed annualised log growth of hardware revenue
+    hw_margin: Array        # contribution margin (before the operating cost), after tax
+    hw_fixed_bn: Array      # operating cost, after tax, annualised $bn
+    earnings_cycle: Array   # log deviation of every group's earnings from trend
     core_platform_bn: Array
     other_earnings_bn: Array
     ai_debt_bn: Array
@@ -167,6 +180,7 @@ class State(NamedTuple):
     credit_spread: Array
     regime: Array           # int32 index into REGIMES
     log_sv: Array
+    pe_residual: Array      # (3, B) log P/E less its fair value (mean-reverting noise)
     log_pe: Array           # (3, B)
     expected_growth: Array  # (3, B)
     smooth_log_earnings: Array  # (3, B) EWMA of log earnings (what expectations follow)
@@ -199,7 +213,12 @@ class QuarterInputs(NamedTuple):
     erp_liquidity: Array
     term_premium_shift: Array
     spread_shift: Array
-    earnings_growth_shift: Array
+    svc_weights: Array       # (L,)
+    svc_prestart: Array
+    gdp_shift: Array
+    erp_shift: Array
+    earnings_growth_shift: Array  # (3,)
+    shock_scale: Array
     years: Array
     slot: Array              # ring slot written this quarter (int32)
     normals: Array           # (N_NORMALS, B) correlated
@@ -213,7 +232,10 @@ class Outputs(NamedTuple):
     yield_10y: Array
     inflation: Array
     gdp_growth: Array
+    unemployment: Array
     ai_capex: Array
+    ai_capacity: Array
+    utilisation: Array
     ai_revenue: Array
     ai_opex: Array
     depreciation: Array

@@ -1,6 +1,7 @@
 """Blocks 11-12: market volatility and valuation. Block 11 sets each draw's conditional
-volatility from its regime and a stochastic-volatility factor; block 12 moves each group's
-log P/E towards its fair multiple and updates expected long-run earnings growth.
+volatility from its regime and a stochastic-volatility factor; block 12 prices each group
+forward-looking: its log P/E is the present-value multiple of today's discount rate, risk
+premium, expected growth and regime, plus a slowly mean-reverting residual.
 
 Arrays are (B,) or, per group (hardware, platforms, other 490), (3, B).
 """
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
+from .market import initial_earnings
 from .types import DT, SQRT_DT, ParamSpec
 from .xla import group_rows, only_row, row_is
 
@@ -21,17 +23,21 @@ if TYPE_CHECKING:
 PARAMETERS: tuple[ParamSpec, ...] = (
     # block 12: valuation
     ParamSpec("pe_mean_reversion", "valuation", 0.0, 1.0, "1/quarter",
-              "share of the gap of log P/E to its fair value closed each quarter"),
+              "share of the residual of log P/E over its fair value that decays each quarter"),
     ParamSpec("erp_stress_beta", "valuation", 0.0, 0.1, "1/yr",
               "equity risk premium per unit of stress"),
     ParamSpec("pe_max", "valuation", 5.0, 1000.0, "x",
               "largest fair P/E (floors the fair-multiple denominator at 1/pe_max)"),
+    ParamSpec("yield_passthrough", "valuation", 0.0, 1.5, "-",
+              "share of a change in the 10y yield that reaches the equity discount rate"),
+    ParamSpec("long_run_growth", "valuation", -0.05, 0.15, "1/yr",
+              "nominal earnings growth after the excess-growth years (the fair multiple's g)"),
+    ParamSpec("excess_growth_years", "valuation", 0.0, 30.0, "yr",
+              "years for which expected growth above the long-run rate is priced"),
     ParamSpec("growth_expectation_speed", "valuation", 0.0, 1.0, "1/quarter",
               "speed at which expected growth adapts to realised earnings growth"),
     ParamSpec("expected_growth_cap", "valuation", 0.0, 0.5, "1/yr",
               "upper bound of long-run expected earnings growth"),
-    ParamSpec("regime_jump", "valuation", 0.0, 1.0, "fraction",
-              "share of a regime's valuation premium applied at once when the regime changes"),
     ParamSpec("capex_reflex", "valuation", 0.0, 20.0, "$/$",
               "market cap added to platforms per $ of capex increase, in the ramp regime"),
     ParamSpec("premium_wobble_ai", "valuation", -3.0, 3.0, "log",
@@ -63,15 +69,32 @@ EARNINGS_SMOOTHING = 0.75
 
 
 def volatility(p: Params, prev_log_sv, reg, eps):
-    """Block 11. Conditional index volatility (annualised):
+    """Block 11. Conditional index volatility (annualised), known at the start of the quarter
+    from last quarter's stochastic-volatility factor (so a return shock raises next
+    quarter's volatility, through the correlation of ``eps.log_volatility`` with the market
+    shock) and this quarter's regime:
 
+        vol_t = (vol_ramp, vol_wobble, vol_bust)[R_t] * exp(h_{t-1})
         h_t   = sv_persistence * h_{t-1} + sv_sigma * eps.log_volatility
-        vol_t = (vol_ramp, vol_wobble, vol_bust)[R_t] * exp(h_t)
 
-    Returns (h_t, vol_t)."""
+    h_0 makes the first quarter's volatility the market's implied volatility (block 12's
+    ``initial_log_sv``). Returns (h_t, vol_t)."""
     log_sv = p.sv_persistence * prev_log_sv + p.sv_sigma * eps
     vol_regime = jnp.where(reg == 0, p.vol_ramp, jnp.where(reg == 1, p.vol_wobble, p.vol_bust))
-    return log_sv, vol_regime * jnp.exp(log_sv)
+    return log_sv, vol_regime * jnp.exp(prev_log_sv)
+
+
+def market_beta(p: Params, init: Initial):
+    """Market-cap-weighted P/E loading of the index at the start (scalar or (B,))."""
+    mcap0 = init.pe * initial_earnings(init)
+    weights = mcap0 / jnp.sum(mcap0)
+    return weights[0] * p.beta_hw + weights[1] * p.beta_platforms + weights[2] * p.beta_other
+
+
+def initial_log_sv(p: Params, init: Initial):
+    """h_0 = log(implied_vol_0 / (ramp volatility * market beta)): the first quarter's
+    conditional index volatility in a ramp equals the ``implied_vol_start`` anchor."""
+    return jnp.log(init.volatility / (p.vol_ramp * market_beta(p, init)))
 
 
 def regime_premium(p: Params, reg):
@@ -83,32 +106,57 @@ def regime_premium(p: Params, reg):
     return row_is(2, other, ai)
 
 
-def valuation(p: Params, init: Initial, prev_log_pe, prev_expected_growth, prev_regime,
-              prev_mcap_platforms, y, stress_prev, liquidity, reg, vol, capex_change, eps):
-    """Block 12a. Log P/E of each group i (3, B):
+def implied_erp(p: Params, init: Initial):
+    """Equity risk premium of each group (3, B) at the start, implied so that the fair
+    multiple (block 12a, ramp, zero residual) equals today's P/E:
 
-        erp_i     = erp_{i,0} + erp_stress_beta * stress_{t-1} - liquidity_t
-        fair_i    = -log(max(y_t + erp_i - g^e_{i,t-1}, 1 / pe_max)) + premium_i(R_t)
-        jump_i    = regime_jump * (premium_i(R_t) - premium_i(R_{t-1}))
+        erp_i,0 = exp(-(log PE_i,0 - H * (g^e_i,0 - g_L))) - y_0 + g_L"""
+    log_pe0 = jnp.log(init.pe)[:, None]
+    g0 = init.expected_growth[:, None]
+    return (jnp.exp(-(log_pe0 - p.excess_growth_years * (g0 - p.long_run_growth)))
+            - init.yield_10y + p.long_run_growth)
+
+
+def fair_log_pe(p: Params, init: Initial, expected, y, stress_prev, liquidity, erp_shift, reg):
+    """Block 12a. The fair log P/E of each group (3, B): a Gordon multiple on the long-run
+    growth, plus the excess growth priced for ``excess_growth_years``, plus the regime's
+    premium:
+
+        r_t     = y_0 + yield_passthrough * (y_t - y_0)
+        erp_i,t = erp_i,0 + erp_stress_beta * stress_{t-1} + erp_shift_t - liquidity_t
+        fair_i  = -log(max(r_t + erp_i,t - g_L, 1 / pe_max)) + H * (g^e_i,t - g_L)
+                  + premium_i(R_t)
+
+    (g_L = ``long_run_growth``, H = ``excess_growth_years``). A change in the discount rate,
+    the risk premium or expected growth moves the fair multiple, and so the price, in the
+    quarter it happens, by its present-value size."""
+    rate = init.yield_10y + p.yield_passthrough * (y - init.yield_10y)
+    erp = implied_erp(p, init) + p.erp_stress_beta * stress_prev + erp_shift - liquidity
+    denominator = jnp.maximum(rate + erp - p.long_run_growth, 1.0 / p.pe_max)
+    return (-jnp.log(denominator) + p.excess_growth_years * (expected - p.long_run_growth)
+            + regime_premium(p, reg))
+
+
+def valuation(p: Params, fair, prev_residual, reg, prev_mcap_platforms, vol, capex_change,
+              eps):
+    """Block 12b. Log P/E of each group i (3, B): its fair value plus a residual that decays
+    at ``pe_mean_reversion`` (the noise in multiples, and the capex reflex of a ramp):
+
         reflex_pl = capex_reflex * (K_t - K_{t-1}) / MCAP_pl,t-1   (platforms, in ramp only)
-        log PE_i,t = log PE_i,t-1 + pe_mean_reversion * (fair_i - log PE_i,t-1) + jump_i
-                     + reflex_i + beta_i * vol_t * sqrt(DT) * eps.valuation
+        v_i,t     = (1 - pe_mean_reversion) * v_i,t-1 + reflex_i
+                    + beta_i * vol_t * sqrt(DT) * eps.valuation
+        log PE_i,t = fair_i,t + v_i,t
 
-    ``erp_{i,0}`` is implied at the start so that the fair P/E equals today's."""
-    erp = init.erp[:, None] + p.erp_stress_beta * stress_prev - liquidity
-    denominator = jnp.maximum(y + erp - prev_expected_growth, 1.0 / p.pe_max)
-    premium = regime_premium(p, reg)
-    fair = -jnp.log(denominator) + premium
-    jump = p.regime_jump * (premium - regime_premium(p, prev_regime))
+    Returns (log PE_t, v_t)."""
     beta = group_rows(p.beta_hw, p.beta_platforms, p.beta_other)
     reflex = jnp.where(reg == 0, p.capex_reflex * capex_change / prev_mcap_platforms, 0.0)
-    reflex = only_row(1, reflex)
-    return (prev_log_pe + p.pe_mean_reversion * (fair - prev_log_pe) + jump + reflex
-            + beta * vol * SQRT_DT * eps)
+    residual = ((1.0 - p.pe_mean_reversion) * prev_residual + only_row(1, reflex)
+                + beta * vol * SQRT_DT * eps)
+    return fair + residual, residual
 
 
 def expected_growth(p: Params, prev_expected, log_earnings, prev_smooth):
-    """Block 12b. Expected long-run growth adapts to the growth of smoothed log earnings
+    """Block 12c. Expected long-run growth adapts to the growth of smoothed log earnings
     (investors extrapolate persistent growth, not one quarter's noise):
 
         S_t   = EARNINGS_SMOOTHING * S_{t-1} + (1 - EARNINGS_SMOOTHING) * log E_t
