@@ -12,23 +12,45 @@ from aicapex.scenarios.loader import parse_scenario_text
 from aicapex.sim.model.credit import SPREAD_CAP
 
 DRAWS = 2000
+HIKES = "\n".join(f"    {d}: {{hike_50: 1.0}}" for d in
+                  ("2026-01-28", "2026-03-18", "2026-04-29", "2026-06-17"))
+SCENARIOS = {
+    "base": "",
+    **{f"cut{int(-c * 100)}": (
+        f"capex:\n  slowdown: {{start: 2026Q1, growth_shift: {c}, quarters: 8}}\n"
+        "revenue:\n  ai_revenue_2030_bn: 3000\n")  # demand above capacity: capacity binds
+       for c in (0.0, -0.3, -0.6, -1.2)},
+    **{f"tariff{int(r * 100)}": f"tariffs:\n  effective_rate: [{{from: 2026Q1, value: {r}}}]\n"
+       for r in (0.17, 0.30, 0.40)},
+    "tariff_none": "tariffs:\n  effective_rate: 0.024\n",
+    "tariff_rise": "tariffs:\n  effective_rate: [{value: 0.024}, {from: 2026Q1, value: 0.17}]\n",
+    **{f"rev{r}": f"revenue:\n  ai_revenue_2030_bn: {r}\n" for r in (1600, 1000, 500)},
+    "erp": "valuation:\n  erp_shift: [{from: 2026Q1, value: 0.01}]\n",
+    "hawk": f"fed:\n  meetings:\n{HIKES}\n",
+    "recession": "gdp:\n  shift: [{from: 2026Q1, value: -0.06}, {from: 2027Q3, value: 0.0}]\n",
+    "deflation50": "revenue:\n  price_deflation: [{from: 2026Q1, value: 0.5}]\n",
+}
+"""Every scenario of this module, run as one batch on common random numbers (one
+compilation)."""
 
 
 def _scenario(name: str, body: str):
     return parse_scenario_text(f"name: {name}\nextends: baseline\n{body}", f"{name}.yaml")
 
 
-def _run(texts: dict[str, str], draws: int = DRAWS, seed: int = 5):
-    return aicapex.simulate([_scenario(n, b) for n, b in texts.items()], draws=draws,
-                            seed=seed)
+@pytest.fixture(scope="module")
+def runs():
+    return aicapex.simulate([_scenario(n, b) for n, b in SCENARIOS.items()]
+                            + ["china_commoditisation"], draws=DRAWS, seed=5)
+
+
+def _pick(runs, *names):
+    return runs.sel(scenario=list(names))
 
 
 @pytest.fixture(scope="module")
-def capex_cuts():
-    return _run({f"cut{int(-c * 100)}": (
-        f"capex:\n  slowdown: {{start: 2026Q1, growth_shift: {c}, quarters: 8}}\n"
-        "revenue:\n  ai_revenue_2030_bn: 3000\n")  # demand above capacity: capacity binds
-        for c in (0.0, -0.3, -0.6, -1.2)})
+def capex_cuts(runs):
+    return _pick(runs, "cut0", "cut30", "cut60", "cut120")
 
 
 def test_capex_cut_lowers_hardware_earnings_and_capped_ai_revenue(capex_cuts):
@@ -48,25 +70,20 @@ def test_capex_collapse_can_take_hardware_earnings_below_zero_and_stays_finite(c
         assert np.isfinite(d[v].values).all() and (d[v].values > 0).all(), v
 
 
-def test_larger_tariff_raises_inflation_and_not_crash_risk():
-    ds = _run({f"tariff{int(r * 100)}":
-               f"tariffs:\n  effective_rate: [{{from: 2026Q1, value: {r}}}]\n"
-               for r in (0.17, 0.30, 0.40)}, draws=4000)
+def test_larger_tariff_raises_inflation_and_not_crash_risk(runs):
+    ds = _pick(runs, "tariff17", "tariff30", "tariff40")
     infl = ds["inflation"].isel(time=slice(1, 5)).mean(("draw", "time")).values
     dd20 = (ds["drawdown"].max("time") > 0.2).mean("draw").values
     assert np.all(np.diff(infl) > 0), infl
     assert np.all(np.diff(dd20) >= -0.005), dd20  # no lower, within Monte Carlo noise
 
 
-def test_tariff_passthrough_is_a_price_level_shift_of_about_half_a_point():
+def test_tariff_passthrough_is_a_price_level_shift_of_about_half_a_point(runs):
     """2025's +14.6pp tariff rise adds ~0.5pp to a year's inflation (JIN); core inflation
     does not compound it (model v1 peaked at +1.8pp): what follows is only the smaller
     second round of a passive Fed (lower real rates, a wider output gap)."""
-    ds = _run({"none": "tariffs:\n  effective_rate: 0.024\n",
-               "rise": "tariffs:\n  effective_rate: [{value: 0.024}, "
-                       "{from: 2026Q1, value: 0.17}]\n"},
-              draws=1000)
-    extra = (ds["inflation"].sel(scenario="rise") - ds["inflation"].sel(scenario="none"))
+    extra = (runs["inflation"].sel(scenario="tariff_rise")
+             - runs["inflation"].sel(scenario="tariff_none"))
     first_year = float(extra.isel(time=slice(1, 5)).mean())
     assert first_year == pytest.approx(0.005, abs=0.0015)
     later = float(extra.isel(time=slice(5, 13)).mean())
@@ -74,21 +91,18 @@ def test_tariff_passthrough_is_a_price_level_shift_of_about_half_a_point():
     assert float(extra.mean("draw").max()) < 0.008
 
 
-def test_revenue_shortfall_lowers_capex_and_raises_bust_risk():
-    ds = _run({f"rev{r}": f"revenue:\n  ai_revenue_2030_bn: {r}\n" for r in (1600, 1000, 500)},
-              draws=3000)
+def test_revenue_shortfall_lowers_capex_and_raises_bust_risk(runs):
+    ds = _pick(runs, "rev1600", "rev1000", "rev500")
     capex = ds["ai_capex"].isel(time=-1).mean("draw").values
     bust = (ds["regime"] == 2).any("time").mean("draw").values
     assert np.all(np.diff(capex) < 0), capex
     assert np.all(np.diff(bust) > 0), bust
 
 
-def test_risk_premium_shock_reaches_prices_within_the_quarter():
+def test_risk_premium_shock_reaches_prices_within_the_quarter(runs):
     """+100bp on every group's equity risk premium from 2026Q1 lowers the index in that
     quarter by at least 70% of its present-value effect."""
-    ds = _run({"base": "", "erp": "valuation:\n  erp_shift: [{from: 2026Q1, value: 0.01}]\n"},
-              draws=1000)
-    idx = ds["index_level"]
+    idx = runs["index_level"]
     t = 1  # 2026Q1
     change = np.log(idx.sel(scenario="erp").isel(time=t) / idx.sel(scenario="base").isel(time=t))
     scen = aicapex.load_scenario("baseline").scenario
@@ -108,39 +122,33 @@ def test_risk_premium_shock_reaches_prices_within_the_quarter():
     assert float(change.median()) <= 0.7 * pv
 
 
-def test_commoditisation_loss_is_bounded_and_spreads_stay_in_range():
-    ds = aicapex.simulate(["china_commoditisation", _scenario(
-        "deflation50", "revenue:\n  price_deflation: [{from: 2026Q1, value: 0.5}]\n")],
-        draws=DRAWS, seed=3)
+def test_commoditisation_loss_is_bounded_and_spreads_stay_in_range(runs):
+    ds = _pick(runs, "china_commoditisation", "deflation50")
     # competition never prices AI below its unit cost: the AI gross margin is never negative
     assert bool((ds["ai_revenue"] >= ds["ai_opex"] * (1 - 1e-5)).all())
     assert float(ds["credit_spread"].max()) <= SPREAD_CAP + 1e-7
     assert np.isfinite(ds["earnings_platforms"].values).all()
 
 
-def test_hawkish_fed_lowers_inflation():
-    hikes = "\n".join(f"    {d}: {{hike_50: 1.0}}" for d in
-                      ("2026-01-28", "2026-03-18", "2026-04-29", "2026-06-17"))
-    ds = _run({"base": "", "hawk": f"fed:\n  meetings:\n{hikes}\n"}, draws=1000)
+def test_hawkish_fed_lowers_inflation(runs):
+    ds = runs
     infl = ds["inflation"].isel(time=slice(8, 20)).mean(("draw", "time"))
     assert float(infl.sel(scenario="hawk")) < float(infl.sel(scenario="base")) - 0.001
     u = ds["unemployment"].isel(time=-1).mean("draw")
     assert float(u.sel(scenario="hawk")) > float(u.sel(scenario="base"))
 
 
-def test_gdp_shock_raises_unemployment_through_okun():
-    ds = _run({"base": "", "recession": "gdp:\n  shift: [{from: 2026Q1, value: -0.06}, "
-               "{from: 2027Q3, value: 0.0}]\n"}, draws=1000)
+def test_gdp_shock_raises_unemployment_through_okun(runs):
+    ds = runs
     du = (ds["unemployment"].sel(scenario="recession")
           - ds["unemployment"].sel(scenario="base")).isel(time=7).mean()
     # six quarters of 6%/yr below trend: a gap of ~ -8% with the fitted persistence -> ~+4pp
     assert 0.02 < float(du) < 0.06
 
 
-def test_first_quarter_volatility_is_the_implied_and_the_stub_is_short():
-    ds = aicapex.simulate("baseline", draws=500, seed=1)
-    first = ds["volatility"].isel(scenario=0, time=0)
-    ramp = ds["regime"].isel(scenario=0, time=0) == 0
+def test_first_quarter_volatility_is_the_implied_and_the_stub_is_short(runs):
+    first = runs["volatility"].sel(scenario="base").isel(time=0)
+    ramp = runs["regime"].sel(scenario="base").isel(time=0) == 0
     scen = aicapex.load_scenario("baseline").scenario
     from aicapex.scenarios import compile_scenario
 
