@@ -314,3 +314,16 @@ def test_fragility_is_zero_on_plan_and_rises_with_each_fundamental():
     assert f(infl=0.015, y=0.025) == 0.0  # falling inflation, same real yield: no signal
     assert f(y=0.06, infl=0.03) == pytest.approx(0.5 * 1.0)
     assert f(prev_drawdown=0.3) == pytest.approx(0.5 * 2.0)
+
+
+def test_ai_expected_growth_is_revised_with_capacity_utilisation():
+    from aicapex.sim.model import valuation
+
+    p = central_params(growth_expectation_speed=0.0, growth_revision_utilisation=0.1,
+                       expected_growth_cap=0.2)
+    prev = jnp.full((3, 1), 0.08)
+    smooth = jnp.zeros((3, 1))
+    g, _ = valuation.expected_growth(p, prev, smooth, smooth, jnp.array([0.6]),
+                                     jnp.array([0.9]))
+    # utilisation down 30pp: the AI groups' expected growth down 3pp, the other 490's unmoved
+    np.testing.assert_allclose(np.asarray(g)[:, 0], [0.05, 0.05, 0.08], atol=1e-7)

@@ -197,6 +197,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
                              "real_gdp_growth, inflation_target", "nominal GDP growth"),
         "excess_growth_years": P(5.0, "ASSUMPTION",
                                  "investors price about five years of above-trend growth"),
+        "growth_revision_utilisation": P(0.1, "ASSUMPTION",
+                                         "utilisation down 30pp cuts the AI groups' expected "
+                                         "growth by 3pp (their P/E by ~15%)"),
         "growth_expectation_speed": P(0.02, "ASSUMPTION",
                                       "expectations move 2% of the way per quarter"),
         "expected_growth_cap": P(a["eps_growth_10y"] + 0.01, "eps_growth_10y",

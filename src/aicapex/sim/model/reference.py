@@ -193,7 +193,7 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
                     * np.exp(p.capacity_growth * years))
         rev_shock = p.ai_revenue_persistence * rev_shock + p.ai_revenue_sigma * sq * e[4]
         served = np.minimum(volume * np.exp(rev_shock), capacity)
-        util = served / capacity
+        prev_util, util = util, served / capacity
         log_cost = np.log(p.ai_opex_per_revenue) - p.unit_cost_decline * years
         log_price = np.maximum(log_price - (sc["price_deflation"][t] + p.glut_price_beta
                                             * np.maximum(p.glut_utilisation - util, 0.0)) * DT,
@@ -264,8 +264,10 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         earn = np.stack([np.maximum(e_hw, 0.03 * new_hw), np.maximum(e_plat, 0.1 * core),
                          e_other])
         smooth_new = 0.75 * smooth + 0.25 * np.log(earn)
-        g_exp = np.clip(g_exp + p.growth_expectation_speed * ((smooth_new - smooth) / DT - g_exp),
-                        0.02, p.expected_growth_cap)
+        revision = np.zeros((3, B))
+        revision[:2] = p.growth_revision_utilisation * (util - prev_util)
+        g_exp = np.clip(g_exp + p.growth_expectation_speed * ((smooth_new - smooth) / DT - g_exp)
+                        + revision, 0.02, p.expected_growth_cap)
         smooth = smooth_new
         r = ini["yield_10y"] + p.yield_passthrough * (y - ini["yield_10y"])
         erp = erp0 + p.erp_stress_beta * stress + sc["erp_shift"][t] - sc["erp_liquidity"][t]

@@ -90,7 +90,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
 
     # 12: expected growth, fair value and valuation; 13: market caps and the index; 14: stress
     log_e = priced_earnings(e_hw, hw_rev, e_platform, core, e_other)
-    g_e, smooth_e = expected_growth(p, s.expected_growth, log_e, s.smooth_log_earnings)
+    g_e, smooth_e = expected_growth(p, s.expected_growth, log_e, s.smooth_log_earnings, util,
+                                    s.utilisation)
     fair = fair_log_pe(p, init, g_e, y, s.stress, x.erp_liquidity, x.erp_shift, reg)
     log_pe, residual = valuation(p, fair, s.pe_residual, reg, s.mcap_bn[1], vol,
                                  capex_bn - s.capex_bn, eps.valuation)

@@ -38,6 +38,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "speed at which expected growth adapts to realised earnings growth"),
     ParamSpec("expected_growth_cap", "valuation", 0.0, 0.5, "1/yr",
               "upper bound of long-run expected earnings growth"),
+    ParamSpec("growth_revision_utilisation", "valuation", 0.0, 2.0, "1/yr",
+              "AI groups' expected growth revised per unit change of AI capacity utilisation"
+              " (revenue against what capex built)"),
     ParamSpec("capex_reflex", "valuation", 0.0, 20.0, "$/$",
               "market cap added to platforms per $ of capex increase, in the ramp regime"),
     ParamSpec("premium_wobble_ai", "valuation", -3.0, 3.0, "log",
@@ -118,7 +121,7 @@ def implied_erp(p: Params, init: Initial):
 
 
 def fair_log_pe(p: Params, init: Initial, expected, y, stress_prev, liquidity, erp_shift, reg):
-    """Block 12a. The fair log P/E of each group (3, B): a Gordon multiple on the long-run
+    """Block 12b. The fair log P/E of each group (3, B): a Gordon multiple on the long-run
     growth, plus the excess growth priced for ``excess_growth_years``, plus the regime's
     premium:
 
@@ -139,7 +142,7 @@ def fair_log_pe(p: Params, init: Initial, expected, y, stress_prev, liquidity, e
 
 def valuation(p: Params, fair, prev_residual, reg, prev_mcap_platforms, vol, capex_change,
               eps):
-    """Block 12b. Log P/E of each group i (3, B): its fair value plus a residual that decays
+    """Block 12c. Log P/E of each group i (3, B): its fair value plus a residual that decays
     at ``pe_mean_reversion`` (the noise in multiples, and the capex reflex of a ramp):
 
         reflex_pl = capex_reflex * (K_t - K_{t-1}) / MCAP_pl,t-1   (platforms, in ramp only)
@@ -155,16 +158,21 @@ def valuation(p: Params, fair, prev_residual, reg, prev_mcap_platforms, vol, cap
     return fair + residual, residual
 
 
-def expected_growth(p: Params, prev_expected, log_earnings, prev_smooth):
-    """Block 12c. Expected long-run growth adapts to the growth of smoothed log earnings
-    (investors extrapolate persistent growth, not one quarter's noise):
+def expected_growth(p: Params, prev_expected, log_earnings, prev_smooth, utilisation,
+                    prev_utilisation):
+    """Block 12a. Expected long-run growth adapts to the growth of smoothed log earnings
+    (investors extrapolate persistent growth, not one quarter's noise) and, for the AI groups,
+    is revised with the AI fundamentals: revenue falling short of what capex built (capacity
+    utilisation falling) cuts it, revenue catching up raises it:
 
         S_t   = EARNINGS_SMOOTHING * S_{t-1} + (1 - EARNINGS_SMOOTHING) * log E_t
-        g^e_t = clip(g^e_{t-1} + growth_expectation_speed * ((S_t - S_{t-1}) / DT - g^e_{t-1}),
+        g^e_t = clip(g^e_{t-1} + growth_expectation_speed * ((S_t - S_{t-1}) / DT - g^e_{t-1})
+                     + [hw, pl] growth_revision_utilisation * (u_t - u_{t-1}),
                      EXPECTED_GROWTH_FLOOR, expected_growth_cap)
 
     Returns (g^e_t, S_t)."""
     smooth = EARNINGS_SMOOTHING * prev_smooth + (1.0 - EARNINGS_SMOOTHING) * log_earnings
     realised = (smooth - prev_smooth) / DT
-    updated = prev_expected + p.growth_expectation_speed * (realised - prev_expected)
+    revision = row_is(2, 0.0, p.growth_revision_utilisation * (utilisation - prev_utilisation))
+    updated = prev_expected + p.growth_expectation_speed * (realised - prev_expected) + revision
     return jnp.clip(updated, EXPECTED_GROWTH_FLOOR, p.expected_growth_cap), smooth
