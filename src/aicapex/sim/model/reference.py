@@ -266,8 +266,8 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         smooth_new = 0.75 * smooth + 0.25 * np.log(earn)
         revision = np.zeros((3, B))
         revision[:2] = p.growth_revision_utilisation * (util - prev_util)
-        g_exp = np.clip(g_exp + p.growth_expectation_speed * ((smooth_new - smooth) / DT - g_exp)
-                        + revision, 0.02, p.expected_growth_cap)
+        g_exp = np.clip(g_exp + (p.growth_expectation_speed * ((smooth_new - smooth) / DT - g_exp)
+                                 + revision), 0.02, p.expected_growth_cap)
         smooth = smooth_new
         r = ini["yield_10y"] + p.yield_passthrough * (y - ini["yield_10y"])
         erp = erp0 + p.erp_stress_beta * stress + sc["erp_shift"][t] - sc["erp_liquidity"][t]

@@ -174,5 +174,9 @@ def expected_growth(p: Params, prev_expected, log_earnings, prev_smooth, utilisa
     smooth = EARNINGS_SMOOTHING * prev_smooth + (1.0 - EARNINGS_SMOOTHING) * log_earnings
     realised = (smooth - prev_smooth) / DT
     revision = row_is(2, 0.0, p.growth_revision_utilisation * (utilisation - prev_utilisation))
-    updated = prev_expected + p.growth_expectation_speed * (realised - prev_expected) + revision
+    # the two revisions are added first: summed onto prev_expected one by one, XLA:CPU
+    # rounded a fixed (scalar) revision parameter differently from a sampled one
+    # (tests/engine: test_fixed_parameters_as_scalars_change_no_result)
+    updated = prev_expected + (p.growth_expectation_speed * (realised - prev_expected)
+                               + revision)
     return jnp.clip(updated, EXPECTED_GROWTH_FLOOR, p.expected_growth_cap), smooth
