@@ -182,24 +182,23 @@ def model_moments(values: dict[str, float], draws: int = 20_000, seed: int = 11,
     scen = scen.model_copy(update={**updates, "parameters": params})
     ds = simulate([dataclasses.replace(loaded, scenario=scen)], draws=draws, seed=seed)
     one = ds.isel(scenario=0)
-    idx = one["index_level"].transpose("draw", "time").values.astype(float)
-    lv = np.concatenate([np.full((idx.shape[0], 1), one["index_level"].attrs["start_value"]),
-                         idx], axis=1)
-    groups = ("earnings_hw", "earnings_platforms", "earnings_other")
-    e = sum(one[g].transpose("draw", "time").values.astype(float) for g in groups)
-    e = np.concatenate([np.full((e.shape[0], 1), sum(one[g].attrs["start_value"]
-                                                     for g in groups)), e], axis=1)
-    mcap = sum(one[g].transpose("draw", "time").values.astype(float)
-               for g in ("mcap_hw", "mcap_platforms", "mcap_other"))
-    mcap = np.concatenate([np.full((mcap.shape[0], 1), sum(
-        one[g].attrs["start_value"] for g in ("mcap_hw", "mcap_platforms", "mcap_other"))),
-        mcap], axis=1)
+    lv = _from_start(one, ("index_level",))
+    e = _from_start(one, ("earnings_hw", "earnings_platforms", "earnings_other"))
+    mcap = _from_start(one, ("mcap_hw", "mcap_platforms", "mcap_other"))
     good = np.all(np.isfinite(lv) & (lv > 0) & (e > 0), axis=1)
     out = window_moments(np.diff(np.log(lv[good]), axis=1), lv[good])
     year_ends = np.arange(0, WINDOW + 1, 4)  # the start and every fourth quarter-end
     # the P/E's price is the market cap (the index is the market cap rebased)
     out.update(annual_moments(mcap[good][:, year_ends], e[good][:, year_ends]))
     return out
+
+
+def _from_start(one, names: Sequence[str]) -> np.ndarray:
+    """(draw, 1 + time) sum of the variables ``names`` of one scenario's full paths, with
+    the sum of their start values in column 0."""
+    paths = sum(one[n].transpose("draw", "time").values.astype(float) for n in names)
+    start = sum(one[n].attrs["start_value"] for n in names)
+    return np.concatenate([np.full((paths.shape[0], 1), start), paths], axis=1)
 
 
 @dataclass
