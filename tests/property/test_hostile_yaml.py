@@ -2,11 +2,11 @@
 ``ScenarioError`` naming the file (and, where there is one, the line and field) — never another
 exception, never a hang. Examples are derandomised so CI sees the same cases every run.
 
-Case counts (``max_examples``): 2000 + 5000 + 3000 + 300 + 400 = 10,700 per run. They are
-weighted by cost: a mutated built-in file takes ~3 ms, a depth-400 nesting or alias bomb ~30
-ms to load (2-core CPU). Nested structures are built by ``random_structure`` from a seed that
-hypothesis draws: hypothesis's own recursive strategy took ~25 ms to draw one, four times the
-~6 ms that loading it takes, and a failing case is reproduced from its seed just as well.
+Case counts (``max_examples``): 2000 + 5000 + 3000 + 300 + 400 = 10,700 per run, weighted by
+cost (a depth-400 nesting or alias bomb takes about ten times as long to load as a mutated
+built-in file). Nested structures are built by ``random_structure`` from a seed that
+hypothesis draws: hypothesis's own recursive strategy took several times longer to draw one
+than loading it takes, and a failing case is reproduced from its seed just as well.
 """
 
 from __future__ import annotations

@@ -49,6 +49,11 @@ class Located:
 
 # ----------------------------------------------------------------------------- YAML
 
+# libyaml's parser and emitter where PyYAML was built with them (its wheels are): the same
+# safe constructors, 10-20x faster than the pure-Python classes.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 def parse_yaml(text: str, file: str) -> Located:
     """Safe-load one YAML document, recording lines; rejects duplicate keys, non-scalar keys,
@@ -59,7 +64,7 @@ def parse_yaml(text: str, file: str) -> Located:
         raise ScenarioError(file, None, "", "file contains NUL bytes; is it a YAML text file?")
     loader = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -287,7 +292,7 @@ def _validate(located: Located, chain: list[str], path: Path, shown: str) -> Loa
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _translate(e, data, located.where, shown) from None
-    resolved = yaml.safe_dump(_plain(data), sort_keys=False, allow_unicode=True)
+    resolved = yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     return LoadedScenario(scenario, str(path), resolved, tuple(chain))
 
 
