@@ -98,7 +98,13 @@ def _build(node, loc: Loc, file: str, where, counter, depth, loader) -> Any:
         raise ScenarioError(file, line, _dotted(loc), f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
-        loader.flatten_mapping(node)
+        explicit_keys: dict[Any, bool] = {}
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        try:
+            loader.flatten_mapping(node)
+        except yaml.MarkedYAMLError as e:
+            raise ScenarioError(file, line, _dotted(loc),
+                                f"bad YAML merge key (<<): {e.problem or e}") from None
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ScenarioError(file, key_node.start_mark.line + 1, _dotted(loc),
@@ -107,9 +113,12 @@ def _build(node, loc: Loc, file: str, where, counter, depth, loader) -> Any:
             if not isinstance(key, str | int | float | bool | dt.date) and key is not None:
                 raise ScenarioError(file, key_node.start_mark.line + 1, _dotted(loc),
                                     f"unsupported key type {type(key).__name__}")
-            if key in result:
+            if key in result and id(key_node) in explicit and explicit_keys.get(key):
                 raise ScenarioError(file, key_node.start_mark.line + 1, _dotted((*loc, key)),
                                     "duplicate key")
+            # a key merged in with `<<:` gives way to one written here (merged keys come
+            # first, in the order that lets the later win, as PyYAML constructs them)
+            explicit_keys[key] = explicit_keys.get(key, False) or id(key_node) in explicit
             where[(*loc, key)] = (file, key_node.start_mark.line + 1)
             result[key] = _build(value_node, (*loc, key), file, where, counter, depth + 1,
                                  loader)
@@ -201,8 +210,9 @@ class LoadedScenario:
 
 
 def _read(path: Path, shown: str) -> str:
-    try:
-        raw = path.read_bytes()
+    try:  # read at most one byte past the limit (a FIFO or /dev/zero has no useful size)
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise ScenarioError(shown, None, "", f"cannot read file: {e.strerror}") from None
     if len(raw) > MAX_BYTES:
@@ -326,7 +336,8 @@ def _translate(err: ValidationError, data: Any, where: dict[Loc, tuple[str, int]
                default_file: str) -> ScenarioError:
     """The first validation error as a ScenarioError pointing at the file and line."""
     e = err.errors(include_url=False)[0]
-    path = _data_path(e["loc"], data)
+    at = getattr(e.get("ctx", {}).get("error"), "at", ())  # a FieldError's place below loc
+    path = _data_path((*e["loc"], *at), data)
     file, line = default_file, None
     for n in range(len(path), 0, -1):
         if path[:n] in where:

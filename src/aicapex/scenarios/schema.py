@@ -19,18 +19,35 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
+    ValidationError,
     create_model,
     field_validator,
     model_validator,
 )
 
 from ..sim.model import PARAM_NAMES, PARAMETERS
-from .anchors import default_anchors
+from .anchors import anchor_problems, default_anchors, with_values
+from .calendar import fomc_dates
+from .initial import initial_conditions
+from .priors import default_priors
+
+
+class FieldError(ValueError):
+    """A validation error at ``at``, keys and list indices below the field or model being
+    validated, so that the loader can point at the line that holds the value."""
+
+    def __init__(self, message: str, *at: Any):
+        super().__init__(message)
+        self.at = at
+
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
-_QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+# ASCII digits only (\d would take full-width and Arabic-Indic ones), the whole string.
+_QUARTER_RE = re.compile(r"(\d{4})Q([1-4])", re.ASCII)
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _to_quarter(value: Any) -> Any:
@@ -40,7 +57,7 @@ def _to_quarter(value: Any) -> Any:
 
 
 def _check_quarter(value: str) -> str:
-    if not isinstance(value, str) or not _QUARTER_RE.match(value):
+    if not isinstance(value, str) or not _QUARTER_RE.fullmatch(value):
         raise ValueError(f"a quarter is written like 2026Q3 (year, 'Q', 1-4), got {value!r}")
     year = int(value[:4])
     if not 1900 <= year <= 2200:
@@ -53,14 +70,43 @@ Quarter = Annotated[str, BeforeValidator(_check_quarter), BeforeValidator(_to_qu
 
 def quarter_ordinal(q: str) -> int:
     """Quarters since year 0: 2025Q4 -> 2025 * 4 + 3."""
-    m = _QUARTER_RE.match(q)
+    m = _QUARTER_RE.fullmatch(q)
     if m is None:
         raise ValueError(f"not a quarter: {q!r}")
     return int(m.group(1)) * 4 + int(m.group(2)) - 1
 
 
+def _to_date(value: Any) -> dt.date:
+    """A calendar date from YAML's date or an ISO string like ``2026-01-28``; nothing else
+    (a number would be read as days since 1970)."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"a date is written like 2026-01-28, without a time; got {value}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _DATE_RE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not a calendar date: {value!r}") from None
+    raise ValueError(f"a date is written like 2026-01-28, got {value!r}")
+
+
+Date = Annotated[dt.date, BeforeValidator(_to_date)]
+
+
+def _not_text(value: Any, what: str) -> None:
+    if isinstance(value, str):
+        hint = ""
+        try:
+            float(value)
+            hint = " (YAML reads a number like 1e30 as text: write 1.0e+30)"
+        except ValueError:
+            pass
+        raise ValueError(f"{what}, got the text {value!r}{hint}")
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # ------------------------------------------------------------------ distributions
@@ -133,6 +179,7 @@ DIST_KINDS = ("fixed", "normal", "lognormal", "uniform", "triangular", "beta")
 def _number_to_fixed(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return {"dist": "fixed", "value": value}
+    _not_text(value, "expected a number or a distribution mapping with 'dist'")
     if isinstance(value, dict) and "dist" not in value:
         raise ValueError(f"a distribution needs 'dist', one of {', '.join(DIST_KINDS)}")
     if isinstance(value, dict) and value.get("dist") not in DIST_KINDS:
@@ -163,13 +210,16 @@ def dist_support(d: Fixed | Normal | LogNormal | Uniform | Triangular | Beta
     raise TypeError(d)
 
 
+_DIST: TypeAdapter = TypeAdapter(Dist)
+
+
 # ------------------------------------------------------------------ paths and shocks
 
 
 class PathStep(Strict):
     """From quarter ``from`` (the start when omitted) on, the value is ``value``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
     start: Quarter | None = Field(default=None, alias="from")
     value: Finite
 
@@ -177,13 +227,15 @@ class PathStep(Strict):
 def _number_to_path(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return [{"value": value}]
+    _not_text(value, "expected a number or a list of {from: 2026Q1, value: ...} steps")
     return value
 
 
 def _check_path(steps: list[PathStep]) -> list[PathStep]:
     starts = [quarter_ordinal(s.start) if s.start else -1 for s in steps]
-    if any(b <= a for a, b in itertools.pairwise(starts)):
-        raise ValueError("path steps must be in increasing 'from' order")
+    for i, (a, b) in enumerate(itertools.pairwise(starts)):
+        if b <= a:
+            raise FieldError("path steps must be in increasing 'from' order", i + 1, "from")
     return steps
 
 
@@ -210,7 +262,7 @@ MeetingOdds = Annotated[dict[MoveName, Probability], Field(min_length=1)]
 
 class Slowdown(Strict):
     start: Quarter
-    growth_shift: Annotated[float, Field(ge=-5.0, le=5.0, allow_inf_nan=False)]
+    growth_shift: Annotated[float, Field(ge=-3.0, le=1.5, allow_inf_nan=False)]
     quarters: Annotated[int, Field(ge=1, le=200)]
 
 
@@ -223,18 +275,64 @@ class LifeChange(Strict):
 # ------------------------------------------------------------------ sections
 
 
+def _meeting_keys(value: Any) -> Any:
+    """Meeting dates as dates, refusing two keys that name the same day (2026-01-28 and
+    '2026-01-28')."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[dt.date, Any] = {}
+    for key, odds in value.items():
+        try:
+            d = _to_date(key)
+        except ValueError as e:
+            raise FieldError(str(e), key) from None
+        if d in out:
+            raise FieldError(f"meeting {d} is listed twice", key)
+        out[d] = odds
+    return out
+
+
+MAX_QUARTER_MOVE_BP = 300
+"""The largest total policy move in one quarter the model represents (``MOVE_GRID_BP``)."""
+
+
 class FedBase(Strict):
     """Meeting odds by date; calendar meetings not listed use ``default_meeting``."""
 
-    meetings: dict[dt.date, MeetingOdds] = {}
+    meetings: Annotated[dict[dt.date, MeetingOdds], BeforeValidator(_meeting_keys)] = {}
     default_meeting: MeetingOdds | None = None
 
     @field_validator("meetings")
     @classmethod
     def _sum_meetings(cls, v):
-        for odds in v.values():
-            _check_odds(odds)
+        for d, odds in v.items():
+            try:
+                _check_odds(odds)
+            except ValueError as e:
+                raise FieldError(str(e), d) from None
         return v
+
+    @model_validator(mode="after")
+    def _moves_fit_a_quarter(self):
+        """Every quarter's largest possible total move (listed meetings, and the calendar's
+        other meetings at ``default_meeting``) within ``MAX_QUARTER_MOVE_BP``."""
+        def largest(odds) -> int:
+            return max(abs(MOVES_BP[m]) for m, p in odds.items() if p > 0)
+
+        default = largest(self.default_meeting or {"hold": 1.0})
+        quarters: dict[tuple[int, int], list[dt.date]] = {}
+        for d in self.meetings:
+            quarters.setdefault((d.year, (d.month - 1) // 3), []).append(d)
+        for (year, q), dates in quarters.items():
+            calendar = [d for d in fomc_dates(year)
+                        if (d.month - 1) // 3 == q and d not in self.meetings]
+            total = sum(largest(self.meetings[d]) for d in dates) + default * len(calendar)
+            if total > MAX_QUARTER_MOVE_BP:
+                raise FieldError(f"the meetings of {year}Q{q + 1} can move the policy rate by "
+                                 f"up to {total}bp; the model allows {MAX_QUARTER_MOVE_BP}bp "
+                                 "in a quarter (list fewer or smaller moves)",
+                                 "meetings", max(dates))
+        return self
 
     @field_validator("default_meeting")
     @classmethod
@@ -245,9 +343,9 @@ class FedBase(Strict):
 def _bounded_path(steps: list[PathStep] | None, lo: float, hi: float, what: str):
     if steps is not None:
         _check_path(steps)
-        for s in steps:
+        for i, s in enumerate(steps):
             if not lo <= s.value <= hi:
-                raise ValueError(f"{what} is in [{lo:g}, {hi:g}], got {s.value}")
+                raise FieldError(f"{what} is in [{lo:g}, {hi:g}], got {s.value:g}", i, "value")
     return steps
 
 
@@ -264,10 +362,15 @@ class TariffsBase(Strict):
 class RatesBase(Strict):
     term_premium_shift: Path | None = None
 
+    @field_validator("term_premium_shift")
+    @classmethod
+    def _shift(cls, v):
+        return _bounded_path(v, -0.03, 0.05, "a term-premium shift")
+
 
 class CapexBase(Strict):
     growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
-                         Annotated[float, Field(gt=-1.0, le=10.0, allow_inf_nan=False)]] = {}
+                         Annotated[float, Field(ge=-0.9, le=3.0, allow_inf_nan=False)]] = {}
     slowdown: Slowdown | list[Slowdown] | None = None
 
 
@@ -279,9 +382,19 @@ class DepreciationBase(Strict):
 class RevenueBase(Strict):
     price_deflation: Path | None = None
 
+    @field_validator("price_deflation")
+    @classmethod
+    def _deflation(cls, v):
+        return _bounded_path(v, -0.5, 1.0, "an AI price deflation rate")
+
 
 class HardwareBase(Strict):
     china_multiplier: Path | None = None
+
+    @field_validator("china_multiplier")
+    @classmethod
+    def _multiplier(cls, v):
+        return _bounded_path(v, 0.0, 10.0, "a China revenue multiplier")
 
 
 class EarningsBase(Strict):
@@ -308,11 +421,16 @@ class GdpBase(Strict):
     @field_validator("shift")
     @classmethod
     def _shift(cls, v):
-        return _bounded_path(v, -0.5, 0.5, "a GDP growth shift")
+        return _bounded_path(v, -0.15, 0.15, "a GDP growth shift")
 
 
 class CreditBase(Strict):
     spread_shift: Path | None = None
+
+    @field_validator("spread_shift")
+    @classmethod
+    def _shift(cls, v):
+        return _bounded_path(v, -0.02, 0.10, "a credit-spread shift")
 
 
 class ValuationBase(Strict):
@@ -373,7 +491,7 @@ class Scenario(_ScenarioBase):
     extends: str | None = None
     settings: Settings = Field(default_factory=Settings)
     parameters: dict[str, Dist] = Field(default_factory=dict)
-    anchors: dict[str, Finite | dt.date] = Field(default_factory=dict)
+    anchors: dict[str, Finite | Date] = Field(default_factory=dict)
 
     @field_validator("anchors")
     @classmethod
@@ -383,13 +501,15 @@ class Scenario(_ScenarioBase):
             if name not in known:
                 close = difflib.get_close_matches(name, list(known), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise ValueError(f"unknown anchor {name!r}{hint} "
-                                 "(see scenarios/data/anchors.yaml)")
+                raise FieldError(f"unknown anchor {name!r}{hint} "
+                                 "(see scenarios/data/anchors.yaml)", name)
             is_date = isinstance(known[name].value, str | dt.date)
             if is_date != isinstance(value, dt.date):
-                raise ValueError(f"anchor {name!r} takes "
+                raise FieldError(f"anchor {name!r} takes "
                                  f"{'a date like 2000-01-01' if is_date else 'a number'} "
-                                 f"({known[name].unit}), got {value!r}")
+                                 f"({known[name].unit}), got {value!r}", name)
+        for name, problem in anchor_problems(v):
+            raise FieldError(problem, name)
         return {k: (x.isoformat() if isinstance(x, dt.date) else x) for k, x in v.items()}
 
     @field_validator("parameters")
@@ -407,15 +527,69 @@ class Scenario(_ScenarioBase):
         for p in PARAMETERS:
             in_section = getattr(getattr(self, p.section), p.name)
             if in_section is not None and p.name in self.parameters:
-                raise ValueError(f"parameter {p.name!r} is set both in {p.section}: and in "
-                                 "parameters:; set it in one place")
+                raise FieldError(f"parameter {p.name!r} is set both in {p.section}: and in "
+                                 "parameters:; set it in one place", "parameters", p.name)
             spec = in_section if in_section is not None else self.parameters.get(p.name)
             if spec is None:
                 continue
+            at = (p.section, p.name) if in_section is not None else ("parameters", p.name)
             lo, hi = dist_support(spec)
             if lo < p.lo or hi > p.hi:
-                raise ValueError(f"{p.section}.{p.name}: values must lie in [{p.lo:g}, {p.hi:g}]"
-                                 f" ({p.doc}); this prior spans [{lo:g}, {hi:g}]")
+                raise FieldError(f"values must lie in [{p.lo:g}, {p.hi:g}] ({p.doc}); this "
+                                 f"prior spans [{lo:g}, {hi:g}]", *at)
+        return self
+
+    @model_validator(mode="after")
+    def _starts_before_the_revenue_pin(self):
+        pin = self.anchors.get("ai_revenue_pin_year",
+                               default_anchors()["ai_revenue_pin_year"].value)
+        first = quarter_ordinal(self.settings.start) / 4
+        if pin - first <= 0.25:
+            raise FieldError(f"start {self.settings.start} is too late: the AI revenue S-curve "
+                             f"is pinned to {pin:g} (anchor ai_revenue_pin_year); start before "
+                             "it or move the anchor", *(("anchors", "ai_revenue_pin_year")
+                                                         if "ai_revenue_pin_year" in self.anchors
+                                                         else ("settings", "start")))
+        return self
+
+    @model_validator(mode="after")
+    def _anchors_give_a_valid_start(self):
+        """Anchors set here also feed the default priors and the initial conditions: each
+        derived prior the scenario does not replace must be a valid distribution within its
+        parameter's bounds, and every group must start with a positive market cap and
+        earnings."""
+        if not self.anchors:
+            return self
+        anchors = with_values(self.anchors)
+        first = next(iter(self.anchors))
+
+        def blame(source: str) -> str:
+            return next((n.strip() for n in source.split(",") if n.strip() in self.anchors),
+                        first)
+        try:
+            initial_conditions(anchors)
+            priors = default_priors(anchors)
+        except (ValueError, ArithmeticError) as e:
+            raise FieldError(f"these anchors give no valid starting point: {e}",
+                             "anchors", first) from None
+        overridden = self.param_overrides()
+        for p in PARAMETERS:
+            if p.name in overridden:
+                continue
+            prior = priors[p.name]
+            try:
+                spec = _DIST.validate_python(prior.spec)
+            except ValidationError as e:
+                msg = e.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+                raise FieldError(f"the prior of {p.name} built from these anchors is not a "
+                                 f"valid distribution ({msg}); set {p.name} in its section "
+                                 "or move the anchor", "anchors", blame(prior.source)) from None
+            lo, hi = dist_support(spec)
+            if hi < p.lo or lo > p.hi:  # (draws are clipped to the bounds: overlap suffices)
+                raise FieldError(f"the prior of {p.name} built from these anchors spans "
+                                 f"[{lo:g}, {hi:g}], outside its bounds [{p.lo:g}, {p.hi:g}] "
+                                 f"({p.doc}); set {p.name} in its section or move the anchor",
+                                 "anchors", blame(prior.source))
         return self
 
     def param_overrides(self) -> dict[str, Any]:

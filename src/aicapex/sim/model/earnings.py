@@ -33,9 +33,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "log growth of the other AI buyers' spend (sovereign, enterprise, neocloud)"
               " relative to platform capex"),
     # blocks 8b and 8c: platforms and the other 490
-    ParamSpec("platform_core_growth", "earnings", -0.5, 1.0, "1/yr",
+    ParamSpec("platform_core_growth", "earnings", -0.2, 0.4, "1/yr",
               "trend growth of platform earnings excluding AI"),
-    ParamSpec("other_core_growth", "earnings", -0.5, 1.0, "1/yr",
+    ParamSpec("other_core_growth", "earnings", -0.2, 0.3, "1/yr",
               "trend earnings growth of the other 490"),
     ParamSpec("other_gdp_leverage", "earnings", 0.0, 10.0, "-",
               "other-490 earnings growth per unit of nominal GDP growth above trend"),

@@ -51,8 +51,9 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
     # --- initial state
     opex0 = p.ai_opex_per_revenue * ini["ai_revenue_bn"]
     interest0 = ini["ai_debt_bn"] * (ini["yield_10y"] + ini["credit_spread"])
-    core = ini["platform_earnings_bn"] - (1 - p.tax_rate) * (
-        ini["ai_revenue_bn"] - opex0 - ini["depreciation_bn"] - interest0)
+    core = np.maximum(ini["platform_earnings_bn"] - (1 - p.tax_rate) * (
+        ini["ai_revenue_bn"] - opex0 - ini["depreciation_bn"] - interest0),
+        0.1 * ini["platform_earnings_bn"])
     rate = ini["policy_rate"] * ones
     infl = ini["inflation"] * ones
     core_infl = infl.copy()
@@ -275,7 +276,8 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         fair = -np.log(denom) + H * (g_exp - gL) + prem(regime)
         beta = np.stack([p.beta_hw, p.beta_platforms, p.beta_other])
         reflex = np.zeros((3, B))
-        reflex[1] = np.where(regime == 0, p.capex_reflex * (new_capex - capex) / mcap[1], 0.0)
+        reflex[1] = np.where(regime == 0, np.clip(p.capex_reflex * (new_capex - capex) / mcap[1],
+                                                  -0.25, 0.25), 0.0)
         resid = (1 - p.pe_mean_reversion) * resid + reflex + beta * vol * sq * e[6]
         log_pe = fair + resid
         mcap = np.exp(log_pe) * earn

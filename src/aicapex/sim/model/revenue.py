@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
-from .types import DT, SQRT_DT, UNBOUNDED, ParamSpec
+from .types import DT, SQRT_DT, ParamSpec
 
 if TYPE_CHECKING:
     from .parameters import Params
     from .types import Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec("ai_revenue_2030_bn", "revenue", 1.0, UNBOUNDED, "$bn/yr",
+    ParamSpec("ai_revenue_2030_bn", "revenue", 1.0, 30_000.0, "$bn/yr",
               "AI revenue run-rate in mid-2030 at constant prices (the S-curve passes through it)"),
     ParamSpec("ai_revenue_ceiling_multiple", "revenue", 1.01, 50.0, "-",
               "S-curve ceiling as a multiple of the 2030 level"),

@@ -14,7 +14,7 @@ from .capex import capex, depreciation
 from .credit import ai_debt, credit, stress_index
 from .earnings import earnings_cycle, hardware, other_490, platforms
 from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
-from .market import index, initial_earnings, priced_earnings
+from .market import PLATFORM_EARNINGS_FLOOR, index, initial_earnings, priced_earnings
 from .parameters import Params
 from .regime import fragility, order_growth, regime
 from .revenue import ai_revenue, capacity
@@ -127,7 +127,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
 
 def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
     """State before the first quarter for ``n`` draws with parameters ``p`` (each (n,) or a
-    scalar). Platform core earnings are today's operating earnings less the after-tax AI P&L;
+    scalar). Platform core earnings are today's operating earnings less the after-tax AI P&L
+    (at least 10% of today's earnings);
     the term premium is what makes block 3 give today's yield; the output gap is what Okun's
     law gives for today's unemployment; the hardware margin and operating cost reproduce
     today's net margin; the volatility factor makes the first quarter's volatility the
@@ -137,8 +138,11 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
     ones = jnp.ones((n,), dtype)
     opex0 = p.ai_opex_per_revenue * init.ai_revenue_bn
     interest0 = init.ai_debt_bn * (init.yield_10y + init.credit_spread)
-    core0 = init.platform_earnings_bn - (1.0 - p.tax_rate) * (
-        init.ai_revenue_bn - opex0 - init.depreciation_bn - interest0)
+    # floored: anchors whose AI profit today exceeds the platforms' earnings would start the
+    # core negative (its log, the burn ratio and the P/E floor then break down)
+    core0 = jnp.maximum(init.platform_earnings_bn - (1.0 - p.tax_rate) * (
+        init.ai_revenue_bn - opex0 - init.depreciation_bn - interest0),
+        PLATFORM_EARNINGS_FLOOR * init.platform_earnings_bn)
     tp0 = init.yield_10y - p.neutral_rate - p.long_rate_beta * (
         init.policy_rate - p.neutral_rate)
     gap0 = p.okun_coefficient * (p.natural_unemployment - init.unemployment)

@@ -21,10 +21,6 @@ DT = 0.25
 SQRT_DT = DT**0.5
 
 
-UNBOUNDED = 1e12
-"""Upper bound of a parameter without a natural one (a $bn level)."""
-
-
 @dataclass(frozen=True)
 class ParamSpec:
     """A model parameter: its name, the scenario-file section it is set in, the hard bounds

@@ -24,7 +24,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     # block 12: valuation
     ParamSpec("pe_mean_reversion", "valuation", 0.0, 1.0, "1/quarter",
               "share of the residual of log P/E over its fair value that decays each quarter"),
-    ParamSpec("erp_stress_beta", "valuation", 0.0, 0.1, "1/yr",
+    ParamSpec("erp_stress_beta", "valuation", 0.0, 0.05, "1/yr",
               "equity risk premium per unit of stress"),
     ParamSpec("pe_max", "valuation", 5.0, 1000.0, "x",
               "largest fair P/E (floors the fair-multiple denominator at 1/pe_max)"),
@@ -51,18 +51,18 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "log P/E premium of the other 490 in wobble"),
     ParamSpec("premium_bust_other", "valuation", -3.0, 3.0, "log",
               "log P/E premium of the other 490 in bust"),
-    ParamSpec("beta_hw", "valuation", 0.0, 5.0, "-", "loading of hardware P/E on the market shock"),
-    ParamSpec("beta_platforms", "valuation", 0.0, 5.0, "-",
+    ParamSpec("beta_hw", "valuation", 0.1, 5.0, "-", "loading of hardware P/E on the market shock"),
+    ParamSpec("beta_platforms", "valuation", 0.1, 5.0, "-",
               "loading of platform P/E on the market shock"),
-    ParamSpec("beta_other", "valuation", 0.0, 5.0, "-",
+    ParamSpec("beta_other", "valuation", 0.1, 5.0, "-",
               "loading of other-490 P/E on the market shock"),
     # block 11: volatility
-    ParamSpec("vol_ramp", "volatility", 0.0, 2.0, "1/yr", "market volatility in ramp"),
-    ParamSpec("vol_wobble", "volatility", 0.0, 2.0, "1/yr", "market volatility in wobble"),
-    ParamSpec("vol_bust", "volatility", 0.0, 2.0, "1/yr", "market volatility in bust"),
+    ParamSpec("vol_ramp", "volatility", 0.02, 1.0, "1/yr", "market volatility in ramp"),
+    ParamSpec("vol_wobble", "volatility", 0.02, 1.0, "1/yr", "market volatility in wobble"),
+    ParamSpec("vol_bust", "volatility", 0.02, 1.0, "1/yr", "market volatility in bust"),
     ParamSpec("sv_persistence", "volatility", 0.0, 0.999, "1/quarter",
               "AR(1) coefficient of log stochastic volatility"),
-    ParamSpec("sv_sigma", "volatility", 0.0, 2.0, "-", "volatility of log volatility, per quarter"),
+    ParamSpec("sv_sigma", "volatility", 0.0, 1.5, "-", "volatility of log volatility, per quarter"),
 )
 
 EXPECTED_GROWTH_FLOOR = 0.02
@@ -140,19 +140,27 @@ def fair_log_pe(p: Params, init: Initial, expected, y, stress_prev, liquidity, e
             + regime_premium(p, reg))
 
 
+REFLEX_CAP = 0.25
+"""Largest move of the platforms' log P/E from the capex reflex in one quarter."""
+
+
 def valuation(p: Params, fair, prev_residual, reg, prev_mcap_platforms, vol, capex_change,
               eps):
     """Block 12c. Log P/E of each group i (3, B): its fair value plus a residual that decays
     at ``pe_mean_reversion`` (the noise in multiples, and the capex reflex of a ramp):
 
-        reflex_pl = capex_reflex * (K_t - K_{t-1}) / MCAP_pl,t-1   (platforms, in ramp only)
+        reflex_pl = clip(capex_reflex * (K_t - K_{t-1}) / MCAP_pl,t-1, -REFLEX_CAP, REFLEX_CAP)
+                    (platforms, in ramp only)
         v_i,t     = (1 - pe_mean_reversion) * v_i,t-1 + reflex_i
                     + beta_i * vol_t * sqrt(DT) * eps.valuation
         log PE_i,t = fair_i,t + v_i,t
 
     Returns (log PE_t, v_t)."""
     beta = group_rows(p.beta_hw, p.beta_platforms, p.beta_other)
-    reflex = jnp.where(reg == 0, p.capex_reflex * capex_change / prev_mcap_platforms, 0.0)
+    # the cap binds only once the platforms' market cap has collapsed (the ratio is ~0.01 in a
+    # normal quarter); uncapped, a capex change divided by a vanishing market cap diverged
+    reflex = jnp.where(reg == 0, jnp.clip(p.capex_reflex * capex_change / prev_mcap_platforms,
+                                          -REFLEX_CAP, REFLEX_CAP), 0.0)
     residual = ((1.0 - p.pe_mean_reversion) * prev_residual + only_row(1, reflex)
                 + beta * vol * SQRT_DT * eps)
     return fair + residual, residual
