@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..sim.engine import DRAWDOWN_LEVELS, quantiles_from_histogram
+from ..sim.engine import DRAWDOWN_LEVELS, moments, quantiles_from_histogram
 from ..sim.model import REGIMES, Outputs
 
 # name -> (units, long_name)
@@ -110,9 +110,7 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
     of the index at the horizon. ``attrs['mode'] == 'summary'`` marks it."""
     q, bound = quantiles_from_histogram(acc, lo, hi, qs)
     n = np.broadcast_to(np.asarray(acc.n, np.float64), (len(scenario_names),))  # per scenario
-    finite_n = np.maximum(n[:, None, None] - acc.nonfinite, 1.0)
-    mean = acc.total / finite_n
-    std = np.sqrt(np.maximum(acc.total_sq / finite_n - mean**2, 0.0))
+    mean, std = moments(acc)
     data_vars: dict[str, Any] = {}
     for v, name in enumerate(VARIABLES):
         units, long_name = VARIABLES[name]

@@ -16,7 +16,7 @@ and ``accumulate`` (summary counting and merging), ``scan`` (one chunk through t
 host arrays), ``runner`` (the entry points), ``kernels/`` (the CUDA histogram kernel).
 """
 
-from .accumulate import DRAWDOWN_LEVELS, Accumulator, quantiles_from_histogram
+from .accumulate import DRAWDOWN_LEVELS, Accumulator, moments, quantiles_from_histogram
 from .histograms import SUMMARY_BINS
 from .plan import default_chunk_size
 from .rng import RNG_BLOCK, block_randoms
@@ -25,6 +25,7 @@ from .scan import run_scenario, simulate_chunk, summarize_chunk, trace_counts
 
 __all__ = [
     "DRAWDOWN_LEVELS", "PILOT_BLOCKS", "RNG_BLOCK", "SUMMARY_BINS", "Accumulator", "RunStats",
+    "moments",
     "block_randoms", "default_chunk_size", "quantiles_from_histogram", "run_scenario",
     "simulate_chunk", "simulate_paths", "simulate_summaries", "summarize_chunk", "trace_counts",
 ]

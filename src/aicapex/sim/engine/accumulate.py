@@ -3,8 +3,10 @@ does not grow with the number of draws.
 
 Per (scenario, variable, quarter): a histogram on fixed bins (plus an underflow and an
 overflow bin), the sum and sum of squares, the minimum and maximum and the count of
-non-finite values (the sums are taken relative to the bin range's lower end and shifted
-back in float64, so a tight distribution keeps its variance). Per scenario: how many draws'
+non-finite values. The sums are taken relative to the bin range's lower end (so a tight
+distribution keeps its variance), one per RNG block on the device, and added up here in
+float64 in the run's block order, one block after another: the moments, like every other
+summary, do not depend on the chunk size or the number of devices. Per scenario: how many draws'
 maximum drawdown exceeds each level and how many end below the starting index. Quantiles come
 from the histogram by linear interpolation inside the bin that holds them, so their error is
 at most that bin's width (exact minimum and maximum bound the two outer bins); see
@@ -24,17 +26,20 @@ class Accumulator(NamedTuple):
     """Running sums; V = number of output variables, NB = bins."""
 
     counts: object      # (S, V, T, NB + 2) float64-safe counts (under, bins..., over)
-    total: object       # (S, V, T) sum of finite values
-    total_sq: object    # (S, V, T) sum of squares of finite values
+    total: object       # (S, V, T) sum of (x - shift) over finite values x
+    total_sq: object    # (S, V, T) sum of (x - shift)^2 over finite values x
     minimum: object     # (S, V, T)
     maximum: object     # (S, V, T)
     nonfinite: object   # (S, V, T) count of NaN/inf
     dd_exceed: object   # (S, len(DRAWDOWN_LEVELS)) draws whose max drawdown exceeds a level
     below_start: object  # (S,) draws whose final index is below the start
     n: object           # (S,) draws accumulated per scenario
+    shift: object       # (S, V, T) what the sums are relative to (the bins' lower end)
 
 
-def empty_accumulator(n_scen: int, n_var: int, horizon: int, bins: int) -> Accumulator:
+def empty_accumulator(n_scen: int, n_var: int, horizon: int, bins: int,
+                      shift: np.ndarray | None = None) -> Accumulator:
+    """An accumulator with nothing added; ``shift`` (S, V, T) as the device holds it."""
     f = np.float64
     shape = (n_scen, n_var, horizon)
     return Accumulator(
@@ -42,32 +47,39 @@ def empty_accumulator(n_scen: int, n_var: int, horizon: int, bins: int) -> Accum
         total_sq=np.zeros(shape, f), minimum=np.full(shape, np.inf, f),
         maximum=np.full(shape, -np.inf, f), nonfinite=np.zeros(shape, f),
         dd_exceed=np.zeros((n_scen, len(DRAWDOWN_LEVELS)), f), below_start=np.zeros(n_scen, f),
-        n=np.zeros((), f))
+        n=np.zeros((), f),
+        shift=np.zeros(shape, f) if shift is None else np.asarray(shift, f).reshape(shape))
 
 
-def merge(acc: Accumulator, part, shift: np.ndarray | None = None) -> Accumulator:
-    """Add a chunk's contribution (host arrays; counts flat in ``acc.counts``' order) into
-    the float64 accumulator. The histogram counts, the one large array, are added in place
-    (a fresh (S, V, T, NB + 2) array per chunk cost more than the addition). ``shift``
-    ((S, V, T) or per scenario (V, T)): the value the chunk's sums were taken relative to
-    (the bin range's lower end, as the device held it); the sums are shifted back here, in
-    float64:
-
-        sum x   = sum (x - c) + c * n_finite
-        sum x^2 = sum (x - c)^2 + 2 c sum (x - c) + c^2 * n_finite"""
+def merge(acc: Accumulator, part) -> Accumulator:
+    """Add a chunk's contribution (host arrays; counts flat in ``acc.counts``' order; sums
+    (S, V, T, blocks), one per RNG block) into the float64 accumulator. The histogram counts,
+    the one large array, are added in place (a fresh (S, V, T, NB + 2) array per chunk cost
+    more than the addition). The block sums are added one after another (``np.cumsum`` is a
+    sequential sum, unlike ``np.sum``'s pairwise one), so chunks merged in block order give
+    the same float64 sums for any chunk size."""
     counts, *rest = part
     np.add(acc.counts, np.asarray(counts).reshape(acc.counts.shape), out=acc.counts)
     total, total_sq, minimum, maximum, nonfinite, dd, below, n = (
         np.asarray(p, np.float64) for p in rest)
-    if shift is not None:
-        c = np.asarray(shift, np.float64)
-        n_finite = np.reshape(n, (*n.shape, 1, 1)) - nonfinite  # n is per scenario
-        total, total_sq = total + c * n_finite, total_sq + 2.0 * c * total + c * c * n_finite
+
+    def add_blocks(running, blocks):
+        return np.cumsum(np.concatenate([running[..., None], blocks], axis=-1), axis=-1)[..., -1]
     return Accumulator(
-        counts=acc.counts, total=acc.total + total, total_sq=acc.total_sq + total_sq,
+        counts=acc.counts, total=add_blocks(acc.total, total),
+        total_sq=add_blocks(acc.total_sq, total_sq),
         minimum=np.minimum(acc.minimum, minimum), maximum=np.maximum(acc.maximum, maximum),
         nonfinite=acc.nonfinite + nonfinite, dd_exceed=acc.dd_exceed + dd,
-        below_start=acc.below_start + below, n=acc.n + n)
+        below_start=acc.below_start + below, n=acc.n + n, shift=acc.shift)
+
+
+def moments(acc: Accumulator) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (S, V, T) of the finite values, from the shifted sums:
+    mean = c + sum (x - c) / n, var = sum (x - c)^2 / n - (sum (x - c) / n)^2."""
+    n = np.broadcast_to(np.asarray(acc.n, np.float64), acc.total.shape[:1])  # per scenario
+    finite_n = np.maximum(n[:, None, None] - acc.nonfinite, 1.0)
+    m1 = acc.total / finite_n
+    return acc.shift + m1, np.sqrt(np.maximum(acc.total_sq / finite_n - m1 * m1, 0.0))
 
 
 def histogram_range(pilot: np.ndarray, pad: float = 0.5) -> tuple[np.ndarray, np.ndarray]:

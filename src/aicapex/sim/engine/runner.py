@@ -205,7 +205,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
     del pilot
     lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), rep) for x in (lo, hi))
     shift = np.asarray(lo, dtype).astype(np.float64)  # the lower ends as the devices hold them
-    acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins)]
+    acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins, shift)]
 
     def launch(step):
         valid = plan.step_draws(step, n_draws)
@@ -216,7 +216,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
         host = jax.device_get(part)
         for d in range(n_dev):
             if valid[d]:
-                acc[0] = merge(acc[0], [x[d] for x in host], shift)
+                acc[0] = merge(acc[0], [x[d] for x in host])  # in block order
                 if progress is not None:
                     progress(valid[d])
 

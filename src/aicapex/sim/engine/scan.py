@@ -20,7 +20,7 @@ from ..model import Outputs, QuarterInputs, ScenarioArrays, initial_state, step
 from .accumulate import DRAWDOWN_LEVELS
 from .histograms import HIST_METHODS, count_by_kernel, histogram_cells, line_width
 from .priors import draw_params
-from .rng import block_randoms, correlate
+from .rng import RNG_BLOCK, block_randoms, correlate
 
 SCAN_UNROLL = 1
 """Quarters per iteration of the compiled scan loop."""
@@ -160,6 +160,11 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     d = jnp.arange(n, dtype=jnp.int32)
     lane_base = ((d // width) % (lanes // width)) * per_lane * width + d % width
 
+    def per_block(a):
+        # (V, B) -> (V, B / RNG_BLOCK): one sum per RNG block, which the host adds up in block
+        # order, so the moments do not depend on how blocks are grouped into chunks
+        return jnp.sum(a.reshape(n_var, n // RNG_BLOCK, RNG_BLOCK), axis=2)
+
     def body(carry, xs):
         state, max_dd, counts = carry
         x, t, lo_t, hi_t = xs
@@ -187,7 +192,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
         # loses the variance of a tight distribution to cancellation (accumulate.merge
         # shifts them back in float64)
         xc = jnp.where(finite, v - lo_t[:, None], 0.0)
-        stats = (jnp.sum(xc, axis=1), jnp.sum(xc * xc, axis=1),
+        stats = (per_block(xc), per_block(xc * xc),
                  jnp.min(jnp.where(finite, v, big), axis=1),
                  jnp.max(jnp.where(finite, v, -big), axis=1),
                  jnp.sum(jnp.where(finite, 0.0, w[None, :]), axis=1))
@@ -203,7 +208,8 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
         body, (state0, jnp.zeros((n,), dtype), counts0), xs, unroll=SCAN_UNROLL)
     counts = (counts.reshape(-1) if by_quarter
               else counts.reshape(lanes // width, per_lane, width).sum((0, 2), dtype=jnp.int32))
-    total, total_sq, minimum, maximum, nonfinite = (a.T for a in stats)  # (V, T)
+    total, total_sq = (a.transpose(1, 0, 2) for a in stats[:2])  # (V, T, blocks)
+    minimum, maximum, nonfinite = (a.T for a in stats[2:])  # (V, T)
     dd_exceed = jnp.stack([jnp.sum((max_dd > lvl) * w) for lvl in DRAWDOWN_LEVELS])
     below = jnp.sum((final.index_level < scen.init.index_level) * w)
     return counts, total, total_sq, minimum, maximum, nonfinite, dd_exceed, below, jnp.sum(w)
