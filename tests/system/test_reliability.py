@@ -368,6 +368,36 @@ def test_a_second_command_to_the_same_out_fails_clearly(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("exchange", [True, False])
+def test_a_replacement_leaves_one_run_and_nothing_hidden(tmp_path, monkeypatch, exchange):
+    """--overwrite replaces a previous output in one atomic exchange (Linux) or, where the
+    system has none, by two renames; either way only the new run is left."""
+    from aicapex.outputs import atomic_dir
+
+    if not exchange:
+        monkeypatch.setattr(writers, "_exchange", lambda a, b: False)
+    out = tmp_path / "run"
+    for text in ("old", "new"):
+        with atomic_dir(out, overwrite=True) as tmp:
+            (tmp / "x.txt").write_text(text)
+    assert (out / "x.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_replacement_cut_short_between_its_renames_is_undone(tmp_path):
+    """Killed after the previous run was moved aside and before the new one took its place,
+    the next claim of that --out puts the previous run back under its own name."""
+    from aicapex.outputs import atomic_dir
+
+    out = tmp_path / "run"
+    with atomic_dir(out) as tmp:
+        (tmp / "x.txt").write_text("previous")
+    out.rename(tmp_path / ".aicapex-old-run-k1ll3d")  # the first rename, then kill -9
+    with writers.claim_output(out) as cleaned:
+        assert (out / "x.txt").read_text() == "previous" and cleaned == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
 def test_a_killed_runs_temporary_directory_is_removed_by_the_next_run(tmp_path):
     """``kill -9`` leaves a hidden temporary directory beside --out (nothing can clean up);
     the next command to that --out removes it under its claim and says so."""

@@ -3,6 +3,8 @@ the target, which is renamed into place only when every file is complete."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
@@ -60,11 +62,32 @@ def claim_output(out_dir: str | Path) -> Iterator[list[Path]]:
                               "finish or choose another --out") from None
     try:
         stale = [p for p in out.parent.glob(f".aicapex-tmp-{out.name}-*") if p.is_dir()]
-        for p in stale:
+        old = sorted((p for p in out.parent.glob(f".aicapex-old-{out.name}-*") if p.is_dir()),
+                     key=lambda p: p.stat().st_mtime)
+        if old and not (out.exists() or out.is_symlink()):
+            # killed between the two renames of a replacement: the previous run comes back
+            old.pop().rename(out)
+        for p in stale + old:
             shutil.rmtree(p, ignore_errors=True)
-        yield stale
+        yield stale + old
     finally:
         lock.release()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where
+    the system or the filesystem cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 MARKER = ".aicapex-output"
@@ -109,7 +132,9 @@ def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a hidden temporary directory beside ``out_dir``; when the block completes it is
     marked (``MARKER``) and replaces ``out_dir`` in one rename, and when it raises it is
     deleted. An existing, non-empty ``out_dir`` is replaced only with ``overwrite``, and only
-    if it is a previous aicapex output (``check_output_dir``)."""
+    if it is a previous aicapex output (``check_output_dir``): in one atomic exchange where
+    the system has one, else by two renames that ``claim_output`` undoes if they were cut
+    short."""
     out = Path(out_dir)
     check_output_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,15 +147,15 @@ def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
         (tmp / MARKER).write_text(json.dumps({"written_by": "aicapex", "created": time.strftime(
             "%Y-%m-%dT%H:%M:%S%z")}) + "\n", encoding="utf-8")
         interrupts.check()  # a signal swallowed while writing must not commit the run
-        if out.exists():
-            old = out.with_name(f".aicapex-old-{out.name}")
-            if old.exists():
-                shutil.rmtree(old)
+        if not out.exists():
+            tmp.rename(out)
+        elif _exchange(tmp, out):  # one step: the new run in place, the old one in tmp
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:  # two renames; killed between them, the next claim_output restores the old run
+            old = Path(tempfile.mkdtemp(prefix=f".aicapex-old-{out.name}-", dir=out.parent))
             out.rename(old)
             tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

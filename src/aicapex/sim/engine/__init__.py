@@ -25,7 +25,6 @@ from .scan import run_scenario, simulate_chunk, summarize_chunk, trace_counts
 
 __all__ = [
     "DRAWDOWN_LEVELS", "PILOT_BLOCKS", "RNG_BLOCK", "SUMMARY_BINS", "Accumulator", "RunStats",
-    "moments",
-    "block_randoms", "default_chunk_size", "quantiles_from_histogram", "run_scenario",
+    "block_randoms", "default_chunk_size", "moments", "quantiles_from_histogram", "run_scenario",
     "simulate_chunk", "simulate_paths", "simulate_summaries", "summarize_chunk", "trace_counts",
 ]
