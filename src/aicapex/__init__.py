@@ -12,35 +12,66 @@ Importing the package changes no global state: no matplotlib backend, no JAX or 
 setting.
 """
 
-from .api import (
-    PathsTooLargeError,
-    RunPlan,
-    RunSettingError,
-    plan_run,
-    simulate,
-    use_compile_cache,
-    use_cpu_devices,
-)
-from .outputs import (
-    RunMetadata,
-    fan_chart,
-    horizon_histogram,
-    horizon_table,
-    open_run,
-    quantiles,
-    summary_table,
-    tail_probabilities,
-    write_plots,
-    write_run,
-)
-from .scenarios import (
-    LoadedScenario,
-    Scenario,
-    ScenarioError,
-    builtin_names,
-    load_scenario,
-    load_scenarios,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "api": ("PathsTooLargeError", "RunPlan", "RunSettingError", "plan_run", "simulate",
+            "use_compile_cache", "use_cpu_devices"),
+    "outputs": ("RunMetadata", "fan_chart", "horizon_histogram", "horizon_table", "open_run",
+                "quantiles", "summary_table", "tail_probabilities", "write_plots", "write_run"),
+    "scenarios": ("LoadedScenario", "Scenario", "ScenarioError", "builtin_names",
+                  "load_scenario", "load_scenarios"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names and the layers' packages, imported when first used (PEP 562): the
+    command line then starts, and handles Ctrl-C, before JAX is imported."""
+    if name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in ("api", "calibration", "cli", "outputs", "runtime", "scenarios", "sim"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'aicapex' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
+
+if TYPE_CHECKING:
+    from .api import (
+        PathsTooLargeError,
+        RunPlan,
+        RunSettingError,
+        plan_run,
+        simulate,
+        use_compile_cache,
+        use_cpu_devices,
+    )
+    from .outputs import (
+        RunMetadata,
+        fan_chart,
+        horizon_histogram,
+        horizon_table,
+        open_run,
+        quantiles,
+        summary_table,
+        tail_probabilities,
+        write_plots,
+        write_run,
+    )
+    from .scenarios import (
+        LoadedScenario,
+        Scenario,
+        ScenarioError,
+        builtin_names,
+        load_scenario,
+        load_scenarios,
+    )
 
 __all__ = [
     "LoadedScenario",

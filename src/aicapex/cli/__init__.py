@@ -9,6 +9,6 @@ Exit status: 0 success, 1 a run failed, 2 bad input (a scenario or an argument),
 signal.
 """
 
-from .main import main
+from .main import entry, main
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]

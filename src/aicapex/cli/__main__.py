@@ -1,7 +1,5 @@
 """``python -m aicapex.cli``: the same as the ``aicapex`` command."""
 
-import sys
+from .main import entry
 
-from .main import main
-
-sys.exit(main())
+entry()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
+from typing import NoReturn
 
 from ..runtime import interrupts
 from . import (
@@ -57,12 +59,48 @@ def _compile_cache(args) -> None:
                   "every run compiles afresh")
 
 
+def entry() -> NoReturn:
+    """The ``aicapex`` command: ``main`` on the process's arguments, then the exit. After a
+    signal or a failed run the process ends at once (``os._exit``, once its output is
+    flushed): the cleanup has already run in ``main``, and the interpreter's teardown, with
+    XLA's compiler threads still busy or an HDF5 file half-written to a full disk, is where
+    such a process used to segfault."""
+    try:
+        code = main()
+    except SystemExit as e:  # argparse's usage errors and --help, or a signal's exit status
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        code = 130
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    if code in (0, EXIT_BAD_INPUT):
+        sys.exit(code)
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run one command; returns its exit status (a signal's as ``SystemExit``)."""
     # Ctrl-C and SIGTERM unwind through the writers, so partial outputs are removed on the way
-    # out; they are also recorded, and raised again where a gc callback swallowed them.
+    # out; they are also recorded, and raised again where a gc callback swallowed them. The
+    # handlers go in first: nothing heavy is imported before this point (``aicapex`` imports
+    # its layers lazily).
     interrupts.clear()
     interrupts.install()
+    try:
+        return _command(argv)
+    except KeyboardInterrupt:
+        err.print(labelled("interrupted", "red", ": no output was written"))
+        return 130
+    except SystemExit:
+        if interrupts.pending() is not None:  # a signal's (argparse exits the same way)
+            err.print(labelled("terminated", "red", f" (signal {interrupts.pending()}): no "
+                               "output was written"))
+        raise
+
+
+def _command(argv: list[str] | None) -> int:
+    args = parser().parse_args(argv)
     from ..api import PathsTooLargeError, RunSettingError
     from ..outputs import OutputBusyError, claim_output
     from ..scenarios import ScenarioError
@@ -77,26 +115,16 @@ def main(argv: list[str] | None = None) -> int:
                               f"{'y' if len(stale) == 1 else 'ies'} of an interrupted earlier "
                               f"run: {', '.join(map(str, stale))}", soft_wrap=True)
             return COMMANDS[args.command].run(args)
-    except OutputBusyError as e:
+    except (OutputBusyError, ScenarioError) as e:
         error(e)
         return EXIT_BAD_INPUT
-    except ScenarioError as e:
-        error(e)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        err.print(labelled("interrupted", "red", ": no output was written"))
-        return 130
-    except SystemExit as e:
-        if e.code not in (0, None):
-            err.print(labelled("terminated", "red", f" (signal {int(e.code) - 128}): no "
-                               "output was written"))
-        raise
     except (PathsTooLargeError, RunSettingError) as e:  # e.g. --seed -1, or paths too large
         if args.debug:
             raise
         error(e)
         return EXIT_BAD_INPUT
     except Exception as e:
+        interrupts.check()  # an error a signal caused (an import it cut short) is the signal
         if args.debug:
             raise
         error(f"{type(e).__name__}: {e}")

@@ -56,6 +56,11 @@ def quiet_swallowed() -> None:
     sys.unraisablehook = hook
 
 
+def pending() -> int | None:
+    """The first signal recorded since ``clear()``, if any."""
+    return _PENDING[0] if _PENDING else None
+
+
 def check() -> None:
     """Raise again a signal whose exception may have been swallowed."""
     if _PENDING:
