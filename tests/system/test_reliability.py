@@ -417,6 +417,38 @@ def test_a_replacement_cut_short_between_its_renames_is_undone(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_a_disk_too_small_is_found_before_simulating(tmp_path, monkeypatch):
+    """Free space below what the run will write: exit 1 with a message, before simulating."""
+    import shutil
+
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage._replace(free=1_000_000))
+    monkeypatch.setattr(api, "simulate", lambda *a, **k: pytest.fail("simulated anyway"))
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "500", "--out", str(tmp_path / "run")])
+    assert code == 1 and "MB free" in err.getvalue().replace("\n", " ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_write_that_fails_midway_exits_1_and_leaves_nothing(tmp_path, monkeypatch):
+    """The disk fills while results.nc is written (a write-failure shim): the run fails with
+    exit 1 and the file's error, and neither --out nor a temporary directory is left."""
+    import errno
+
+    import xarray as xr
+
+    def full_disk(self, path=None, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full_disk)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "500", "--no-plots", "--out",
+                         str(tmp_path / "run")])
+    assert code == 1 and "No space left on device" in err.getvalue()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_a_killed_runs_temporary_directory_is_removed_by_the_next_run(tmp_path):
     """``kill -9`` leaves a hidden temporary directory beside --out (nothing can clean up);
     the next command to that --out removes it under its claim and says so."""

@@ -99,9 +99,16 @@ def _use_cpu_devices(args) -> None:
 
 
 def run(args) -> int:
-    from ..api import PathsTooLargeError, nonfinite_counts, plan_run, simulate
+    from ..api import PathsTooLargeError, nonfinite_counts, paths_bytes, plan_run, simulate
     from ..calibration.check import run_anchor_table
-    from ..outputs import OutputExistsError, RunMetadata, horizon_table, write_run
+    from ..outputs import (
+        NoSpaceError,
+        OutputExistsError,
+        RunMetadata,
+        check_free_space,
+        horizon_table,
+        write_run,
+    )
 
     problem = _argument_errors(args)
     if problem:
@@ -119,6 +126,13 @@ def run(args) -> int:
     if plan.fallback:
         err.print(f"note: {plan.fallback}; running --summary-only (pass --paths to stop "
                   "instead)")
+    try:  # a disk too small for the results, found before simulating
+        check_free_space(args.out, 0 if plan.summary_only else paths_bytes(
+            len(plan.scenarios), plan.draws, plan.scenarios[0].scenario.settings.horizon_quarters,
+            plan.dtype))
+    except NoSpaceError as e:
+        error(e.strerror)
+        return EXIT_FAILED
     err.print(f"simulating {len(plan.scenarios)} scenario(s) ({', '.join(plan.names)}) x "
               f"{plan.draws:,} draws")
     t0 = time.perf_counter()

@@ -10,17 +10,20 @@ from .reader import RunDirectoryError, open_run
 from .report import write_report
 from .summary import horizon_table, quantiles, summary_table, tail_probabilities
 from .writers import (
+    NoSpaceError,
     OutputBusyError,
     OutputExistsError,
     atomic_dir,
+    check_free_space,
     check_output_dir,
     claim_output,
     write_run,
 )
 
 __all__ = [
-    "VARIABLES", "OutputBusyError", "OutputExistsError", "RunDirectoryError", "RunMetadata",
-    "ScenarioRecord", "Timings", "atomic_dir", "check_output_dir", "claim_output", "fan_chart",
+    "VARIABLES", "NoSpaceError", "OutputBusyError", "OutputExistsError", "RunDirectoryError",
+    "RunMetadata", "ScenarioRecord", "Timings", "atomic_dir", "check_free_space",
+    "check_output_dir", "claim_output", "fan_chart",
     "horizon_histogram", "horizon_table", "is_summary", "open_run", "quantiles", "summary_table",
     "summary_to_dataset", "tail_probabilities", "to_dataset", "write_plots", "write_report",
     "write_run",

@@ -127,6 +127,37 @@ def check_output_dir(out: Path, overwrite: bool) -> None:
                                 "another --out, or remove it yourself")
 
 
+_FAILED_WRITES: list[BaseException] = []
+
+
+class NoSpaceError(OSError):
+    """The output's filesystem has too little free space for what a run will write."""
+
+
+OUTPUT_OVERHEAD_BYTES = 8_000_000
+"""Room for a run's tables, plots, report and manifest beside its results file (a summary
+run of two scenarios writes 0.8 MB in all, a full-paths run about 1 MB besides results.nc)."""
+
+
+def check_free_space(directory: str | Path, results_bytes: int) -> None:
+    """Raise ``NoSpaceError`` unless the filesystem holding ``directory`` (or its nearest
+    existing parent) has room for a results file of ``results_bytes`` and the rest of a run:
+    a full disk found while HDF5 writes leaves a half-written file (whose close then crashed
+    the process), found here it costs a message."""
+    here = Path(directory).absolute()
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    try:
+        free = shutil.disk_usage(here).free
+    except OSError:
+        return  # unknown: let the write find out
+    need = int(results_bytes) + OUTPUT_OVERHEAD_BYTES
+    if free < need:
+        raise NoSpaceError(errno.ENOSPC, f"{here} has {free / 1e6:,.0f} MB free; this run "
+                           f"writes about {need / 1e6:,.0f} MB. Free some space, choose "
+                           "another --out, or write summaries only (--summary-only)")
+
+
 @contextmanager
 def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a hidden temporary directory beside ``out_dir``; when the block completes it is
@@ -221,7 +252,16 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *,
     out = Path(out_dir)
     with atomic_dir(out, overwrite) as tmp:
         t0 = time.perf_counter()
-        ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
+        check_free_space(tmp, ds.nbytes)
+        try:
+            ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
+        except OSError as e:
+            # the traceback holds the HDF5 file whose close failed; freeing it closes it
+            # again, and that crashed the process (exit 139). Kept, it goes with the process
+            # (the CLI ends by os._exit after a failed run).
+            _FAILED_WRITES.append(e)
+            raise OSError(e.errno, f"writing {tmp / 'results.nc'} failed: "
+                          f"{e.strerror or e}") from None
         summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         tail_probabilities(ds).to_csv(tmp / "tail_probabilities.csv", float_format="%.6g")
         for name, table in (tables or {}).items():
