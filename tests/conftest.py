@@ -64,7 +64,7 @@ def _compile_cache_in_tmp(tmp_path_factory, worker_id):
     old = os.environ.get("AICAPEX_CACHE_DIR")
     base = tmp_path_factory.getbasetemp()
     shared = (base.parent if worker_id != "master" else base) / "aicapex-cache"
-    shared.mkdir(exist_ok=True)
+    shared.mkdir(mode=0o700, exist_ok=True)  # a cache others can write to is refused
     os.environ["AICAPEX_CACHE_DIR"] = str(shared)
     from aicapex.sim.engine.compile_cache import default_compile_cache_dir, use_compile_cache
     use_compile_cache(default_compile_cache_dir())

@@ -37,7 +37,7 @@ from .scenarios import (
 )
 from .scenarios.schema import Settings
 from .sim.engine import simulate_paths, simulate_summaries
-from .sim.engine.compile_cache import cache_counts, cache_dir_in_use
+from .sim.engine.compile_cache import cache_counts, cache_dir_in_use, record_compiled
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
 from .sim.model import Outputs
 
@@ -255,6 +255,8 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
                               device=dev, antithetic=antithetic, progress=progress)
     t2 = time.perf_counter()
     stored1, found1 = cache_counts()
+    if stored1 > stored0:
+        record_compiled()
     cache_dir = cache_dir_in_use()
     meta = RunMetadata(
         package_version=version("aicapex"), jax_version=jax.__version__,

@@ -506,3 +506,44 @@ def test_report_and_plot_trust_only_the_results_their_manifest_records(tmp_path)
     (foreign / "manifest.json").unlink()
     code, msg = report(foreign)
     assert code == 2 and "no manifest.json" in msg
+
+
+def test_a_compiled_program_whose_file_changed_is_not_run(tmp_path):
+    """A cache entry replaced by another program's file (or corrupted) no longer matches the
+    SHA-256 recorded when it was first seen: it is removed, with its companion files, and
+    compiled again; untouched entries stay."""
+    from aicapex.runtime.cache import INDEX, verify_entries
+
+    cache = tmp_path / "jax"
+    cache.mkdir(mode=0o700)
+    for name, body in (("jit_plain-aaa", b"plain program"), ("jit_anti-bbb", b"antithetic")):
+        (cache / f"{name}-cache").write_bytes(body)
+        (cache / f"{name}-atime").write_bytes(b"0")
+    assert verify_entries(cache) == [] and (cache / INDEX).is_file()  # recorded
+    (cache / "jit_plain-aaa-cache").write_bytes(b"antithetic")  # swapped in
+    assert verify_entries(cache) == ["jit_plain-aaa-cache"]
+    assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == [
+        "jit_anti-bbb-atime", "jit_anti-bbb-cache"]
+    assert verify_entries(cache) == []
+
+
+def test_a_cache_others_can_write_to_is_refused(tmp_path, monkeypatch):
+    """A compilation cache writable by others is not used: the run compiles afresh and
+    says why."""
+    from aicapex.runtime.cache import UnsafeCacheError
+    from aicapex.sim.engine.compile_cache import use_compile_cache
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(UnsafeCacheError, match="writable by its group or by others"):
+        use_compile_cache(shared)
+    monkeypatch.setenv("AICAPEX_CACHE_DIR", str(tmp_path))
+    (tmp_path / "jax").mkdir()
+    (tmp_path / "jax").chmod(0o777)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "200", "--no-plots", "--out",
+                         str(tmp_path / "run")])
+    assert code == 0, err.getvalue()
+    assert "no compilation cache" in err.getvalue() and "writable" in err.getvalue()

@@ -3,11 +3,12 @@ counting the programs a run compiled and stored or loaded."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import jax
 
-from ...runtime.cache import cache_root
+from ...runtime.cache import cache_root, check_private, verify_entries
 
 COMPILE_CACHE_MAX_BYTES = 2**30
 """Size cap of the on-disk compilation cache; JAX evicts the least recently used programs."""
@@ -25,9 +26,21 @@ def use_compile_cache(path: str | Path | None = None) -> Path:
     (same scenario count, horizon, chunk size, dtype, devices and JAX version) loads it
     instead of compiling it again. Results do not change (the same executable runs). A
     program takes ~0.4 MB; beyond ``COMPILE_CACHE_MAX_BYTES`` the least recently used are
-    evicted. ``aicapex run`` does this by default. Returns the directory."""
+    evicted. ``aicapex run`` does this by default. Returns the directory.
+
+    What is found there runs as code, so the directory must be the user's own and writable
+    by no one else (``UnsafeCacheError`` otherwise), and every program file is checked
+    against the SHA-256 recorded when it was first seen (``runtime.cache.verify_entries``:
+    one that changed is removed, and compiled again, with a warning). ``record_compiled``
+    records the programs a run stored."""
     p = Path(path) if path is not None else default_compile_cache_dir()
-    p.mkdir(parents=True, exist_ok=True)
+    p.mkdir(mode=0o700, parents=True, exist_ok=True)
+    check_private(p)
+    removed = verify_entries(p)
+    if removed:
+        warnings.warn(f"removed {len(removed)} compiled program(s) from {p} whose files "
+                      f"changed since they were stored ({', '.join(removed)}); they will be "
+                      "compiled again", RuntimeWarning, stacklevel=2)
     jax.config.update("jax_compilation_cache_dir", str(p))
     jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)
     return p
@@ -56,3 +69,11 @@ def cache_counts() -> tuple[int, int]:
         jax.monitoring.register_event_listener(_count_event)
         _LISTENING.append(True)
     return tuple(_EVENTS.values())
+
+
+def record_compiled() -> None:
+    """Record the SHA-256 of the programs stored in the cache in use (after a run that
+    compiled some), so that a later process can tell if one was replaced."""
+    d = cache_dir_in_use()
+    if d and Path(d).is_dir():
+        verify_entries(Path(d))
