@@ -1,6 +1,6 @@
 """Summary mode's histogram counting: the alternatives measured on a GPU
 (``benchmarks/counting_variants.py``) count exactly what the default scatter-add counts (own
-file: it compiles four whole programs, and xdist keeps a file's tests in one worker)."""
+file: it compiles whole programs, and xdist keeps a file's tests in one worker)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,9 @@ import counting_variants as variants
 
 
 def test_histogram_counting_methods_give_identical_counts():
-    """The counting alternatives measured on the GPU (benchmarks/gpu_profile.py: one-hot matrix
-    products in bfloat16 or int8, a fresh per-quarter buffer, a sort of the cell keys, and on a
-    CUDA GPU the shared-memory kernel) count
-    exactly what the default scatter-add counts, padding draws and non-finite values dropped;
+    """In the whole summary program, the scatter-add's lane layouts (8 copies a histogram
+    apart; 16 side by side x 3 sets) and, on a CUDA GPU, the shared-memory kernel count
+    exactly what one scatter-add copy counts, padding draws and non-finite values dropped;
     lo/hi are set inside the draws' range so that the outer bins are used too."""
     batch = stack_batch([compile_scenario(load_scenario("capex_slowdown").scenario)])
     key, ids = jax.random.key(4), jnp.arange(1, dtype=jnp.uint32)
@@ -51,10 +50,10 @@ def test_histogram_counting_methods_give_identical_counts():
     c = ref[0].reshape(1, len(Outputs._fields), 20, 66)
     assert c.sum() == c.shape[1] * 20 * n_valid - ref[5].sum()  # every finite valid value
     assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
-    # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart;
-    # "quarter" stands for the per-quarter methods in the whole program (the others plug in
-    # the same way and are checked on their own below: each whole run costs a compilation)
-    methods = [("scatter", 8, None), ("scatter", 48, None), (variants.by_quarter, 8, None)]
+    # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart
+    # (the per-quarter methods of the benchmarks plug in through the same argument and are
+    # checked on their own below: each whole program costs a compilation)
+    methods = [("scatter", 8, None), ("scatter", 48, None)]
     if histograms.summary_histogram_method(jax.devices(), jnp.float32)[0] == "cuda":
         methods.append(("cuda", 1, None))  # on a CUDA GPU where the kernel builds
     for hist, lanes, onehot in methods:

@@ -125,7 +125,7 @@ def test_summary_results_do_not_depend_on_chunk_size():
         np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
 
 
-@pytest.mark.parametrize(("draws", "chunk", "pilot"), [(5000, 4096, 5000), (3000, None, 3000),
+@pytest.mark.parametrize(("draws", "chunk", "pilot"), [(3000, None, 3000),
                                                        (20000, 16384, 8192),
                                                        (20000, 3072, 8192)])
 def test_histogram_range_is_the_pilot_draws_range_and_needs_no_paths_program(draws, chunk,

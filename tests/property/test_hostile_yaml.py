@@ -133,15 +133,22 @@ def test_generated_structures(seed):
        st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=1, max_value=6))
 def test_mutated_builtin_files(name, seed, n_mutations):
     text = (library_dir() / name).read_text(encoding="utf-8")
-    r = random.Random(seed)
-    tokens = ["", "x", ":", "- ", "{", "}", "[", "]", "&a", "*a", "!!python/object:os.system",
-              "1.3", "-5", "nan", ".inf", "1e308", "2025Q9", "\n  ", "\t", "'", '"', "#", "%",
-              "cut_25: 2", "extends: baseline", "extends: fed_hawkish", "<<: *a", "? "]
+    check(mutate(text, random.Random(seed), n_mutations))
+
+
+TOKENS = ["", "x", ":", "- ", "{", "}", "[", "]", "&a", "*a", "!!python/object:os.system",
+          "1.3", "-5", "nan", ".inf", "1e308", "2025Q9", "\n  ", "\t", "'", '"', "#", "%",
+          "cut_25: 2", "extends: baseline", "extends: fed_hawkish", "<<: *a", "? "]
+
+
+def mutate(text: str, r: random.Random, n_mutations: int) -> str:
+    """``text`` after ``n_mutations`` random edits: a token inserted, a span deleted, a line
+    duplicated, or a number inserted."""
     for _ in range(n_mutations):
         op = r.randrange(4)
         i = r.randrange(len(text) + 1)
         if op == 0:
-            text = text[:i] + r.choice(tokens) + text[i:]
+            text = text[:i] + r.choice(TOKENS) + text[i:]
         elif op == 1:
             text = text[:i] + text[i + r.randrange(1, 20):]
         elif op == 2:
@@ -151,7 +158,31 @@ def test_mutated_builtin_files(name, seed, n_mutations):
             text = "\n".join(lines)
         else:
             text = text[:i] + str(r.choice([r.random(), -r.random() * 1e6, 2**70])) + text[i:]
-    check(text)
+    return text
+
+
+def test_what_validation_accepts_also_compiles_and_plans():
+    """What validation accepts runs with the same meaning: 100 accepted mutations of the
+    built-in files (deterministic) each compile to the model's arrays and plan as a run, the
+    steps after validation where a date, a life, the revenue pin or a quarter's policy moves
+    used to fail (the simulation of accepted extremes: ``test_extremes.py``)."""
+    from aicapex.api import plan_run
+    from aicapex.scenarios import compile_scenario
+
+    files = sorted(library_dir().glob("*.yaml"))
+    r = random.Random(20261201)
+    accepted = tries = 0
+    while accepted < 100 and tries < 3000:
+        tries += 1
+        text = mutate(files[tries % len(files)].read_text(encoding="utf-8"), r,
+                      r.randrange(1, 4))
+        loaded = check(text)
+        if loaded is None:
+            continue
+        compile_scenario(loaded.scenario)
+        plan_run([loaded], draws=1024)
+        accepted += 1
+    assert accepted == 100, (accepted, tries)
 
 
 @settings(max_examples=3000, **FAST)

@@ -4,8 +4,9 @@ variable's bytes, so a refactoring that should change nothing can prove it.
     python tests/system/golden.py --write    # record tests/data/golden_hashes.json
     python tests/system/golden.py            # compare with it (exit 1 on a difference)
 
-Each case runs in its own process (float32 runs with JAX's x64 mode off, as ``aicapex run``
-does; float64 with it on), with one CPU device; ``test_golden.py`` runs the same cases.
+The cases run in one fresh process with one CPU device (``simulate`` sets JAX's x64 mode
+for each: off for float32, as ``aicapex run`` does, on for float64); ``test_golden.py`` runs
+the same cases.
 """
 
 from __future__ import annotations
@@ -56,20 +57,21 @@ def run_case(name: str) -> dict[str, str]:
     return digest(aicapex.simulate(scenarios, **kw))
 
 
-def case_in_subprocess(name: str) -> dict[str, str]:
+def cases_in_subprocess(names) -> dict[str, dict[str, str]]:
+    """Each named case's digests, computed in one fresh process."""
     env_code = ("import os, sys, json; os.environ['JAX_PLATFORMS'] = 'cpu'; "
                 "os.environ.pop('XLA_FLAGS', None); "
                 f"sys.path.insert(0, {str(Path(__file__).parent)!r}); import golden; "
-                f"print(json.dumps(golden.run_case({name!r})))")
+                f"print(json.dumps({{n: golden.run_case(n) for n in {list(names)!r}}}))")
     out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True,
-                         check=False, timeout=900)
+                         check=False, timeout=1800)
     if out.returncode:
-        raise RuntimeError(f"case {name} failed:\n{out.stderr[-4000:]}")
+        raise RuntimeError(f"cases {list(names)} failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str]) -> int:
-    got = {name: case_in_subprocess(name) for name in CASES}
+    got = cases_in_subprocess(CASES)
     if "--write" in argv:
         HASHES.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         print(f"wrote {HASHES}")

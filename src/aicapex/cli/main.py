@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from typing import NoReturn
 
@@ -97,13 +98,25 @@ def main(argv: list[str] | None = None) -> int:
             err.print(labelled("terminated", "red", f" (signal {interrupts.pending()}): no "
                                "output was written"))
         raise
+    except Exception:
+        signum = interrupts.pending()
+        if signum is None:
+            raise
+        # what the signal cut short failed in its own way (an extension module's import
+        # raises ImportError): it is the signal all the same
+        if signum == signal.SIGINT:
+            err.print(labelled("interrupted", "red", ": no output was written"))
+            return 130
+        err.print(labelled("terminated", "red", f" (signal {signum}): no output was written"))
+        raise SystemExit(128 + signum) from None
 
 
 def _command(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
-    from ..api import PathsTooLargeError, RunSettingError
-    from ..outputs import OutputBusyError, claim_output
-    from ..scenarios import ScenarioError
+    with interrupts.deferred():  # the heavy imports, in one piece
+        from ..api import PathsTooLargeError, RunSettingError
+        from ..outputs import OutputBusyError, claim_output
+        from ..scenarios import ScenarioError
 
     try:
         _compile_cache(args)

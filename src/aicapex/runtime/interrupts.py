@@ -12,8 +12,10 @@ handler are unaffected (nothing is recorded).
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 
 _PENDING: list[int] = []
 
@@ -59,6 +61,22 @@ def quiet_swallowed() -> None:
 def pending() -> int | None:
     """The first signal recorded since ``clear()``, if any."""
     return _PENDING[0] if _PENDING else None
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the block (an import of JAX and NumPy, whose C
+    initialisation cut short by a signal printed a traceback or aborted the process): a
+    signal sent meanwhile is delivered, and handled as usual, when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def check() -> None:
