@@ -547,3 +547,15 @@ def test_a_cache_others_can_write_to_is_refused(tmp_path, monkeypatch):
                          str(tmp_path / "run")])
     assert code == 0, err.getvalue()
     assert "no compilation cache" in err.getvalue() and "writable" in err.getvalue()
+
+
+def test_an_address_space_limit_too_low_for_the_compiler_is_a_message(tmp_path, monkeypatch):
+    """Under ``ulimit -v`` below what XLA's compiler reserves the run would abort inside the
+    compilation with no message: it stops first, exit 1, and says what to raise."""
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (2**30, resource.RLIM_INFINITY))
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "r")])
+    assert code == 1 and "ulimit -v" in err.getvalue() and not (tmp_path / "r").exists()

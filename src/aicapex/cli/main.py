@@ -15,6 +15,7 @@ import sys
 from typing import NoReturn
 
 from ..runtime import interrupts
+from ..runtime.memory import address_space_problem
 from . import (
     cmd_calibrate,
     cmd_list,
@@ -26,6 +27,9 @@ from . import (
     cmd_validate,
 )
 from .console import EXIT_BAD_INPUT, EXIT_FAILED, err, error, labelled
+
+SIMULATING = ("run", "calibrate", "replay")
+"""Commands that compile and run the model."""
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "validate": cmd_validate,
             "report": cmd_report, "plot": cmd_plot, "calibrate": cmd_calibrate,
@@ -113,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _command(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
+    if args.command in SIMULATING and (problem := address_space_problem()):
+        error(problem)  # found here: XLA's compiler aborts without a message
+        return EXIT_FAILED
     with interrupts.deferred():  # the heavy imports, in one piece
         from ..api import PathsTooLargeError, RunSettingError
         from ..outputs import OutputBusyError, claim_output
