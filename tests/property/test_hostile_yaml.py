@@ -17,6 +17,7 @@ import math
 import random
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -248,3 +249,48 @@ def test_generated_valid_scenarios_compile_and_bounds_hold():
     for bad in ("nan", ".inf", "-.inf", "1e400"):
         assert check(f"name: b\nparameters: {{capex_sigma: {bad}}}\n") is None
     assert math.isfinite(ok.scenario.param_overrides()["capex_sigma"].value)
+
+
+REFUSED = {  # the cases of issue 27 that validation used to accept, each with its field
+    "fed:\n  meetings:\n    2026-01-28: {hold: true}\n": "fed.meetings.2026-01-28.hold",
+    "anchors: {sp500_level: true}\n": "anchors.sp500_level",
+    "fed:\n  meetings:\n    0: {hold: 1.0}\n": "fed.meetings.0",
+    "capex:\n  growth_by_year: {2026: 0.3, '2026': 5.0}\n": "capex.growth_by_year.2026",
+    "description: !!binary aGVsbG8=\n": "description",
+    'settings: {start: "2025Q4\\n"}\n': "settings.start",
+    "settings: {start: '\uff12\uff10\uff12\uff15Q4'}\n": "settings.start",
+    "settings: {start: '\u0662\u0660\u0662\u0665Q4'}\n": "settings.start",
+    "fed:\n  taylor_weight: 9\n": "fed.taylor_weight",
+    "fed:\n  taylor_weight: 1\nparameters:\n  taylor_weight: 1\n": "parameters.taylor_weight",
+    "fed:\n  meetings:\n    2026-01-28: {hold: 0.5}\n": "fed.meetings.2026-01-28",
+    "anchors: {useful_life_years: 0}\n": "anchors.useful_life_years",
+    "anchors: {ai_revenue_shortfall_2030_bn: 5000}\n": "anchors.ai_revenue_shortfall_2030_bn",
+    "anchors: {mag10_weight: 1.5}\n": "anchors.mag10_weight",
+    "anchors: {sp500_level: -6600}\n": "anchors.sp500_level",
+    "anchors: {effective_tariff_rate: -5}\n": "anchors.effective_tariff_rate",
+    "settings: {start: 2200Q4}\n": "settings.start",
+    "fed:\n  meetings:\n" + "".join(f"    2026-01-{d:02d}: {{hike_100: 1}}\n"
+                                    for d in (5, 12, 19, 26)): "fed.meetings.2026-01-26",
+    "credit: {spread_shift: 1e30}\n": "credit.spread_shift",
+    "credit: {spread_shift: 1.0e+30}\n": "credit.spread_shift",
+    "hardware: {china_multiplier: 1.0e+30}\n": "hardware.china_multiplier",
+    "earnings: {growth_shift: 2.0}\n": "earnings.growth_shift",
+    "parameters: {vol_ramp: 0}\n": "parameters.vol_ramp",
+}
+
+
+@pytest.mark.parametrize("body", list(REFUSED))
+def test_what_the_model_cannot_take_is_refused_at_its_line(body):
+    with pytest.raises(ScenarioError) as e:
+        parse_scenario_text("name: x\n" + body, FILE, relative_to=library_dir())
+    assert e.value.file == FILE and e.value.line is not None, str(e.value)
+    assert e.value.field_path == REFUSED[body], str(e.value)
+
+
+def test_a_merge_key_override_and_a_quoted_meeting_date_are_accepted():
+    loaded = parse_scenario_text(
+        "name: x\nfed:\n  meetings:\n    2026-01-28: &b {hold: 0.5, cut_25: 0.5}\n"
+        "    '2026-03-18':\n      <<: *b\n      hold: 0.4\n      cut_25: 0.6\n", FILE)
+    meetings = {str(d): dict(v) for d, v in loaded.scenario.fed.meetings.items()}
+    assert meetings["2026-03-18"] == {"hold": 0.4, "cut_25": 0.6}
+    assert meetings["2026-01-28"] == {"hold": 0.5, "cut_25": 0.5}

@@ -410,7 +410,7 @@ class EarningsBase(Strict):
     @field_validator("growth_shift", "hardware_shift", "platforms_shift", "other_shift")
     @classmethod
     def _shift(cls, v):
-        return _bounded_path(v, -2.0, 2.0, "an earnings growth shift")
+        return _bounded_path(v, -0.5, 0.5, "an earnings growth shift")
 
 
 class GdpBase(Strict):
