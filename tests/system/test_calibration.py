@@ -230,14 +230,16 @@ def test_dotcom_replay_cli_writes_its_table_and_plot(tmp_path):
 # ------------------------------------------------------------------ every built-in
 
 
-def test_all_builtins_run_at_100k_draws_without_nonfinite_values():
+def test_all_builtins_run_at_50k_draws_without_nonfinite_values():
+    """Rare tail draws of every built-in stay finite (the model's extremes, one bound at a
+    time: ``tests/property/test_extremes.py``)."""
     names = builtin_names()
     today = [n for n in names if n != "dotcom_2000"]
     for batch in (today, ["dotcom_2000"]):  # a batch shares its start
-        ds = aicapex.simulate(batch, draws=100_000, seed=0, summary_only=True)
+        ds = aicapex.simulate(batch, draws=50_000, seed=0, summary_only=True)
         bad = {k: v for k, v in aicapex.api.nonfinite_counts(ds).items() if v}
         assert not bad, (batch, bad)
-        assert float(ds.attrs["draws_accumulated"]) == 100_000
+        assert float(ds.attrs["draws_accumulated"]) == 50_000
     assert len(names) >= 12
 
 

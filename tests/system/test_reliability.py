@@ -67,6 +67,8 @@ def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, sig):
     assert not out.exists() or not any(out.iterdir())
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".aicapex-tmp")]
     assert leftovers == []
+    if sig == signal.SIGTERM:
+        return  # (the rerun, once is enough: it costs a compilation)
     # and the same command then succeeds
     r = subprocess.run([sys.executable, "-m", "aicapex.cli", "run", "baseline", "--draws",
                         "200", "--out", str(out), "--no-plots"], capture_output=True,
