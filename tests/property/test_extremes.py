@@ -1,9 +1,9 @@
-"""Every documented bound, one at a time on the baseline: each parameter at its hard bounds
-(``aicapex params``), each scenario path and field at the ends of its schema range, each
-numeric anchor at the ends of its ``bounds`` (``scenarios/data/anchors.yaml``). What validation
-accepts must run finite and sensible; what it refuses (an anchor at one end can break a
-relation with another, or the prior built from it) must be refused with the file, line and
-field.
+"""Every documented bound, one at a time on the baseline, and a few together: each parameter
+at its hard bounds (``aicapex params``), each scenario path and field at the ends of its schema
+range, each numeric anchor at the ends of its ``bounds`` (``scenarios/data/anchors.yaml``).
+What validation accepts must run finite and sensible; what it refuses (an anchor at one end
+can break a relation with another, or the prior built from it) must be refused with the file,
+line and field.
 
 "Sensible" over the 5-year horizon, 1,024 draws: no non-finite value anywhere; the median index
 between 1/50 and 50 times its start and its 1% and 99% quantiles between 1/500 and 500 times
@@ -51,6 +51,20 @@ def _cases() -> dict[str, str]:
                                     f"{g}, quarters: 200}}}}")
     for end, life in (("lo", 0.25), ("hi", 10.0)):
         out[f"f_life_change_{end}"] = f"depreciation: {{change: {{at: 2026Q2, to: {life}}}}}"
+    joint = {  # a few extremes together, each combination a way the model used to break
+        "j_volatility_max": "parameters: {vol_ramp: 1.0, vol_wobble: 1.0, vol_bust: 1.0, "
+                            "sv_sigma: 1.5, sv_persistence: 0.999}",
+        # every group's earnings at -50% (+50%) a year for five years: (the common shift on
+        # top would double it, to e^-5 of today's earnings, which no index survives)
+        "j_earnings_collapse": "earnings: {hardware_shift: -0.5, platforms_shift: -0.5, "
+                               "other_shift: -0.5}",
+        "j_earnings_boom": "earnings: {hardware_shift: 0.5, platforms_shift: 0.5, "
+                           "other_shift: 0.5}",
+        "j_depression": "gdp: {shift: -0.15}\ncredit: {spread_shift: 0.10}\n"
+                        "valuation: {erp_shift: 0.2}\ncapex: {slowdown: {start: 2026Q1, "
+                        "growth_shift: -3.0, quarters: 200}}",
+    }
+    out.update(joint)
     for name, a in default_anchors().items():
         if a.bounds is not None:
             for end, v in (("lo", a.bounds[0]), ("hi", a.bounds[1])):

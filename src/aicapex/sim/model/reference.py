@@ -253,7 +253,8 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         down, up = down * scale * length[t], up * scale * length[t]
         regime = regime + np.where(u_reg < down, 1, np.where(u_reg < down + up, -1, 0))
         # volatility
-        vol = np.choose(regime, [p.vol_ramp, p.vol_wobble, p.vol_bust]) * np.exp(log_sv)
+        vol = np.minimum(np.choose(regime, [p.vol_ramp, p.vol_wobble, p.vol_bust])
+                         * np.exp(log_sv), 2.0)
         log_sv = p.sv_persistence * log_sv + p.sv_sigma * e[8]
 
         # 11 valuation

@@ -71,20 +71,27 @@ EARNINGS_SMOOTHING = 0.75
 """EWMA weight on past smoothed log earnings (what growth expectations follow)."""
 
 
+VOL_CAP = 2.0
+"""Largest conditional index volatility, annualised: above any on record (the VIX peaked
+near 0.9 in 2008)."""
+
+
 def volatility(p: Params, prev_log_sv, reg, eps):
     """Block 11. Conditional index volatility (annualised), known at the start of the quarter
     from last quarter's stochastic-volatility factor (so a return shock raises next
     quarter's volatility, through the correlation of ``eps.log_volatility`` with the market
     shock) and this quarter's regime:
 
-        vol_t = (vol_ramp, vol_wobble, vol_bust)[R_t] * exp(h_{t-1})
+        vol_t = min((vol_ramp, vol_wobble, vol_bust)[R_t] * exp(h_{t-1}), VOL_CAP)
         h_t   = sv_persistence * h_{t-1} + sv_sigma * eps.log_volatility
 
     h_0 makes the first quarter's volatility the market's implied volatility (block 12's
     ``initial_log_sv``). Returns (h_t, vol_t)."""
     log_sv = p.sv_persistence * prev_log_sv + p.sv_sigma * eps
     vol_regime = jnp.where(reg == 0, p.vol_ramp, jnp.where(reg == 1, p.vol_wobble, p.vol_bust))
-    return log_sv, vol_regime * jnp.exp(prev_log_sv)
+    # binds only where volatility of volatility and its persistence are both near their
+    # bounds (a random walk of log volatility then overflowed the P/E within 10 quarters)
+    return log_sv, jnp.minimum(vol_regime * jnp.exp(prev_log_sv), VOL_CAP)
 
 
 def market_beta(p: Params, init: Initial):
