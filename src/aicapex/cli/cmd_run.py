@@ -128,8 +128,7 @@ def run(args) -> int:
                   "instead)")
     try:  # a disk too small for the results, found before simulating
         check_free_space(args.out, 0 if plan.summary_only else paths_bytes(
-            len(plan.scenarios), plan.draws, plan.scenarios[0].scenario.settings.horizon_quarters,
-            plan.dtype))
+            len(plan.scenarios), plan.draws, plan.settings.horizon_quarters, plan.dtype))
     except NoSpaceError as e:
         error(e.strerror)
         return EXIT_FAILED

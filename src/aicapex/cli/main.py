@@ -95,24 +95,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _command(argv)
     except KeyboardInterrupt:
+        return _stopped(signal.SIGINT)
+    except SystemExit:
+        if interrupts.pending() is None:  # argparse's exit, not a signal's
+            raise
+        return _stopped(interrupts.pending())
+    except Exception:
+        # what a signal cut short may fail in its own way (an extension module's import
+        # raises ImportError): it is the signal all the same
+        if interrupts.pending() is None:
+            raise
+        return _stopped(interrupts.pending())
+
+
+def _stopped(signum: int) -> int:
+    """Say that a signal stopped the command: 130 for SIGINT, else ``SystemExit(128 + n)``."""
+    if signum == signal.SIGINT:
         err.print(labelled("interrupted", "red", ": no output was written"))
         return 130
-    except SystemExit:
-        if interrupts.pending() is not None:  # a signal's (argparse exits the same way)
-            err.print(labelled("terminated", "red", f" (signal {interrupts.pending()}): no "
-                               "output was written"))
-        raise
-    except Exception:
-        signum = interrupts.pending()
-        if signum is None:
-            raise
-        # what the signal cut short failed in its own way (an extension module's import
-        # raises ImportError): it is the signal all the same
-        if signum == signal.SIGINT:
-            err.print(labelled("interrupted", "red", ": no output was written"))
-            return 130
-        err.print(labelled("terminated", "red", f" (signal {signum}): no output was written"))
-        raise SystemExit(128 + signum) from None
+    err.print(labelled("terminated", "red", f" (signal {signum}): no output was written"))
+    raise SystemExit(128 + signum)
 
 
 def _command(argv: list[str] | None) -> int:

@@ -37,13 +37,14 @@ INDEX = ".aicapex-index.json"
 """The SHA-256 of every compiled program aicapex has seen in a cache directory."""
 
 
-def verify_entries(path: Path, suffix: str = "-cache", lock_name: str = ".lockfile"
-                   ) -> list[str]:
+def verify_entries(path: Path, suffix: str = "-cache", lock_name: str = ".lockfile",
+                   new_only: bool = False) -> list[str]:
     """Check the cache's program files (``*<suffix>``) against ``INDEX``, under the lock the
     cache's writer takes (``lock_name``, JAX's): a file whose bytes changed since it was
     recorded (replaced by another program's file, or corrupted) is deleted, with its
     companion files, and its name returned; a file not yet recorded is recorded (on first
-    sight: the directory is the user's own, ``check_private``)."""
+    sight: the directory is the user's own, ``check_private``). ``new_only``: record the files
+    not yet recorded and check nothing else (after a run that stored programs)."""
     from filelock import FileLock
 
     index_path = path / INDEX
@@ -55,6 +56,9 @@ def verify_entries(path: Path, suffix: str = "-cache", lock_name: str = ".lockfi
             index = {}
         seen = {}
         for entry in sorted(path.glob(f"*{suffix}")):
+            if new_only and entry.name in index:
+                seen[entry.name] = index[entry.name]
+                continue
             digest = hashlib.sha256(entry.read_bytes()).hexdigest()
             if index.get(entry.name, digest) != digest:
                 key = entry.name.removesuffix(suffix)

@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from pydantic import TypeAdapter
 from scipy import stats
 
 from ..sim.model import (
@@ -46,6 +45,7 @@ from .schema import (
     Scenario,
     Triangular,
     Uniform,
+    as_dist,
     quarter_ordinal,
 )
 
@@ -350,14 +350,6 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         prior_table=table, init=init)
     dtype = np.dtype(dtype)
     return _cast(arrays, dtype)
-
-
-def as_dist(spec) -> Dist:
-    """A prior spec (a number or a distribution mapping, as in a scenario file) validated as
-    a ``Dist``; a ``Dist`` is returned as it is."""
-    if isinstance(spec, Fixed | Normal | LogNormal | Uniform | Triangular | Beta):
-        return spec
-    return TypeAdapter(Dist).validate_python(spec)
 
 
 def _cast(tree, dtype: np.dtype):

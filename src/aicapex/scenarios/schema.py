@@ -15,6 +15,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..sim.model import PARAM_NAMES, PARAMETERS
+from ..sim.model import MOVE_GRID_BP, PARAM_NAMES, PARAMETERS
 from .anchors import anchor_problems, default_anchors, with_values
 from .calendar import fomc_dates
 from .initial import initial_conditions
@@ -213,6 +214,14 @@ def dist_support(d: Fixed | Normal | LogNormal | Uniform | Triangular | Beta
 _DIST: TypeAdapter = TypeAdapter(Dist)
 
 
+def as_dist(spec) -> Dist:
+    """A prior spec (a number or a distribution mapping, as in a scenario file) validated as
+    a ``Dist``; a ``Dist`` is returned as it is."""
+    if isinstance(spec, Fixed | Normal | LogNormal | Uniform | Triangular | Beta):
+        return spec
+    return _DIST.validate_python(spec)
+
+
 # ------------------------------------------------------------------ paths and shocks
 
 
@@ -241,6 +250,20 @@ def _check_path(steps: list[PathStep]) -> list[PathStep]:
 
 Path = Annotated[list[PathStep], BeforeValidator(_number_to_path)]
 """A number (constant) or a list of ``{from: 2026Q1, value: ...}`` steps."""
+
+
+def _bounded_path(steps: list[PathStep] | None, lo: float, hi: float, what: str):
+    if steps is not None:
+        _check_path(steps)
+        for i, s in enumerate(steps):
+            if not lo <= s.value <= hi:
+                raise FieldError(f"{what} is in [{lo:g}, {hi:g}], got {s.value:g}", i, "value")
+    return steps
+
+
+def BoundedPath(lo: float, hi: float, what: str) -> Any:  # noqa: N802 (a type, by use)
+    """A ``Path`` whose values must lie in [lo, hi] (``what`` names them in the error)."""
+    return Annotated[Path, AfterValidator(lambda v: _bounded_path(v, lo, hi, what))]
 
 MOVES_BP: dict[str, int] = {
     "cut_100": -100, "cut_75": -75, "cut_50": -50, "cut_25": -25, "hold": 0,
@@ -292,7 +315,7 @@ def _meeting_keys(value: Any) -> Any:
     return out
 
 
-MAX_QUARTER_MOVE_BP = 300
+MAX_QUARTER_MOVE_BP = int(MOVE_GRID_BP[-1])
 """The largest total policy move in one quarter the model represents (``MOVE_GRID_BP``)."""
 
 
@@ -340,32 +363,13 @@ class FedBase(Strict):
         return v if v is None else _check_odds(v)
 
 
-def _bounded_path(steps: list[PathStep] | None, lo: float, hi: float, what: str):
-    if steps is not None:
-        _check_path(steps)
-        for i, s in enumerate(steps):
-            if not lo <= s.value <= hi:
-                raise FieldError(f"{what} is in [{lo:g}, {hi:g}], got {s.value:g}", i, "value")
-    return steps
-
-
 class TariffsBase(Strict):
-    effective_rate: Path | None = None
+    effective_rate: BoundedPath(0.0, 2.0, "an effective tariff rate") | None = None
     passthrough_quarters: Annotated[int, Field(ge=1, le=12)] = 4
-
-    @field_validator("effective_rate")
-    @classmethod
-    def _rate(cls, v):
-        return _bounded_path(v, 0.0, 2.0, "an effective tariff rate")
 
 
 class RatesBase(Strict):
-    term_premium_shift: Path | None = None
-
-    @field_validator("term_premium_shift")
-    @classmethod
-    def _shift(cls, v):
-        return _bounded_path(v, -0.03, 0.05, "a term-premium shift")
+    term_premium_shift: BoundedPath(-0.03, 0.05, "a term-premium shift") | None = None
 
 
 class CapexBase(Strict):
@@ -380,21 +384,14 @@ class DepreciationBase(Strict):
 
 
 class RevenueBase(Strict):
-    price_deflation: Path | None = None
-
-    @field_validator("price_deflation")
-    @classmethod
-    def _deflation(cls, v):
-        return _bounded_path(v, -0.5, 1.0, "an AI price deflation rate")
+    price_deflation: BoundedPath(-0.5, 1.0, "an AI price deflation rate") | None = None
 
 
 class HardwareBase(Strict):
-    china_multiplier: Path | None = None
+    china_multiplier: BoundedPath(0.0, 10.0, "a China revenue multiplier") | None = None
 
-    @field_validator("china_multiplier")
-    @classmethod
-    def _multiplier(cls, v):
-        return _bounded_path(v, 0.0, 10.0, "a China revenue multiplier")
+
+EarningsShift = BoundedPath(-0.5, 0.5, "an earnings growth shift")
 
 
 class EarningsBase(Strict):
@@ -402,48 +399,31 @@ class EarningsBase(Strict):
     consensus's near-term optimism); ``hardware_shift``, ``platforms_shift`` and
     ``other_shift`` add to one group's on top (for hardware, to its revenue)."""
 
-    growth_shift: Path | None = None
-    hardware_shift: Path | None = None
-    platforms_shift: Path | None = None
-    other_shift: Path | None = None
-
-    @field_validator("growth_shift", "hardware_shift", "platforms_shift", "other_shift")
-    @classmethod
-    def _shift(cls, v):
-        return _bounded_path(v, -0.5, 0.5, "an earnings growth shift")
+    growth_shift: EarningsShift | None = None
+    hardware_shift: EarningsShift | None = None
+    platforms_shift: EarningsShift | None = None
+    other_shift: EarningsShift | None = None
 
 
 class GdpBase(Strict):
     """``shift``: annual real GDP growth added by the scenario (a recession path)."""
 
-    shift: Path | None = None
-
-    @field_validator("shift")
-    @classmethod
-    def _shift(cls, v):
-        return _bounded_path(v, -0.15, 0.15, "a GDP growth shift")
+    shift: BoundedPath(-0.15, 0.15, "a GDP growth shift") | None = None
 
 
 class CreditBase(Strict):
-    spread_shift: Path | None = None
+    spread_shift: BoundedPath(-0.02, 0.10, "a credit-spread shift") | None = None
 
-    @field_validator("spread_shift")
-    @classmethod
-    def _shift(cls, v):
-        return _bounded_path(v, -0.02, 0.10, "a credit-spread shift")
+
+ErpShift = BoundedPath(-0.1, 0.2, "an equity-risk-premium shift")
 
 
 class ValuationBase(Strict):
     """``erp_liquidity`` lowers and ``erp_shift`` raises every group's equity risk premium
     (annual decimals); either moves prices in the quarter it happens."""
 
-    erp_liquidity: Path | None = None
-    erp_shift: Path | None = None
-
-    @field_validator("erp_liquidity", "erp_shift")
-    @classmethod
-    def _erp(cls, v):
-        return _bounded_path(v, -0.1, 0.2, "an equity-risk-premium shift")
+    erp_liquidity: ErpShift | None = None
+    erp_shift: ErpShift | None = None
 
 
 class Empty(Strict):
@@ -578,7 +558,7 @@ class Scenario(_ScenarioBase):
                 continue
             prior = priors[p.name]
             try:
-                spec = _DIST.validate_python(prior.spec)
+                spec = as_dist(prior.spec)
             except ValidationError as e:
                 msg = e.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
                 raise FieldError(f"the prior of {p.name} built from these anchors is not a "

@@ -76,4 +76,4 @@ def record_compiled() -> None:
     compiled some), so that a later process can tell if one was replaced."""
     d = cache_dir_in_use()
     if d and Path(d).is_dir():
-        verify_entries(Path(d))
+        verify_entries(Path(d), new_only=True)
