@@ -182,7 +182,7 @@ def test_extends_cycle_and_missing(tmp_path):
     ("name: x\nsettings: {start: 2025Q5}\n", "like 2026Q3"),
     ("name: x\nsettings: {dtype: float16}\n", "float32"),
     ("name: x\ndepreciation: {useful_life_years: 0}\n", "greater than or equal to 0.25"),
-    ("name: ../../etc\n", "should match pattern"),
+    ("name: ../../etc\n", "a scenario name is 1-64 letters"),
     ("name: x\nsettings: {draws: 1.5}\n", "valid integer"),
 ])
 def test_bad_files_give_located_errors(tmp_path, text, needle):

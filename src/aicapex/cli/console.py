@@ -25,8 +25,15 @@ def labelled(label: str, style: str, rest: str) -> Text:
 
 
 def error(message: object) -> None:
-    """``error: message`` on stderr, the label in red, the message as written."""
-    err.print(labelled("error:", "red", f" {message}"), soft_wrap=True)
+    """``error: message`` on stderr, the label in red, the message as written; a message of
+    several lines (a scenario's problems) gets a label on each."""
+    for line in str(message).splitlines() or [""]:
+        err.print(labelled("error:", "red", f" {line}"), soft_wrap=True)
+
+
+def warning(message: object) -> None:
+    """``warning: message`` on stderr, the label in yellow."""
+    err.print(labelled("warning:", "yellow", f" {message}"), soft_wrap=True)
 
 
 def frame_table(df, title: str) -> Table:

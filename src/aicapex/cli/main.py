@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import warnings
 from typing import NoReturn
 
 from ..runtime import interrupts
@@ -26,7 +27,7 @@ from . import (
     cmd_run,
     cmd_validate,
 )
-from .console import EXIT_BAD_INPUT, EXIT_FAILED, err, error, labelled
+from .console import EXIT_BAD_INPUT, EXIT_FAILED, err, error, labelled, warning
 
 SIMULATING = ("run", "calibrate", "replay")
 """Commands that compile and run the model."""
@@ -93,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     interrupts.clear()
     interrupts.install()
     try:
-        return _command(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _command(argv)
     except KeyboardInterrupt:
         return _stopped(signal.SIGINT)
     except SystemExit:
@@ -106,6 +109,18 @@ def main(argv: list[str] | None = None) -> int:
         if interrupts.pending() is None:
             raise
         return _stopped(interrupts.pending())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A scenario's warning as ``warning: file:line: field: ...``; others as Python shows
+    them."""
+    if getattr(category, "__name__", "") == "ScenarioWarning":
+        warning(message)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
 
 
 def _stopped(signum: int) -> int:

@@ -9,6 +9,7 @@ import difflib
 import functools
 import types
 import typing
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .schema import Scenario
+from .schema import DIST_MODELS, Scenario, text_number_hint
 
 MAX_NODES = 20_000  # a real scenario has a few hundred nodes
 MAX_DEPTH = 64
@@ -29,14 +30,32 @@ Loc = tuple[Any, ...]
 
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be used, with where and why."""
+    """A scenario file that cannot be used, with where and why. ``problems`` holds every
+    problem found (this one first, the rest in file and line order); ``str()`` puts each on
+    its own line as ``file:line: field: message``."""
+
+    def __init__(self, file: str, line: int | None, field_path: str, message: str,
+                 more: Iterable[ScenarioError] = ()):
+        self.file, self.line, self.field_path, self.message = file, line, field_path, message
+        self.problems: tuple[ScenarioError, ...] = (self, *more)
+        super().__init__("\n".join(_located(p.file, p.line, p.field_path, p.message)
+                                   for p in self.problems))
+
+
+def _located(file: str, line: int | None, field_path: str, message: str) -> str:
+    where = f"{file}:{line}" if line else file
+    shown = field_path if len(field_path) <= 120 else field_path[:117] + "..."
+    what = f" {shown}:" if field_path else ""
+    return f"{where}:{what} {message}"
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that is valid but may not mean what its author thinks: a value that
+    replaces a parent's staged path (``file:line: field: message``)."""
 
     def __init__(self, file: str, line: int | None, field_path: str, message: str):
         self.file, self.line, self.field_path, self.message = file, line, field_path, message
-        where = f"{file}:{line}" if line else file
-        shown = field_path if len(field_path) <= 120 else field_path[:117] + "..."
-        what = f" {shown}:" if field_path else ""
-        super().__init__(f"{where}:{what} {message}")
+        super().__init__(_located(file, line, field_path, message))
 
 
 @dataclass
@@ -201,12 +220,31 @@ def deep_merge(base: Any, over: Any, path: Loc = ()) -> Any:
 
 @dataclass(frozen=True)
 class LoadedScenario:
-    """A validated scenario with the text it came from."""
+    """A validated scenario with the text it came from: ``sources`` maps each key's place in
+    the resolved data (a tuple of keys and list indices) to the (file, line) that set it, and
+    ``warnings`` holds what validation let through but the author should know."""
 
     scenario: Scenario
     path: str               # the file named by the user (or the built-in's file)
     resolved_yaml: str      # the scenario after inheritance, as YAML
     chain: tuple[str, ...]  # files read, child first
+    sources: dict[Loc, tuple[str, int]] = field(default_factory=dict, compare=False,
+                                                repr=False)
+    warnings: tuple[ScenarioWarning, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def with_overrides(self, overrides: dict[str, Any], name: str | None = None
+                       ) -> LoadedScenario:
+        """This scenario with ``overrides`` (dotted field -> value, e.g.
+        ``{"capex.slowdown.growth_shift": -0.4}``; a value replaces the field whole) applied
+        on top, validated as a file would be. ``name`` defaults to this name with the last
+        part of each overridden field and its value, e.g. ``baseline.growth_shift-0.4``."""
+        from .compose import derived  # (a module above this one: it builds on the loader)
+
+        return derived(self, overrides, name)
 
 
 def _read(path: Path, shown: str) -> str:
@@ -223,7 +261,14 @@ def _read(path: Path, shown: str) -> str:
         raise ScenarioError(shown, None, "", f"not UTF-8 text (byte {e.start})") from None
 
 
-def _load_chain(path: Path, shown: str, stack: tuple[Path, ...]) -> tuple[Located, list[str]]:
+IDENTITY = ("name", "description", "extends")
+"""Fields a scenario does not inherit from the scenarios it extends."""
+
+Layer = tuple[Path, Located, str]
+"""One file of a scenario's inheritance: its real path, parsed data and name as shown."""
+
+
+def _load_layers(path: Path, shown: str, stack: tuple[Path, ...]) -> list[Layer]:
     real = path.resolve()
     if real in stack:
         cycle = " -> ".join(p.name for p in (*stack, real))
@@ -234,7 +279,7 @@ def _load_chain(path: Path, shown: str, stack: tuple[Path, ...]) -> tuple[Locate
         located = _parse_builtin(path, shown)
     else:
         located = parse_yaml(_read(path, shown), shown)
-    return _inherit(located, path, shown, (*stack, real))
+    return _layers(located, path, shown, (*stack, real))
 
 
 @functools.lru_cache(maxsize=64)
@@ -244,58 +289,137 @@ def _parse_builtin(path: Path, shown: str) -> Located:
     return parse_yaml(_read(path, shown), shown)
 
 
-def _inherit(located: Located, path: Path, shown: str, stack: tuple[Path, ...]
-             ) -> tuple[Located, list[str]]:
-    """Resolve ``extends:`` of already-parsed data; ``stack`` holds the files being read."""
+MAX_PARENTS = 16
+
+
+def _parents(located: Located, shown: str) -> list[tuple[str, int | None]]:
+    """The references ``extends:`` names (one, or a list) with their lines."""
+    ref = located.data.get("extends")
+    line = located.where.get(("extends",), (shown, None))[1]
+    if ref is None:
+        return []
+    refs = ref if isinstance(ref, list) else [ref]
+    if not refs or len(refs) > MAX_PARENTS or not all(isinstance(r, str) for r in refs):
+        raise ScenarioError(shown, line, "extends",
+                            "extends names a built-in scenario or a file, or a list of "
+                            f"1-{MAX_PARENTS} of them (e.g. extends: [credit_stress, "
+                            "tariff_escalation])")
+    return [(r, located.where.get(("extends", i), (shown, line))[1]) if isinstance(ref, list)
+            else (r, line) for i, r in enumerate(refs)]
+
+
+def _layers(located: Located, path: Path, shown: str, stack: tuple[Path, ...]) -> list[Layer]:
+    """The files a scenario is built from, in the order they apply: each parent's layers in
+    the order ``extends:`` lists them (a file reached twice, like the baseline under two
+    parents, applies once, at its first place), then this file. Every file comes after all
+    the files it extends, and a later one overrides an earlier one."""
     if not isinstance(located.data, dict):
         raise ScenarioError(shown, 1, "", "a scenario file must be a mapping of fields "
                             f"(name:, settings:, fed:, ...), got {type(located.data).__name__}")
-    parent_ref = located.data.get("extends")
-    if parent_ref is None:
-        return located, [shown]
-    if not isinstance(parent_ref, str):
-        raise ScenarioError(shown, located.where.get(("extends",), (shown, None))[1], "extends",
-                            "extends must name a built-in scenario or a file")
-    line = located.where.get(("extends",), (shown, None))[1]
-    parent_path = _resolve(parent_ref, path, shown, line)
-    parent_shown = str(parent_path) if parent_path.parent != library_dir() else (
-        f"<built-in {parent_path.stem}>")
-    try:
-        parent, chain = _load_chain(parent_path, parent_shown, stack)
-    except ScenarioError as e:  # say which file led there: the user may not know the parent
-        where = f"{shown}:{line}" if line else shown
-        raise ScenarioError(e.file, e.line, e.field_path,
-                            f"{e.message} (extended by {where})") from None
-    # Identity fields are not inherited.
-    pdata = {k: v for k, v in parent.data.items() if k not in ("name", "description", "extends")}
-    merged = Located(deep_merge(pdata, located.data))
-    merged.where.update({k: v for k, v in parent.where.items()
-                         if k and k[0] not in ("name", "description", "extends")})
-    merged.where.update(located.where)
-    return merged, [shown, *chain]
+    order: list[Layer] = []
+    for ref, line in _parents(located, shown):
+        parent_path = _resolve(ref, path, shown, line)
+        parent_shown = str(parent_path) if parent_path.parent != library_dir() else (
+            f"<built-in {parent_path.stem}>")
+        try:
+            layers = _load_layers(parent_path, parent_shown, stack)
+        except ScenarioError as e:  # say which file led there: the user may not know the parent
+            where = f"{shown}:{line}" if line else shown
+            raise ScenarioError(e.file, e.line, e.field_path,
+                                f"{e.message} (extended by {where})") from None
+        seen = {real for real, _, _ in order}
+        order += [layer for layer in layers if layer[0] not in seen]
+    return [*order, (stack[-1] if stack else path.resolve(), located, shown)]
+
+
+def _staged(value: Any) -> bool:
+    """A path of dated steps or a list of slowdowns: what one value replacing it loses."""
+    return isinstance(value, list) and (len(value) > 1 or any(
+        isinstance(x, dict) and "from" in x for x in value))
+
+
+def _replaced_stages(base: Any, over: Any, path: Loc = ()) -> Iterable[Loc]:
+    """Where ``deep_merge(base, over)`` replaces a staged value of ``base`` by one that is not
+    staged (a constant, or one step): what an author who meant to change one stage writes.
+    (A staged value restates the path, knowingly.)"""
+    if isinstance(base, dict) and isinstance(over, dict) and not _atomic(path, over):
+        for k, v in over.items():
+            if k in base:
+                yield from _replaced_stages(base[k], v, (*path, k))
+    elif _staged(base) and not _staged(over):
+        yield path
+
+
+def _flow(value: Any) -> str:
+    return yaml.dump(_plain(value), Dumper=_Dumper, default_flow_style=True,
+                     width=10_000).strip().removesuffix("...").strip()
+
+
+def _merge_layers(layers: list[Layer]) -> tuple[Located, list[ScenarioWarning]]:
+    """The layers merged in order (``deep_merge``); a value that replaces an earlier layer's
+    staged path gives a warning naming both."""
+    merged = Located({})
+    notes: list[ScenarioWarning] = []
+    for i, (_, located, shown) in enumerate(layers):
+        last = i == len(layers) - 1
+        own = located.data if last else {k: v for k, v in located.data.items()
+                                          if k not in IDENTITY}
+        for loc in _replaced_stages(merged.data, own):
+            file, line = located.where.get(loc, (shown, None))
+            before = merged.where.get(loc, ("an earlier file", None))
+            set_at = f"{before[0]}:{before[1]}" if before[1] else before[0]
+            notes.append(ScenarioWarning(
+                file, line, _dotted(loc),
+                f"{_flow(_at(own, loc))} replaces the staged path {_flow(_at(merged.data, loc))} "
+                f"set in {set_at}; to change one stage, list every step again"))
+        merged = Located(deep_merge(merged.data, own),
+                         {**merged.where, **{k: v for k, v in located.where.items()
+                                             if last or (k and k[0] not in IDENTITY)}})
+    return merged, notes
+
+
+def _at(data: Any, loc: Loc) -> Any:
+    for k in loc:
+        data = data[k]
+    return data
+
+
+def _assemble(layers: list[Layer], path: Path, shown: str) -> LoadedScenario:
+    merged, notes = _merge_layers(layers)
+    loaded = _validate(merged, [s for _, _, s in reversed(layers)], path, shown, notes)
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    return loaded
 
 
 def load_scenario(ref: str | Path) -> LoadedScenario:
-    """Load, inherit and validate one scenario given by file path or built-in name."""
+    """Load, inherit and validate one scenario given by file path or built-in name. A value
+    that replaces a parent's staged path is valid but warns (``ScenarioWarning``)."""
     ref_s = str(ref)
     path = _resolve(ref_s, None, ref_s, None)
     shown = ref_s if path.parent != library_dir() else f"<built-in {path.stem}>"
-    located, chain = _load_chain(path, shown, ())
-    return _validate(located, chain, path, shown)
+    return _assemble(_load_layers(path, shown, ()), path, shown)
 
 
 def parse_scenario_text(text: str, file: str = "<string>",
                         relative_to: str | Path | None = None) -> LoadedScenario:
     """Validate scenario YAML given as text (``extends:`` resolves from ``relative_to``, a
     directory, or the working directory)."""
+    return parse_scenario_data(parse_yaml(text, file), file, relative_to)
+
+
+def parse_scenario_data(data: dict[str, Any] | Located, file: str = "<dict>",
+                        relative_to: str | Path | None = None) -> LoadedScenario:
+    """Validate a scenario given as a mapping, as a file's YAML would read (``extends:``
+    resolves from ``relative_to``, a directory, or the working directory)."""
     base = Path(relative_to) if relative_to is not None else Path.cwd()
     pseudo = base / "<string>.yaml"
-    located = parse_yaml(text, file)
-    located, chain = _inherit(located, pseudo, file, ())
-    return _validate(located, chain, pseudo, file)
+    located = data if isinstance(data, Located) else Located(data)
+    return _assemble(_layers(located, pseudo, file, ()), pseudo, file)
 
 
-def _validate(located: Located, chain: list[str], path: Path, shown: str) -> LoadedScenario:
+def _validate(located: Located, chain: list[str], path: Path, shown: str,
+              notes: list[ScenarioWarning] = ()) -> LoadedScenario:
     data = dict(located.data)
     data.setdefault("name", path.stem)
     try:
@@ -303,7 +427,8 @@ def _validate(located: Located, chain: list[str], path: Path, shown: str) -> Loa
     except ValidationError as e:
         raise _translate(e, data, located.where, shown) from None
     resolved = yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
-    return LoadedScenario(scenario, str(path), resolved, tuple(chain))
+    return LoadedScenario(scenario, str(path), resolved, tuple(chain), dict(located.where),
+                          tuple(notes))
 
 
 def load_scenarios(refs: Iterable[str | Path]) -> list[LoadedScenario]:
@@ -334,30 +459,62 @@ def _plain(x: Any) -> Any:
 
 def _translate(err: ValidationError, data: Any, where: dict[Loc, tuple[str, int]],
                default_file: str) -> ScenarioError:
-    """The first validation error as a ScenarioError pointing at the file and line."""
-    e = err.errors(include_url=False)[0]
-    at = getattr(e.get("ctx", {}).get("error"), "at", ())  # a FieldError's place below loc
-    path = _data_path((*e["loc"], *at), data)
-    file, line = default_file, None
-    for n in range(len(path), 0, -1):
-        if path[:n] in where:
-            file, line = where[path[:n]]
-            break
+    """Every validation error as one ScenarioError, each problem pointing at its file, line
+    and field, in file and line order. Of a union's alternatives only the errors of the one
+    the value was written as are kept (a slowdown written as a mapping is not also told it
+    "should be a valid list")."""
+    found: dict[tuple[str, int | None, str], str] = {}
+    located = [(_data_path((*e["loc"], *getattr(e.get("ctx", {}).get("error"), "at", ())),
+                           data), e) for e in err.errors(include_url=False)]
+    for path, e in located:
+        if e["type"] in _OTHER_BRANCH and any(p[:len(path)] == path and q is not e
+                                              for p, q in located):
+            continue
+        file, line = default_file, None
+        for n in range(len(path), 0, -1):
+            if path[:n] in where:
+                file, line = where[path[:n]]
+                break
+        found.setdefault((file, line, _dotted(path)), _message(e, path, data))
+    order = {f: i for i, f in enumerate(dict.fromkeys(f for f, _ in where.values()))}
+    problems = [ScenarioError(f, ln, p, m) for (f, ln, p), m in sorted(
+        found.items(), key=lambda kv: (order.get(kv[0][0], -1), kv[0][1] or 0))]
+    first, *more = problems
+    return ScenarioError(first.file, first.line, first.field_path, first.message, more)
+
+
+_OTHER_BRANCH = ("list_type", "dict_type", "model_type", "model_attributes_type",
+                 "none_required", "union_tag_invalid")
+"""Errors that say a value is not of a union's other alternative."""
+
+NAME_RULE = ("1-64 letters, digits, '_', '.' or '-', starting with a letter or digit "
+             "(e.g. credit_stress_2027)")
+
+
+def _message(e: dict[str, Any], path: Loc, data: Any) -> str:
+    """A pydantic error's message in the scenario's words: fields, never class names, and
+    how to write the value."""
     msg = e["msg"].removeprefix("Value error, ")
+    value = e.get("input")
     if e["type"] == "extra_forbidden":
-        allowed = _allowed_fields(path[:-1])
+        allowed = _allowed_fields(path[:-1], data)
         close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        msg = f"unknown field {path[-1]!r}.{hint} Allowed here: {', '.join(allowed)}"
-    elif e["type"] == "literal_error":
-        msg = f"{msg} (got {e.get('input')!r})"
-    elif "input" in e and not isinstance(e["input"], dict | list) and e["type"] not in (
+        return f"unknown field {path[-1]!r}.{hint} Allowed here: {', '.join(allowed)}"
+    if e["type"] == "missing":
+        allowed = _allowed_fields(path[:-1], data)
+        return f"{path[-1]!r} is required here" + (
+            f" (the fields here: {', '.join(allowed)})" if allowed else "")
+    if e["type"] == "string_pattern_mismatch" and path == ("name",):
+        return f"a scenario name is {NAME_RULE}, got {value!r}"
+    if e["type"] == "literal_error":
+        return f"{msg} (got {value!r})"
+    if isinstance(value, str) and (hint := text_number_hint(value)):
+        return f"{msg.split(', got the text')[0]}, got the text {value!r}: {hint}"
+    if "input" in e and not isinstance(value, dict | list) and e["type"] not in (
             "missing", "value_error"):
-        msg = f"{msg} (got {e['input']!r})"
-    extra = len(err.errors()) - 1
-    if extra:
-        msg += f" [and {extra} more problem{'s' if extra > 1 else ''}]"
-    return ScenarioError(file, line, _dotted(path), msg)
+        return f"{msg} (got {value!r})"
+    return msg
 
 
 def _data_path(loc: Loc, data: Any) -> Loc:
@@ -369,9 +526,8 @@ def _data_path(loc: Loc, data: Any) -> Loc:
             key = next((k for k in cur if k == item or str(item) in (_dotted((k,)), repr(k))),
                        _MISSING)
             if key is _MISSING:
-                if item in ("fixed", "normal", "lognormal", "uniform", "triangular", "beta",
-                            "list[PathStep]", "float", "int", "str", "bool", "date"):
-                    continue  # a union branch tag
+                if _is_tag(item):
+                    continue  # a union branch's tag
                 out.append(item)  # a missing field: report it, stop descending
                 break
             out.append(key)
@@ -387,8 +543,22 @@ def _data_path(loc: Loc, data: Any) -> Loc:
 _MISSING = object()
 
 
-def _allowed_fields(path: Loc) -> list[str]:
-    """Field names accepted at ``path`` (a mapping location), following the schema."""
+def _is_tag(item: Any) -> bool:
+    """A pydantic union branch's tag in an error location (``normal``, ``Slowdown``,
+    ``list[PathStep]``, ``function-after[...]``): fields are lower-case snake_case words."""
+    return isinstance(item, str) and (item in DIST_MODELS or item[:1].isupper() or "[" in item
+                                      or item in ("float", "int", "str", "bool", "date"))
+
+
+def _allowed_fields(path: Loc, data: Any = None) -> list[str]:
+    """Field names accepted at ``path`` (a mapping location), following the schema; for a
+    distribution, those of its ``dist``."""
+    node = data
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, dict) and isinstance(node.get("dist"), str) and (
+            node["dist"] in DIST_MODELS):
+        return list(DIST_MODELS[node["dist"]].model_fields)
     model: Any = Scenario
     for key in path:
         model = _model_of(model, key)

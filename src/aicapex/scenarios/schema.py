@@ -95,15 +95,28 @@ def _to_date(value: Any) -> dt.date:
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
 
 
+def text_number_hint(text: str) -> str:
+    """How to write a number that YAML read as text ('30%', '1e30', '50bp'), or ''."""
+    t = text.strip().replace("_", "")
+    for suffix, scale, unit in (("%", 100, "percent"), ("bp", 10_000, "basis points")):
+        if t.lower().endswith(suffix):
+            try:
+                x = float(t[: -len(suffix)])
+            except ValueError:
+                return ""
+            return (f"rates are annual decimals, so {text.strip()} is written "
+                    f"{x / scale:.6g}" + ("" if unit == "percent" else f" ({unit})"))
+    try:
+        x = float(t)
+    except ValueError:
+        return ""
+    return f"YAML reads a number like {t} as text: write {x:.1e}" if "e" in t.lower() else ""
+
+
 def _not_text(value: Any, what: str) -> None:
     if isinstance(value, str):
-        hint = ""
-        try:
-            float(value)
-            hint = " (YAML reads a number like 1e30 as text: write 1.0e+30)"
-        except ValueError:
-            pass
-        raise ValueError(f"{what}, got the text {value!r}{hint}")
+        hint = text_number_hint(value)
+        raise ValueError(f"{what}, got the text {value!r}" + (f": {hint}" if hint else ""))
 
 
 class Strict(BaseModel):
@@ -174,7 +187,10 @@ class Beta(Strict):
         return self
 
 
-DIST_KINDS = ("fixed", "normal", "lognormal", "uniform", "triangular", "beta")
+DIST_MODELS: dict[str, type[Strict]] = {"fixed": Fixed, "normal": Normal, "lognormal": LogNormal,
+                                         "uniform": Uniform, "triangular": Triangular,
+                                         "beta": Beta}
+DIST_KINDS = tuple(DIST_MODELS)
 
 
 def _number_to_fixed(value: Any) -> Any:
@@ -468,7 +484,7 @@ class Scenario(_ScenarioBase):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     description: str = ""
-    extends: str | None = None
+    extends: str | list[str] | None = None
     settings: Settings = Field(default_factory=Settings)
     parameters: dict[str, Dist] = Field(default_factory=dict)
     anchors: dict[str, Finite | Date] = Field(default_factory=dict)
