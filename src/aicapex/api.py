@@ -28,12 +28,15 @@ from .runtime.memory import available_memory_bytes, size_text
 from .scenarios import (
     Anchor,
     LoadedScenario,
+    Scenario,
     ScenarioError,
+    ScenarioLike,
     Timeline,
     compile_scenario,
-    load_scenarios,
+    scenario,
     stack_batch,
     stream_id,
+    unique,
 )
 from .scenarios.schema import Settings
 from .sim.engine import simulate_paths, simulate_summaries
@@ -41,17 +44,16 @@ from .sim.engine.compile_cache import cache_counts, cache_dir_in_use, record_com
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
 from .sim.model import Outputs
 
-ScenarioRef = str | Path | LoadedScenario
-"""A built-in scenario's name, a YAML file's path, or a loaded scenario."""
+ScenarioRef = ScenarioLike
+"""A built-in scenario's name, a YAML file's path, a mapping written as a file would be, a
+``Scenario`` object, or a loaded scenario."""
 
 
 def resolve_scenarios(scenarios: ScenarioRef | Sequence[ScenarioRef]) -> list[LoadedScenario]:
-    """The loaded scenarios of one reference or a list of them, in order."""
-    if isinstance(scenarios, str | Path | LoadedScenario):
+    """The loaded scenarios of one reference or a list of them, in order (names unique)."""
+    if isinstance(scenarios, str | Path | Mapping | Scenario | LoadedScenario):
         scenarios = [scenarios]
-    refs = [s for s in scenarios if not isinstance(s, LoadedScenario)]
-    loaded = iter(load_scenarios(refs))
-    out = [s if isinstance(s, LoadedScenario) else next(loaded) for s in scenarios]
+    out = unique(scenario(s) for s in scenarios)
     if not out:
         raise ValueError("no scenarios given")
     return out

@@ -9,6 +9,7 @@ from .console import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     add_cache_flag,
+    add_command,
     check_out,
     err,
     error,
@@ -18,8 +19,13 @@ from .console import (
 
 
 def add_parser(sub) -> None:
-    c = sub.add_parser("calibrate", help="check the baseline against the anchor figures "
-                       "(--check) or fit parameters to historical data (--fit)")
+    c = add_command(sub, "calibrate", "check the baseline against the anchor figures "
+                    "(--check) or fit parameters to historical data (--fit)",
+                    "--check simulates a scenario and compares it with every anchor figure it "
+                    "can express (exit 1 if one fails); --fit estimates the stochastic "
+                    "parameters from the historical data that ships with the calibration "
+                    "extra, with standard errors.",
+                    ["aicapex calibrate --check", "aicapex calibrate --fit --out fit/"])
     mode = c.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true",
                       help="simulate a scenario (default baseline) and compare it with every "

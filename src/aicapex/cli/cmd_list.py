@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from .console import add_command, add_format_flags, print_rows, wrapped
+
 
 def add_parser(sub) -> None:
-    sub.add_parser("list", help="list built-in scenarios with their descriptions")
+    p = add_command(sub, "list", "list built-in scenarios with their descriptions",
+                    "The built-in scenarios a run can name, each with the scenario it extends "
+                    "and what it assumes (with the source documents' figures). Descriptions "
+                    "wrap to the terminal; names are never cut.",
+                    ["aicapex list", "aicapex list --json", "aicapex show credit_stress"])
+    add_format_flags(p)
 
 
 def run(args) -> int:
     from ..scenarios import builtin_names, load_scenario
 
+    rows = []
     for name in builtin_names():
-        desc = " ".join(load_scenario(name).scenario.description.split())
-        print(f"{name}\t{desc}")
+        s = load_scenario(name)
+        rows.append({"name": name, "extends": s.scenario.extends or "",
+                     "description": " ".join(s.scenario.description.split())})
+    if print_rows(rows, args):
+        return 0
+    for r in rows:
+        parent = f"  (extends {r['extends']})" if r["extends"] else ""
+        print(f"{r['name']}{parent}")
+        print(wrapped(r["description"], 4))
     return 0

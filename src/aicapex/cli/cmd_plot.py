@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .console import EXIT_BAD_INPUT, error
+from .console import EXIT_BAD_INPUT, add_command, error
 
 
 def add_parser(sub) -> None:
-    pl = sub.add_parser("plot", help="(re)draw the plots of a finished run")
-    pl.add_argument("run_dir", type=Path)
+    pl = add_command(sub, "plot", "(re)draw the plots of a finished run",
+                     "Redraw a finished run's charts from its results file (full-path and "
+                     "summary-only runs alike), as PNG, SVG or PDF, into RUN_DIR/plots.",
+                     ["aicapex plot runs/nov", "aicapex plot runs/nov --format svg"])
+    pl.add_argument("run_dir", type=Path, help="a directory written by aicapex run")
     pl.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
 
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .console import EXIT_BAD_INPUT, add_cache_flag, check_out, err, error, frame_table, out
+from .console import (
+    EXIT_BAD_INPUT,
+    add_cache_flag,
+    add_command,
+    check_out,
+    err,
+    error,
+    frame_table,
+    out,
+)
 
 
 def add_parser(sub) -> None:
-    rl = sub.add_parser("replay", help="run a historical scenario and place the realised "
-                        "S&P 500 and Nasdaq in its distribution")
+    rl = add_command(sub, "replay", "run a historical scenario and place the realised "
+                     "S&P 500 and Nasdaq in its distribution",
+                     "Simulate a scenario that starts at a historical date (default: the "
+                     "dot-com top of 2000) and place what the S&P 500 and Nasdaq did in its "
+                     "distribution, quarter by quarter.",
+                     ["aicapex replay --out rp/", "aicapex replay dotcom_replay --out rp2/"])
     rl.add_argument("scenario", nargs="?", default="dotcom_2000",
                     help="scenario starting at a historical date (default dotcom_2000)")
     rl.add_argument("--out", required=True, type=Path,

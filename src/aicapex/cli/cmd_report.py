@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .console import EXIT_BAD_INPUT, error
+from .console import EXIT_BAD_INPUT, add_command, error
 
 
 def add_parser(sub) -> None:
-    rp = sub.add_parser("report", help="write RUN_DIR/report.html for a finished run")
-    rp.add_argument("run_dir", type=Path)
+    rp = add_command(sub, "report", "write RUN_DIR/report.html for a finished run",
+                     "Write a self-contained HTML report (findings, charts, tables, the "
+                     "scenarios' YAML) into a finished run's directory; it opens offline.",
+                     ["aicapex report runs/nov", "aicapex run baseline --out runs/nov --report"])
+    rp.add_argument("run_dir", type=Path, help="a directory written by aicapex run")
 
 
 def run(args) -> int:

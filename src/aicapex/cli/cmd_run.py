@@ -17,6 +17,7 @@ from .console import (
     EXIT_FAILED,
     PlainProgress,
     add_cache_flag,
+    add_command,
     check_out,
     err,
     error,
@@ -31,7 +32,14 @@ the 2-core development machine two devices ran summary mode ~15% faster than one
 
 
 def add_parser(sub) -> None:
-    r = sub.add_parser("run", help="simulate scenarios and write results, summary and plots")
+    r = add_command(sub, "run", "simulate scenarios and write results, summary and plots",
+                    "Simulate one or more scenarios in one batch (common random numbers by "
+                    "default, so differences between scenarios are the scenarios') and write "
+                    "a run directory: results.nc, summary tables (CSV), plots and, with "
+                    "--report, report.html. Nothing complete-looking is left if it fails.",
+                    ["aicapex run baseline --out runs/base",
+                     "aicapex run baseline credit_stress my.yaml --draws 100000 --out runs/cmp",
+                     "aicapex run baseline --draws 10000000 --summary-only --out runs/big"])
     r.add_argument("scenarios", nargs="+", metavar="SCENARIO_OR_FILE",
                    help="built-in scenario names (see `aicapex list`) or YAML files")
     r.add_argument("--draws", type=int, help="draws per scenario (default: the scenario's)")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .console import EXIT_BAD_INPUT, error, labelled, out
+from .console import EXIT_BAD_INPUT, add_command, error, labelled, out
 
 
 def add_parser(sub) -> None:
-    v = sub.add_parser("validate", help="check scenario files without running them")
-    v.add_argument("files", nargs="+", metavar="FILE")
+    v = add_command(sub, "validate", "check scenario files without running them",
+                    "Load, inherit and validate scenario files as a run would, without "
+                    "simulating: every problem of a file is listed with its file, line and "
+                    "field; warnings (a staged path replaced by one value) too. Exit 2 if a "
+                    "file is invalid.",
+                    ["aicapex validate my.yaml", "aicapex validate scenarios/*.yaml"])
+    v.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
 
 
 def run(args) -> int:

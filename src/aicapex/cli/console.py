@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import csv
+import json
+import shutil
 import sys
+import textwrap
 import time
 
 from rich.console import Console
@@ -94,3 +99,60 @@ def add_cache_flag(p) -> None:
                    help="do not keep compiled programs on disk (default: kept in "
                    "$AICAPEX_CACHE_DIR/jax or ~/.cache/aicapex/jax, so a later run of the same "
                    "shapes skips JAX compilation; AICAPEX_COMPILE_CACHE=0 also turns it off)")
+
+
+def add_command(sub, name: str, summary: str, description: str, examples: list[str]
+                ) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` says what it does and shows examples."""
+    return sub.add_parser(
+        name, help=summary, description=description,
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+        formatter_class=_Formatter)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text wrapped to the terminal, the examples kept as written."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("examples:"):
+            return super()._fill_text(text, width, indent)
+        return "\n\n".join(textwrap.fill(" ".join(par.split()), width, initial_indent=indent,
+                                          subsequent_indent=indent)
+                            for par in text.split("\n\n"))
+
+
+def add_format_flags(p) -> None:
+    """``--json`` / ``--csv`` for a listing command."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print JSON (one object per row)")
+    g.add_argument("--csv", action="store_true", help="print CSV with a header row")
+
+
+def print_rows(rows: list[dict], args) -> bool:
+    """Print ``rows`` as JSON or CSV if the command was asked to; whether it was."""
+    if getattr(args, "json", False):
+        print(json.dumps(rows, indent=1))
+        return True
+    if getattr(args, "csv", False):
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else [])
+        w.writeheader()
+        w.writerows(rows)
+        return True
+    return False
+
+
+def width() -> int:
+    """The terminal's width in columns (``COLUMNS`` when set; 80 when unknown)."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def wrapped(text: str, indent: int, columns: int | None = None) -> str:
+    """``text`` wrapped to the terminal, every line indented by ``indent`` spaces."""
+    pad = " " * indent
+    return textwrap.fill(" ".join(text.split()), max(columns or width(), indent + 20),
+                         initial_indent=pad, subsequent_indent=pad, break_on_hyphens=False)
+
+
+def number(v: float) -> str:
+    """A number at 4 significant digits (a prior's parameter, a bound)."""
+    return f"{v:.4g}"

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import warnings
+from importlib.metadata import version
 from typing import NoReturn
 
 from ..runtime import interrupts
@@ -25,6 +26,8 @@ from . import (
     cmd_replay,
     cmd_report,
     cmd_run,
+    cmd_schema,
+    cmd_show,
     cmd_validate,
 )
 from .console import EXIT_BAD_INPUT, EXIT_FAILED, err, error, labelled, warning
@@ -32,9 +35,9 @@ from .console import EXIT_BAD_INPUT, EXIT_FAILED, err, error, labelled, warning
 SIMULATING = ("run", "calibrate", "replay")
 """Commands that compile and run the model."""
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "params": cmd_params, "validate": cmd_validate,
-            "report": cmd_report, "plot": cmd_plot, "calibrate": cmd_calibrate,
-            "replay": cmd_replay}
+COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "params": cmd_params,
+            "validate": cmd_validate, "schema": cmd_schema, "report": cmd_report,
+            "plot": cmd_plot, "calibrate": cmd_calibrate, "replay": cmd_replay}
 """Each command's module: ``add_parser(subparsers)`` and ``run(args) -> exit status``."""
 
 
@@ -43,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
         "Monte Carlo scenarios of the AI-capex cycle: capex -> depreciation and AI revenue -> "
         "earnings -> valuations -> S&P 500."))
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"aicapex {version('aicapex')}")
     sub = p.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(sub)
@@ -155,6 +159,10 @@ def _command(argv: list[str] | None) -> int:
     except (OutputBusyError, ScenarioError) as e:
         error(e)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `aicapex params | head`: the reader has all it wanted
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except (PathsTooLargeError, RunSettingError) as e:  # e.g. --seed -1, or paths too large
         if args.debug:
             raise

@@ -414,8 +414,19 @@ def parse_scenario_data(data: dict[str, Any] | Located, file: str = "<dict>",
     resolves from ``relative_to``, a directory, or the working directory)."""
     base = Path(relative_to) if relative_to is not None else Path.cwd()
     pseudo = base / "<string>.yaml"
-    located = data if isinstance(data, Located) else Located(data)
+    located = data if isinstance(data, Located) else Located(data, _everywhere(data, file))
     return _assemble(_layers(located, pseudo, file, ()), pseudo, file)
+
+
+def _everywhere(data: Any, file: str, loc: Loc = ()) -> dict[Loc, tuple[str, int]]:
+    """Every key and item of ``data`` placed in ``file`` (data with no lines: a mapping)."""
+    out: dict[Loc, tuple[str, int]] = {}
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(
+        data, list) else ()
+    for k, v in items:
+        out[(*loc, k)] = (file, 0)
+        out.update(_everywhere(v, file, (*loc, k)))
+    return out
 
 
 def _validate(located: Located, chain: list[str], path: Path, shown: str,
@@ -433,7 +444,12 @@ def _validate(located: Located, chain: list[str], path: Path, shown: str,
 
 def load_scenarios(refs: Iterable[str | Path]) -> list[LoadedScenario]:
     """Load several scenarios; names must be unique within a batch."""
-    out = [load_scenario(r) for r in refs]
+    return unique([load_scenario(r) for r in refs])
+
+
+def unique(loaded: Iterable[LoadedScenario]) -> list[LoadedScenario]:
+    """``loaded`` as a list, refusing two scenarios of one name (a run's coordinate)."""
+    out: list[LoadedScenario] = list(loaded)
     seen: dict[str, str] = {}
     for s in out:
         if s.scenario.name in seen:

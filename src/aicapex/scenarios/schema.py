@@ -12,6 +12,7 @@ import difflib
 import itertools
 import math
 import re
+import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -120,35 +121,53 @@ def _not_text(value: Any, what: str) -> None:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True,
+                              use_attribute_docstrings=True)
 
 
 # ------------------------------------------------------------------ distributions
 
 
 class Fixed(Strict):
+    """A fixed value: every draw takes it (a plain number means the same)."""
+
     dist: Literal["fixed"]
+    """The kind of distribution."""
     value: Finite
+    """The value, in the parameter's unit."""
 
 
 class Normal(Strict):
+    """A normal distribution (draws are clipped to the parameter's bounds)."""
+
     dist: Literal["normal"]
+    """The kind of distribution."""
     mean: Finite
+    """The mean, in the parameter's unit."""
     sd: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+    """The standard deviation (> 0), in the parameter's unit."""
 
 
 class LogNormal(Strict):
     """Parameterised by the median and the sd of the log."""
 
     dist: Literal["lognormal"]
+    """The kind of distribution."""
     median: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+    """The median (> 0), in the parameter's unit."""
     sigma: Annotated[float, Field(gt=0.0, le=5.0, allow_inf_nan=False)]
+    """The standard deviation of the log, in (0, 5]."""
 
 
 class Uniform(Strict):
+    """A uniform distribution on [low, high]."""
+
     dist: Literal["uniform"]
+    """The kind of distribution."""
     low: Finite
+    """The lowest value, in the parameter's unit."""
     high: Finite
+    """The highest value (> low), in the parameter's unit."""
 
     @model_validator(mode="after")
     def _order(self):
@@ -158,10 +177,16 @@ class Uniform(Strict):
 
 
 class Triangular(Strict):
+    """A triangular distribution on [low, high] with its peak at mode."""
+
     dist: Literal["triangular"]
+    """The kind of distribution."""
     low: Finite
+    """The lowest value, in the parameter's unit."""
     mode: Finite
+    """The most likely value, in [low, high]."""
     high: Finite
+    """The highest value (> low), in the parameter's unit."""
 
     @model_validator(mode="after")
     def _order(self):
@@ -175,10 +200,15 @@ class Beta(Strict):
     """Beta(a, b) scaled to [low, high] (default [0, 1])."""
 
     dist: Literal["beta"]
+    """The kind of distribution."""
     a: Annotated[float, Field(gt=0.0, le=1e4, allow_inf_nan=False)]
+    """The first shape parameter, in (0, 10000]."""
     b: Annotated[float, Field(gt=0.0, le=1e4, allow_inf_nan=False)]
+    """The second shape parameter, in (0, 10000]."""
     low: Finite = 0.0
+    """The value Beta's 0 maps to, in the parameter's unit."""
     high: Finite = 1.0
+    """The value Beta's 1 maps to (> low), in the parameter's unit."""
 
     @model_validator(mode="after")
     def _order(self):
@@ -244,9 +274,12 @@ def as_dist(spec) -> Dist:
 class PathStep(Strict):
     """From quarter ``from`` (the start when omitted) on, the value is ``value``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True,
+                              use_attribute_docstrings=True)
     start: Quarter | None = Field(default=None, alias="from")
+    """The first quarter of the step, like 2026Q3 (the run's start when omitted)."""
     value: Finite
+    """The value from that quarter on, in the field's unit."""
 
 
 def _number_to_path(value: Any) -> Any:
@@ -277,9 +310,17 @@ def _bounded_path(steps: list[PathStep] | None, lo: float, hi: float, what: str)
     return steps
 
 
+class _Range(AfterValidator):
+    """The check of a ``BoundedPath``, which keeps its range for the JSON Schema."""
+
+    def __init__(self, lo: float, hi: float, what: str):
+        super().__init__(lambda v: _bounded_path(v, lo, hi, what))
+        object.__setattr__(self, "range", (lo, hi))
+
+
 def BoundedPath(lo: float, hi: float, what: str) -> Any:  # noqa: N802 (a type, by use)
     """A ``Path`` whose values must lie in [lo, hi] (``what`` names them in the error)."""
-    return Annotated[Path, AfterValidator(lambda v: _bounded_path(v, lo, hi, what))]
+    return Annotated[Path, _Range(lo, hi, what)]
 
 MOVES_BP: dict[str, int] = {
     "cut_100": -100, "cut_75": -75, "cut_50": -50, "cut_25": -25, "hold": 0,
@@ -300,15 +341,27 @@ MeetingOdds = Annotated[dict[MoveName, Probability], Field(min_length=1)]
 
 
 class Slowdown(Strict):
+    """A change to AI capex growth for a number of quarters."""
+
     start: Quarter
+    """The first quarter of the slowdown, like 2027Q1."""
     growth_shift: Annotated[float, Field(ge=-3.0, le=1.5, allow_inf_nan=False)]
+    """Annual log growth added to AI capex while it lasts, in [-3, 1.5] (-0.4: about a third
+    less growth a year)."""
     quarters: Annotated[int, Field(ge=1, le=200)]
+    """How many quarters it lasts, 1-200."""
 
 
 class LifeChange(Strict):
+    """A change of the servers' useful life, applied to every vintage in service."""
+
     at: Quarter
+    """The quarter of the change, like 2026Q3."""
     to: Annotated[float, Field(ge=0.25, le=10.0, allow_inf_nan=False)]
+    """The new useful life in years, 0.25-10."""
     impairment: bool = True
+    """Whether a shorter life books an impairment (the net book value above what the new
+    life leaves is written off at once)."""
 
 
 # ------------------------------------------------------------------ sections
@@ -339,7 +392,10 @@ class FedBase(Strict):
     """Meeting odds by date; calendar meetings not listed use ``default_meeting``."""
 
     meetings: Annotated[dict[dt.date, MeetingOdds], BeforeValidator(_meeting_keys)] = {}
+    """Odds of each FOMC meeting's move by date (2026-01-28: {cut_25: 0.6, hold: 0.4}); each
+    meeting's odds sum to 1."""
     default_meeting: MeetingOdds | None = None
+    """Odds of the calendar's meetings not listed in meetings (default: hold)."""
 
     @field_validator("meetings")
     @classmethod
@@ -381,30 +437,41 @@ class FedBase(Strict):
 
 class TariffsBase(Strict):
     effective_rate: BoundedPath(0.0, 2.0, "an effective tariff rate") | None = None
+    """The US effective tariff rate, an annual decimal in [0, 2] (0.17 = 17%), constant or
+    a path of dated steps."""
     passthrough_quarters: Annotated[int, Field(ge=1, le=12)] = 4
+    """Quarters over which a tariff change passes into prices, 1-12."""
 
 
 class RatesBase(Strict):
     term_premium_shift: BoundedPath(-0.03, 0.05, "a term-premium shift") | None = None
+    """Added to the 10-year term premium, an annual decimal in [-0.03, 0.05]."""
 
 
 class CapexBase(Strict):
     growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
                          Annotated[float, Field(ge=-0.9, le=3.0, allow_inf_nan=False)]] = {}
+    """The consensus path of AI capex growth by calendar year (2026: 0.3 = +30%), annual
+    decimals in [-0.9, 3]."""
     slowdown: Slowdown | list[Slowdown] | None = None
+    """A slowdown (or a list of them) against that path."""
 
 
 class DepreciationBase(Strict):
     useful_life_years: Annotated[float, Field(ge=0.25, le=10.0, allow_inf_nan=False)] | None = None
+    """Useful life of AI servers in years, 0.25-10 (default: the anchor, 6)."""
     change: LifeChange | None = None
+    """A change of the useful life during the run."""
 
 
 class RevenueBase(Strict):
     price_deflation: BoundedPath(-0.5, 1.0, "an AI price deflation rate") | None = None
+    """Annual fall in AI prices per unit of capacity, a decimal in [-0.5, 1]."""
 
 
 class HardwareBase(Strict):
     china_multiplier: BoundedPath(0.0, 10.0, "a China revenue multiplier") | None = None
+    """Multiplier of AI hardware suppliers' China revenue, in [0, 10] (0 = lost)."""
 
 
 EarningsShift = BoundedPath(-0.5, 0.5, "an earnings growth shift")
@@ -416,19 +483,26 @@ class EarningsBase(Strict):
     ``other_shift`` add to one group's on top (for hardware, to its revenue)."""
 
     growth_shift: EarningsShift | None = None
+    """Annual log growth added to every group's earnings, in [-0.5, 0.5]."""
     hardware_shift: EarningsShift | None = None
+    """Added to AI hardware suppliers' revenue growth, in [-0.5, 0.5]."""
     platforms_shift: EarningsShift | None = None
+    """Added to the platforms' earnings growth, in [-0.5, 0.5]."""
     other_shift: EarningsShift | None = None
+    """Added to the other 490's earnings growth, in [-0.5, 0.5]."""
 
 
 class GdpBase(Strict):
     """``shift``: annual real GDP growth added by the scenario (a recession path)."""
 
     shift: BoundedPath(-0.15, 0.15, "a GDP growth shift") | None = None
+    """Annual real GDP growth added, a decimal in [-0.15, 0.15]."""
 
 
 class CreditBase(Strict):
     spread_shift: BoundedPath(-0.02, 0.10, "a credit-spread shift") | None = None
+    """Added to AI borrowers' credit spread, an annual decimal in [-0.02, 0.10]
+    (0.015 = 150bp)."""
 
 
 ErpShift = BoundedPath(-0.1, 0.2, "an equity-risk-premium shift")
@@ -439,7 +513,9 @@ class ValuationBase(Strict):
     (annual decimals); either moves prices in the quarter it happens."""
 
     erp_liquidity: ErpShift | None = None
+    """Lowers every group's equity risk premium, an annual decimal in [-0.1, 0.2]."""
     erp_shift: ErpShift | None = None
+    """Raises every group's equity risk premium, an annual decimal in [-0.1, 0.2]."""
 
 
 class Empty(Strict):
@@ -455,10 +531,32 @@ _SECTION_BASES: dict[str, type[Strict]] = {
 }
 
 
+SECTION_DOCS = {
+    "fed": "The Federal Reserve: meeting odds and the policy rule.",
+    "inflation": "Inflation: target, persistence and the Phillips curve.",
+    "tariffs": "Tariffs: the effective rate and its pass-through to prices.",
+    "rates": "Market rates: the 10-year yield and its term premium.",
+    "gdp": "Real GDP growth and its response to AI capex, rates and wealth.",
+    "capex": "AI capital expenditure: the consensus path, slowdowns, financing and discipline.",
+    "depreciation": "Depreciation of AI capex: useful lives and their changes.",
+    "revenue": "AI revenue: its S-curve, prices and the gap to what the capex needs.",
+    "hardware": "AI hardware suppliers: revenue from capex, margins and China.",
+    "earnings": "Earnings of the hardware suppliers, the platforms and the other 490.",
+    "credit": "Credit: AI borrowers' spreads and their feedback on capex and valuations.",
+    "valuation": "Valuations: equity risk premia, P/E mean reversion and the S&P 500.",
+    "volatility": "Volatility: stochastic volatility of returns.",
+    "regime": "Regimes: the boom, bust and recovery of the AI cycle.",
+}
+
+
 def _section_model(section: str, base: type[Strict]) -> type[Strict]:
-    fields = {p.name: (Dist | None, Field(default=None, description=f"{p.doc} [{p.unit}]"))
-              for p in PARAMETERS if p.section == section}
-    return create_model(f"{section.capitalize()}Section", __base__=base, **fields)
+    fields = {p.name: (Dist | None, Field(
+        default=None, description=f"{p.doc}. Unit: {p.unit}; values in [{p.lo:g}, {p.hi:g}]. "
+        "A number or a distribution (dist: normal, lognormal, uniform, triangular, beta).",
+        json_schema_extra={"x-range": [p.lo, p.hi], "x-unit": p.unit}))
+        for p in PARAMETERS if p.section == section}
+    return create_model(f"{section.capitalize()}Section", __base__=base, __doc__=(
+        f"{SECTION_DOCS[section]} {base.__doc__ or ''}".strip()), **fields)
 
 
 SECTIONS: dict[str, type[Strict]] = {k: _section_model(k, b) for k, b in _SECTION_BASES.items()}
@@ -467,27 +565,45 @@ assert not _unplaced, f"parameters in sections with no schema: {_unplaced}"
 
 
 class Settings(Strict):
+    """The run's timeline and defaults (the command line and the API can override draws,
+    seed and dtype)."""
+
     start: Quarter = "2025Q4"
+    """The quarter the run starts from, like 2025Q4 (its state is the anchors')."""
     horizon_quarters: Annotated[int, Field(ge=1, le=200)] = 20
+    """How many quarters it simulates, 1-200."""
     draws: Annotated[int, Field(ge=1, le=100_000_000)] = 10_000
+    """Monte Carlo draws per scenario."""
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    """The random seed: the same seed gives the same draws."""
     dtype: Literal["float32", "float64"] = "float32"
+    """Floating-point precision."""
 
 
 _ScenarioBase = create_model(
     "_ScenarioBase", __base__=Strict,
-    **{k: (m, Field(default_factory=m)) for k, m in SECTIONS.items()})
+    **{k: (m, Field(default_factory=m, description=SECTION_DOCS[k]))
+       for k, m in SECTIONS.items()})
 
 
 class Scenario(_ScenarioBase):
     """One scenario after ``extends:`` has been resolved."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    """The scenario's name in a run's outputs: 1-64 letters, digits, '_', '.' or '-',
+    starting with a letter or digit (default: the file's name)."""
     description: str = ""
+    """What the scenario assumes, with its sources."""
     extends: str | list[str] | None = None
+    """The scenario(s) this one starts from: a built-in's name or a file beside this one, or
+    a list of them, applied in order (a later one wins; this file wins over all)."""
     settings: Settings = Field(default_factory=Settings)
+    """The run's timeline and defaults."""
     parameters: dict[str, Dist] = Field(default_factory=dict)
+    """Model parameters by name (aicapex params), as numbers or distributions; each may be
+    set here or in its section, not both."""
     anchors: dict[str, Finite | Date] = Field(default_factory=dict)
+    """The starting figures (scenarios/data/anchors.yaml) this scenario changes."""
 
     @field_validator("anchors")
     @classmethod
@@ -597,3 +713,63 @@ class Scenario(_ScenarioBase):
                 out[p.name] = spec
         out.update(self.parameters)
         return out
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file (draft 2020-12) for editors: pydantic's, with what
+    the validators accept written in: a number wherever a distribution or a path may be,
+    a parameter's range on its number, and a path's range on its values."""
+    schema = Scenario.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "aicapex scenario"
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, list):
+            return [fix(x) for x in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: fix(v) for k, v in node.items()}
+        if node.get("discriminator", {}).get("propertyName") == "dist":
+            return {"anyOf": [{"type": "number"}, node]}
+        if node.get("items") == {"$ref": "#/$defs/PathStep"}:
+            return {"anyOf": [{"type": "number"}, node]}
+        lo_hi = node.get("x-range")
+        if lo_hi:
+            for branch in _branches(node):
+                if branch.get("type") == "number":
+                    branch.update(minimum=lo_hi[0], maximum=lo_hi[1])
+        return node
+
+    out = fix(schema)
+    for model, fields in _PATH_RANGES.items():
+        for name, (lo, hi) in fields.items():
+            prop = out["$defs"][model]["properties"][name]
+            for branch in _branches(prop):
+                if branch.get("type") == "number":
+                    branch.update(minimum=lo, maximum=hi)
+    return out
+
+
+def _branches(node: dict) -> list[dict]:
+    """The alternatives of a schema node, nested anyOf's flattened."""
+    out = []
+    for b in node.get("anyOf", [node]):
+        out += _branches(b) if "anyOf" in b and b is not node else [b]
+    return out
+
+
+_PATH_RANGES: dict[str, dict[str, tuple[float, float]]] = {}
+"""Model -> path field -> (lo, hi), as ``BoundedPath`` declared them (for the JSON Schema)."""
+
+
+def _path_ranges(model: type[BaseModel]) -> dict[str, tuple[float, float]]:
+    out = {}
+    for name, f in model.model_fields.items():
+        for arg in typing.get_args(f.annotation):
+            for meta in getattr(arg, "__metadata__", ()):
+                if isinstance(meta, _Range):
+                    out[name] = meta.range
+    return out
+
+
+_PATH_RANGES.update({m.__name__: r for m in SECTIONS.values() if (r := _path_ranges(m))})

@@ -1,0 +1,127 @@
+"""The command line's conventions: --version, a description and examples in every command's
+help, listings that fit 80 columns without cutting a name, machine-readable listings, the
+resolved scenario with its sources, and a JSON Schema editors can use."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pytest
+import yaml
+
+from aicapex import cli
+from aicapex.cli.main import COMMANDS
+from aicapex.scenarios import builtin_names, load_scenario
+from aicapex.scenarios.loader import _plain, library_dir
+from aicapex.sim.model import PARAMETERS
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as e:  # argparse's --help and --version
+        code = e.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"aicapex {version('aicapex')}"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_has_a_description_and_examples(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    body = out.split("\n\n")
+    assert len(body[1].split()) >= 10, f"{command}: no description"  # after the usage
+    examples = out.split("examples:\n", 1)[1].splitlines()
+    assert examples and all(e.strip().startswith("aicapex ") for e in examples if e.strip())
+
+
+def test_listings_fit_80_columns_and_never_cut_a_name(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and max(map(len, out.splitlines())) <= 80
+    firsts = [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
+    assert firsts == builtin_names()
+    code, out, _ = run(capsys, "params")
+    assert code == 0 and max(map(len, out.splitlines())) <= 80
+    names = re.findall(r"^  (\S+)", out, re.M)
+    assert names == [p.name for p in PARAMETERS]
+    # priors at 4 significant digits, written as in a scenario file
+    assert "uniform(low=0.03, high=0.04)" in out and "0.3333333" not in out
+
+
+def test_params_filters_and_machine_readable_forms(capsys):
+    code, out, _ = run(capsys, "params", "revenue", "--json")
+    rows = json.loads(out)
+    assert code == 0 and rows and all("revenue" in f"{r['name']} {r['section']} "
+                                      f"{r['meaning']}".lower() for r in rows)
+    assert all(isinstance(r["lo"], float) and isinstance(r["hi"], float) for r in rows)
+    code, out, _ = run(capsys, "params", "--section", "credit", "--csv")
+    header, *lines = out.strip().splitlines()
+    assert header.startswith("section,name,prior,dist") and lines
+    assert all(line.startswith("credit,") for line in lines)
+    code, out, _ = run(capsys, "params", "no_such_thing")
+    assert code == 1 and "sections:" in out
+    code, out, _ = run(capsys, "list", "--json")
+    assert [r["name"] for r in json.loads(out)] == builtin_names()
+
+
+def test_show_resolved_loads_back_and_names_each_source(capsys, tmp_path):
+    f = tmp_path / "combo.yaml"
+    f.write_text("name: combo\nextends: [credit_stress, tariff_escalation]\n"
+                 "capex:\n  debt_financed_share: 0.5\n")
+    code, out, _ = run(capsys, "show", f, "--resolved")
+    assert code == 0
+    assert yaml.safe_load(out) == yaml.safe_load(load_scenario(f).resolved_yaml)
+    lines = {line.split(":")[0].strip(): line for line in out.splitlines()}
+    assert lines["debt_financed_share"].endswith(f"# {f}:4")
+    assert lines["spread_leverage_beta"].endswith("# <built-in credit_stress>:12")
+    assert lines["passthrough_quarters"].endswith("# <built-in baseline>:22")
+    code, out, _ = run(capsys, "show", "credit_stress")
+    assert out == (library_dir() / "credit_stress.yaml").read_text()
+
+
+def test_json_schema_describes_every_field_and_checks_files(capsys, tmp_path):
+    code, _, _ = run(capsys, "schema", "--out", tmp_path / "s.json")
+    schema = json.loads((tmp_path / "s.json").read_text())
+    assert code == 0
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+    def properties(node):
+        if isinstance(node, dict):
+            for name, prop in node.get("properties", {}).items():
+                yield name, prop
+            for v in node.values():
+                yield from properties(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from properties(v)
+
+    props = list(properties(schema))
+    assert len(props) > 100
+    def described(prop) -> bool:  # (a reference shows its definition's description)
+        ref = prop.get("$ref", "").removeprefix("#/$defs/")
+        return bool(prop.get("description") or schema["$defs"].get(ref, {}).get("description"))
+
+    assert [n for n, p in props if not described(p)] == []
+    assert [k for k, d in schema["$defs"].items() if not d.get("description")] == []
+    sections = {p.section for p in PARAMETERS}
+    params = [(n, p) for n, p in props if n in {q.name for q in PARAMETERS}]
+    assert all("Unit: " in p["description"] and "values in [" in p["description"]
+               for _, p in params), sections
+    v = jsonschema.Draft202012Validator(schema)
+    for path in library_dir().glob("*.yaml"):  # every built-in file, as an editor reads it
+        data = json.loads(json.dumps(_plain(yaml.safe_load(path.read_text()))))
+        assert not list(v.iter_errors(data)), path.stem
+    bad = {"name": "x", "credit": {"spread_shift": 0.5},
+           "fed": {"neutral_rate": {"dist": "normal", "mean": 0.03}}, "capex": {"slowdon": 1}}
+    assert sorted(tuple(e.path) for e in v.iter_errors(bad)) == [
+        ("capex",), ("credit", "spread_shift"), ("fed", "neutral_rate")]
