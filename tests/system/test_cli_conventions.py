@@ -97,8 +97,7 @@ def test_json_schema_describes_every_field_and_checks_files(capsys, tmp_path):
 
     def properties(node):
         if isinstance(node, dict):
-            for name, prop in node.get("properties", {}).items():
-                yield name, prop
+            yield from node.get("properties", {}).items()
             for v in node.values():
                 yield from properties(v)
         elif isinstance(node, list):
