@@ -3,6 +3,11 @@
     >>> import aicapex
     >>> ds = aicapex.simulate(["baseline", "capex_slowdown"], draws=2000, seed=1)
     >>> aicapex.horizon_table(ds)
+    >>> cut = aicapex.scenario("baseline").with_overrides(
+    ...     {"capex.slowdown": {"start": "2027Q1", "growth_shift": -0.4, "quarters": 8}})
+    >>> ds = aicapex.simulate(["baseline", cut, {"name": "combo",
+    ...                        "extends": ["credit_stress", "tariff_escalation"]}])
+    >>> ds, tables = aicapex.open_run("runs/nov")        # a finished run directory
 
 Layers, bottom to top, each importing only those below it (``docs/architecture.md``):
 ``runtime`` (process services) < ``sim.model`` (the economics, pure JAX) < ``sim.engine``
@@ -13,15 +18,21 @@ setting.
 """
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = version("aicapex")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 _EXPORTS = {
     "api": ("PathsTooLargeError", "RunPlan", "RunSettingError", "plan_run", "simulate",
             "use_compile_cache", "use_cpu_devices"),
     "outputs": ("RunMetadata", "fan_chart", "horizon_histogram", "horizon_table", "open_run",
                 "quantiles", "summary_table", "tail_probabilities", "write_plots", "write_run"),
-    "scenarios": ("LoadedScenario", "Scenario", "ScenarioError", "builtin_names",
-                  "load_scenario", "load_scenarios"),
+    "scenarios": ("LoadedScenario", "Scenario", "ScenarioError", "ScenarioWarning",
+                  "builtin_names", "explain", "load_scenario", "load_scenarios", "scenario"),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -68,9 +79,12 @@ if TYPE_CHECKING:
         LoadedScenario,
         Scenario,
         ScenarioError,
+        ScenarioWarning,
         builtin_names,
+        explain,
         load_scenario,
         load_scenarios,
+        scenario,
     )
 
 __all__ = [
@@ -81,7 +95,10 @@ __all__ = [
     "RunSettingError",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
+    "__version__",
     "builtin_names",
+    "explain",
     "fan_chart",
     "horizon_histogram",
     "horizon_table",
@@ -90,6 +107,7 @@ __all__ = [
     "open_run",
     "plan_run",
     "quantiles",
+    "scenario",
     "simulate",
     "summary_table",
     "tail_probabilities",

@@ -9,6 +9,9 @@ and stored in the dataset's attributes.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -221,7 +224,7 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
              chunk_size: int | None = None, device: str | None = None,
              common_random_numbers: bool = True, anchors: Mapping[str, Anchor] | None = None,
              summary_only: bool = False, antithetic: bool = False,
-             progress: Callable[[int], None] | None = None) -> xr.Dataset:
+             progress: bool | Callable[[int], None] | None = None) -> xr.Dataset:
     """Simulate scenarios (a ``RunPlan``, or built-in names, YAML paths or loaded scenarios,
     planned here with ``plan_run``) in one batch.
 
@@ -235,6 +238,10 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     half the random-number cost, usually a smaller sampling error of means and
     probabilities; the draws are then not independent. The run's ``RunMetadata`` is in the
     attributes (``RunMetadata.of(ds)``).
+
+    ``progress``: True shows a progress bar of the draws (a widget in Jupyter where
+    ipywidgets is installed, else text), False none; a function is called with the number of
+    draws each finished chunk adds. By default a bar shows in a notebook or a terminal.
     """
     plan = scenarios if isinstance(scenarios, RunPlan) else plan_run(
         scenarios, draws=draws, seed=seed, dtype=dtype, summary_only=summary_only)
@@ -250,11 +257,11 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     stored0, found0 = cache_counts()
     t1 = time.perf_counter()
     run = simulate_summaries if plan.summary_only else simulate_paths
-    with precision(plan.dtype):
+    with precision(plan.dtype), progress_bar(progress, plan) as tick:
         *results, stats = run(stack_batch(arrays), prng_key(plan.seed), plan.draws,
                               chunk_size=chunk_size,
                               common_random_numbers=common_random_numbers, stream_ids=streams,
-                              device=dev, antithetic=antithetic, progress=progress)
+                              device=dev, antithetic=antithetic, progress=tick)
     t2 = time.perf_counter()
     stored1, found1 = cache_counts()
     if stored1 > stored0:
@@ -289,6 +296,28 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
                                 for name, a in paths.items()})
     return to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(), starts)
+
+
+@contextlib.contextmanager
+def progress_bar(progress: bool | Callable[[int], None] | None, plan: RunPlan):
+    """The ``progress`` callback ``simulate`` passes to the engine: the user's function, or
+    a tqdm bar (``tqdm.auto``: a widget in Jupyter with ipywidgets, else text) when asked for
+    or, by default, when a person is watching (a notebook kernel, or stderr a terminal)."""
+    if callable(progress) or progress is False:
+        yield progress or None
+        return
+    watched = "ipykernel" in sys.modules or sys.stderr.isatty()
+    if progress is None and not watched:
+        yield None
+        return
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:  # (tqdm.auto would warn, then fall back to this)
+        from tqdm import tqdm
+    n = len(plan.scenarios)
+    with tqdm(total=plan.draws, unit="draw", unit_scale=True, dynamic_ncols=True,
+              desc=f"{n} scenario{'s' if n > 1 else ''}") as bar:
+        yield bar.update
 
 
 def nonfinite_counts(ds: xr.Dataset) -> dict[str, int]:

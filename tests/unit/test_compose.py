@@ -136,3 +136,41 @@ def test_numbers_written_as_text_say_how_to_write_them(tmp_path, text, hint):
     with pytest.raises(ScenarioError) as e:
         load_scenario(p)
     assert e.value.line == 4 and hint in e.value.message, e.value
+
+
+def test_a_run_takes_names_files_mappings_scenario_objects_and_derived_ones(tmp_path):
+    import aicapex
+    from aicapex.scenarios import Scenario
+
+    f = write(tmp_path, "mine.yaml", "name: mine\nextends: fed_hawkish\n")
+    cut = aicapex.scenario("capex_slowdown").with_overrides(
+        {"capex.slowdown.growth_shift": -0.8, "settings.draws": 5000})
+    assert cut.name == "capex_slowdown.growth_shift-0.8.draws5000"
+    assert cut.scenario.capex.slowdown.growth_shift == -0.8
+    assert cut.scenario.capex.slowdown.quarters == load_scenario(
+        "capex_slowdown").scenario.capex.slowdown.quarters  # the rest of the field kept
+    assert cut.sources[("capex", "slowdown", "growth_shift")] == (
+        "<override capex.slowdown.growth_shift>", 0)
+    obj = Scenario(name="obj", credit={"spread_shift": 0.01})
+    combo = {"name": "combo", "extends": ["credit_stress", "tariff_escalation"]}
+    plan = aicapex.plan_run(["baseline", f, combo, obj, cut], draws=8)
+    assert plan.names == ["baseline", "mine", "combo", "obj", "capex_slowdown.growth_shift-0.8."
+                          "draws5000"]
+    assert plan.scenarios[3].scenario.credit.spread_shift[0].value == 0.01
+    with pytest.raises(ScenarioError, match="also used by"):
+        aicapex.plan_run(["baseline", {"name": "baseline"}])
+    with pytest.raises(ScenarioError) as e:  # an override is validated as a file is
+        aicapex.scenario("baseline").with_overrides({"capex.slowdown.growth_shift": -0.4})
+    assert e.value.field_path == "capex.slowdown.start" and "required" in e.value.message
+    with pytest.raises(TypeError, match="a scenario is"):
+        aicapex.scenario(3)
+
+
+def test_the_package_says_its_version_and_ships_type_information():
+    from importlib import resources
+    from importlib.metadata import version
+
+    import aicapex
+
+    assert aicapex.__version__ == version("aicapex")
+    assert resources.files("aicapex").joinpath("py.typed").is_file()
