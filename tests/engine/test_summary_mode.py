@@ -215,3 +215,42 @@ def test_summaries_do_not_depend_on_the_number_of_devices(tmp_path):
     assert len(res[1].files) > 100
     for v in res[1].files:  # quantiles, error bounds, moments, tail probabilities
         np.testing.assert_array_equal(res[1][v], res[2][v], err_msg=v)
+
+
+def test_outputs_follow_cf_conventions_and_their_units_parse_in_pint(both):
+    """Full and summary datasets: CF ``Conventions``, a time axis cf_xarray finds, every
+    variable's units read by pint (money with the package's registry; everything else with
+    cf_xarray's own), the human unit kept in ``long_name``/``display_units``."""
+    import cf_xarray  # noqa: F401
+    import pint_xarray  # noqa: F401
+    from cf_xarray.units import units as cf_units
+
+    from aicapex.outputs.units import unit_registry
+
+    for ds in both:
+        assert ds.attrs["Conventions"].startswith("CF-") and ds.cf.axes == {"T": ["time"]}
+        q = ds.pint.quantify(unit_registry=unit_registry())
+        assert str(q["ai_capex"].pint.to("USD/yr").data.units) == "USD / year"
+        assert str(q["policy_rate"].pint.units) == "1 / year"
+        for name in VARIABLES:
+            a = ds[name].attrs
+            assert a["display_units"] and a["long_name"], name
+            if "USD" not in a["units"]:
+                cf_units.Unit(a["units"])  # (raises if pint cannot read it)
+            else:
+                assert a["display_units"] in a["long_name"], name
+    assert both[0]["index_level"].attrs["long_name"] == "S&P 500 level (index points)"
+
+
+def test_tail_table_is_tidy_with_monte_carlo_errors(both):
+    for ds in both:
+        t = aicapex.outputs.tail_events(ds)
+        assert list(t.columns) == ["scenario", "event", "level", "probability",
+                                   "standard_error", "draws"]
+        assert len(t) == len(NAMES) * 4 and (t["draws"] == 5000).all()
+        p = t["probability"]
+        np.testing.assert_allclose(t["standard_error"], np.sqrt(p * (1 - p) / 5000))
+        wide = aicapex.tail_probabilities(ds)
+        row = t[(t.scenario == "fed_hawkish") & (t.event == "max_drawdown_exceeds")
+                & (t.level == 0.2)]
+        assert float(row["probability"].iloc[0]) == wide.loc["fed_hawkish", "P(drawdown>20%)"]

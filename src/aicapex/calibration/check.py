@@ -34,7 +34,9 @@ from ..scenarios import (
 from ..scenarios.schema import PathStep
 from ..sim.model import PARAMETERS, PRIOR_Z
 
-COLUMNS = ["check", "target", "pass band", "median", "5%", "95%", "unit", "source", "passed"]
+COLUMNS = ["check", "target", "pass_low", "pass_high", "median", "5%", "95%", "unit", "source",
+           "passed"]
+"""The anchor table's columns: the pass band is [pass_low, pass_high] (pass_high inf: open)."""
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,8 @@ def anchor_checks(ds: xr.Dataset, scenario: str | None = None,
             q = (np.nan, np.nan, np.nan)
         else:
             passed = bool(row.low <= q[1] <= row.high)
-        band = f"[{row.low:.4g}, {row.high:.4g}]" if np.isfinite(row.high) else f"> {row.low:.4g}"
-        records.append({"check": row.name, "target": row.target, "pass band": band,
+        records.append({"check": row.name, "target": row.target, "pass_low": row.low,
+                        "pass_high": row.high,
                         "median": q[1], "5%": q[0], "95%": q[2], "unit": row.unit,
                         "source": row.source,
                         "passed": "n/a" if passed is None else ("pass" if passed else "FAIL")})
@@ -261,7 +263,7 @@ def tariff_passthrough_check(scen: Scenario, draws: int, seed: int,
     return pd.DataFrame([{
         "scenario": scen.name, "check": "Inflation added by the tariff rise, first year",
         "target": f"~{target:.1%} for {tau0:.1%} -> {tau1:.1%} (JIN)",
-        "pass band": f"[{lo:.4g}, {hi:.4g}]", "median": q[1], "5%": q[0], "95%": q[2],
+        "pass_low": lo, "pass_high": hi, "median": q[1], "5%": q[0], "95%": q[2],
         "unit": "1/yr", "source": "JIN", "passed": "pass" if lo <= q[1] <= hi else "FAIL"}])
 
 

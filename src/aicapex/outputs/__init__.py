@@ -8,7 +8,7 @@ from .metadata import RunMetadata, ScenarioRecord, Timings
 from .plots import fan_chart, horizon_histogram, write_plots
 from .reader import RunDirectoryError, open_run
 from .report import write_report
-from .summary import horizon_table, quantiles, summary_table, tail_probabilities
+from .summary import horizon_table, quantiles, summary_table, tail_events, tail_probabilities
 from .writers import (
     NoSpaceError,
     OutputBusyError,
@@ -25,6 +25,6 @@ __all__ = [
     "RunMetadata", "ScenarioRecord", "Timings", "atomic_dir", "check_free_space",
     "check_output_dir", "claim_output", "fan_chart",
     "horizon_histogram", "horizon_table", "is_summary", "open_run", "quantiles", "summary_table",
-    "summary_to_dataset", "tail_probabilities", "to_dataset", "write_plots", "write_report",
-    "write_run",
+    "summary_to_dataset", "tail_events", "tail_probabilities", "to_dataset", "write_plots",
+    "write_report", "write_run",
 ]

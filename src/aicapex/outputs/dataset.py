@@ -12,8 +12,7 @@ import xarray as xr
 from ..sim.engine import DRAWDOWN_LEVELS, moments, quantiles_from_histogram
 from ..sim.model import REGIMES, Outputs
 
-# name -> (units, long_name)
-VARIABLES: dict[str, tuple[str, str]] = {
+_HUMAN: dict[str, tuple[str, str]] = {
     "policy_rate": ("1/yr", "Fed policy rate (annual decimal)"),
     "yield_10y": ("1/yr", "US 10-year Treasury yield (annual decimal)"),
     "inflation": ("1/yr", "CPI inflation, annualised quarterly rate (decimal)"),
@@ -51,6 +50,30 @@ VARIABLES: dict[str, tuple[str, str]] = {
                "drawdown in units of 50bp, 5 vol points, 10%)"),
     "regime": ("1", "narrative regime: 0 ramp, 1 wobble, 2 bust"),
 }
+
+CF_UNITS: dict[str, str] = {"1/yr": "1/yr", "1": "1", "$bn/yr": "billion_USD/yr",
+                            "$bn": "billion_USD", "x": "1", "index points": "1",
+                            "stress units": "1"}
+"""The human unit of each variable -> its CF ``units`` (pint and UDUNITS read ``1/yr`` and
+``1``; money needs ``USD``, which ``aicapex.outputs.units.unit_registry`` defines)."""
+
+VARIABLES: dict[str, tuple[str, str, str]] = {
+    name: (CF_UNITS[human], long_name if human in ("1", "1/yr") else f"{long_name} ({human})",
+           human)
+    for name, (human, long_name) in _HUMAN.items()}
+"""Each output's (CF units, long name with the human unit, human unit for axes)."""
+
+
+def variable_attrs(name: str, **extra: Any) -> dict[str, Any]:
+    """The CF attributes of output ``name``: units, long_name and ``display_units``."""
+    units, long_name, human = VARIABLES[name]
+    return {"units": units, "long_name": long_name, "display_units": human, **extra}
+
+
+TIME_ATTRS = {"long_name": "quarter end", "standard_name": "time", "axis": "T"}
+CONVENTIONS = "CF-1.10"
+
+
 assert set(VARIABLES) == set(Outputs._fields), "every output needs units and a long name"
 
 
@@ -81,8 +104,7 @@ def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
     n = next(iter(arrays.values())).shape[-1]
     data_vars = {}
     for name, arr in arrays.items():
-        units, long_name = VARIABLES[name]
-        va: dict[str, Any] = {"units": units, "long_name": long_name}
+        va = variable_attrs(name)
         if name == "regime":
             va.update(flag_values=np.arange(len(REGIMES), dtype=np.int32),
                       flag_meanings=" ".join(REGIMES))
@@ -92,9 +114,9 @@ def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
     coords = {
         "scenario": ("scenario", list(scenario_names), {"long_name": "scenario name"}),
         "draw": ("draw", np.arange(n, dtype=np.int64), {"long_name": "Monte Carlo draw"}),
-        "time": ("time", quarter_ends.values, {"long_name": "quarter end"}),
+        "time": ("time", quarter_ends.values, TIME_ATTRS),
     }
-    return xr.Dataset(data_vars, coords=coords, attrs=dict(attrs))
+    return xr.Dataset(data_vars, coords=coords, attrs={**attrs, "Conventions": CONVENTIONS})
 
 
 SUMMARY_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -113,8 +135,8 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
     mean, std = moments(acc)
     data_vars: dict[str, Any] = {}
     for v, name in enumerate(VARIABLES):
-        units, long_name = VARIABLES[name]
-        va: dict[str, Any] = {"units": units, "long_name": long_name}
+        units, long_name, _ = VARIABLES[name]
+        va = variable_attrs(name)
         if start_values and name in start_values:
             va["start_value"] = float(start_values[name])
         data_vars[name] = (("quantile", "scenario", "time"), q[:, :, v, :], va)
@@ -139,18 +161,20 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
                                                           factor).sum(-1)
     edges = np.linspace(lo[:, iv, -1], hi[:, iv, -1], HIST_PLOT_BINS + 1, axis=-1)
     data_vars["index_horizon_counts"] = (("scenario", "hist_bin"), coarse,
-                                         {"units": "draws", "long_name": "histogram of the "
-                                          "index at the horizon"})
+                                         {"units": "1", "long_name": "histogram of the "
+                                          "index at the horizon (draws)"})
     data_vars["index_horizon_edges"] = (("scenario", "hist_edge"), edges,
-                                        {"units": "index points", "long_name": "bin edges"})
+                                        {"units": "1", "long_name": "bin edges (index "
+                                         "points)"})
     coords = {
-        "quantile": ("quantile", list(qs)),
+        "quantile": ("quantile", list(qs), {"long_name": "quantile over draws", "units": "1"}),
         "scenario": ("scenario", list(scenario_names), {"long_name": "scenario name"}),
-        "time": ("time", quarter_ends.values, {"long_name": "quarter end"}),
-        "drawdown_level": ("drawdown_level", list(DRAWDOWN_LEVELS)),
+        "time": ("time", quarter_ends.values, TIME_ATTRS),
+        "drawdown_level": ("drawdown_level", list(DRAWDOWN_LEVELS),
+                           {"long_name": "drawdown level", "units": "1"}),
     }
-    return xr.Dataset(data_vars, coords=coords, attrs={**attrs, "mode": "summary",
-                                                        "draws_accumulated": float(n[0])})
+    return xr.Dataset(data_vars, coords=coords, attrs={
+        **attrs, "Conventions": CONVENTIONS, "mode": "summary", "draws_accumulated": float(n[0])})
 
 
 def is_summary(ds: xr.Dataset) -> bool:

@@ -272,9 +272,16 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
     return "\n".join(parts)
 
 
+def pass_band(lo: float, hi: float) -> str:
+    """A pass band as text: ``[0.37, 0.41]``, or ``> 0.2`` when open above."""
+    return f"[{lo:.4g}, {hi:.4g}]" if np.isfinite(hi) else f"> {lo:.4g}"
+
+
 def _anchor_html(t: pd.DataFrame | None) -> str:
     if t is None or t.empty:
         return ""
+    t = t.assign(**{"pass band": [pass_band(lo, hi) for lo, hi in zip(
+        t["pass_low"], t["pass_high"], strict=True)]})
     cols = ["scenario", "check", "target", "pass band", "median", "5%", "95%", "passed"]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     rows = []

@@ -58,6 +58,27 @@ def tail_probabilities(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.Index(ds["scenario"].values, name="scenario"))
 
 
+def tail_events(ds: xr.Dataset) -> pd.DataFrame:
+    """The tail probabilities as a tidy table, one row per scenario and event: ``event``
+    (``max_drawdown_exceeds`` over the horizon, ``index_below_start`` at the horizon),
+    ``level`` (the drawdown, or 0), ``probability``, its Monte Carlo ``standard_error``
+    (binomial, ``sqrt(p (1 - p) / draws)``; antithetic draws make it an upper bound of the
+    usual kind) and ``draws``. (``tail_probabilities.csv``, the key-findings chart.)"""
+    wide = tail_probabilities(ds)
+    n = float(ds.attrs.get("draws_accumulated") or ds.sizes.get("draw") or ds.attrs["draws"])
+    rows = []
+    for scenario, r in wide.iterrows():
+        for col, p in r.items():
+            if col.startswith("P(drawdown>"):
+                event, level = "max_drawdown_exceeds", int(col[11:-2]) / 100
+            else:
+                event, level = "index_below_start", 0.0
+            rows.append({"scenario": scenario, "event": event, "level": level,
+                         "probability": p, "standard_error": float(np.sqrt(p * (1 - p) / n)),
+                         "draws": int(n)})
+    return pd.DataFrame(rows)
+
+
 def horizon_table(ds: xr.Dataset) -> pd.DataFrame:
     """The closing table: index at the horizon (median, 5%, 95%), P(drawdown > 20%), median
     Mag-10 weight and median change of platform earnings from the start."""

@@ -24,7 +24,7 @@ from ..runtime import interrupts
 from .metadata import RunMetadata
 from .plots import write_plots
 from .report import write_report
-from .summary import summary_table, tail_probabilities
+from .summary import summary_table, tail_events
 
 
 class OutputExistsError(FileExistsError):
@@ -263,7 +263,7 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *,
             raise OSError(e.errno, f"writing {tmp / 'results.nc'} failed: "
                           f"{e.strerror or e}") from None
         summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
-        tail_probabilities(ds).to_csv(tmp / "tail_probabilities.csv", float_format="%.6g")
+        tail_events(ds).to_csv(tmp / "tail_probabilities.csv", index=False, float_format="%.6g")
         for name, table in (tables or {}).items():
             table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
         t1 = time.perf_counter()
