@@ -18,7 +18,9 @@ from aicapex import cli
 from aicapex.scenarios.loader import parse_scenario_text
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-N_FIGURES = 7  # five fan-chart sections, the horizon histogram, the attribution
+N_FIGURES = 10
+"""The tail probabilities, the index's small multiples, five fan-chart sections, the
+exceedance curves, the bust probability and the attribution."""
 
 
 def _run(tmp_path: Path, scenarios: list[str], name: str, extra=()) -> Path:
@@ -52,7 +54,14 @@ def test_report_is_self_contained(tmp_path):
     assert text.index(">baseline</th>") < text.index(">capex_slowdown</th>")
     assert "growth_by_year" in text  # the resolved YAML is shown
     anchors = text[text.index('id="anchor-table"'):]
-    assert anchors.count("<tr>") == 1 + 3 * 13  # header + 13 checks per scenario
+    assert anchors.count("<tr>") == 1 + 13  # header + each check once, a column per scenario
+    header = anchors[:anchors.index("</tr>")]
+    assert all(f"<th>{n}</th>" in header for n in ("baseline", "capex_slowdown",
+                                                   "fast_depreciation"))
+    # the first screen states the findings in words, before any table
+    findings = text[text.index("<ul id='findings'>"):text.index("</ul>")]
+    assert findings.count("<li>") == 3 and "Worst scenario at the horizon" in findings
+    assert text.index("id='findings'") < text.index('id="scenario-table"')
 
 
 def test_report_command_on_a_summary_run(tmp_path):
@@ -100,6 +109,7 @@ def test_report_renders_in_headless_chromium(tmp_path, n):
     assert int(attrs["images-total"]) == N_FIGURES
     assert int(attrs["images-ok"]) == N_FIGURES  # every image decoded: naturalWidth > 0
     assert int(attrs["table-rows"]) == n
+    assert int(attrs["findings"]) == 3
     assert json.loads(attrs["errors"].replace("&quot;", '"')) == []
     assert "Uncaught" not in dom.stderr
     ARTIFACTS.mkdir(exist_ok=True)

@@ -18,10 +18,20 @@ from matplotlib.figure import Figure
 
 from .dataset import is_summary
 from .metadata import RunMetadata
-from .plots import fan_chart, figure_legend, horizon_histogram, scenario_colors
-from .summary import tail_probabilities
+from .plots import (
+    GROUPS,
+    attribution_chart,
+    exceedance_chart,
+    fan_chart,
+    fan_grid,
+    figure_legend,
+    quantiles_of,
+    regime_chart,
+    scenario_colors,
+    tail_chart,
+)
+from .summary import tail_events, tail_probabilities
 
-GROUPS = (("hw", "AI hardware"), ("platforms", "platforms"), ("other", "other 490"))
 FAN_SECTIONS = (
     ("S&P 500", ("index_level",)),
     ("Earnings by group", ("earnings_hw", "earnings_platforms", "earnings_other")),
@@ -81,22 +91,6 @@ def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
     return t
 
 
-def attribution(ds: xr.Dataset) -> pd.DataFrame:
-    """Median log change of each group's market cap split into earnings (log E_T/E_0 at the
-    median) and multiple (log PE_T/PE_0 at the median), per scenario."""
-    final = ds.isel(time=-1)
-    rows = []
-    for s in ds["scenario"].values:
-        for key, label in GROUPS:
-            e0 = ds[f"earnings_{key}"].attrs["start_value"]
-            pe0 = ds[f"pe_{key}"].attrs["start_value"]
-            e = float(_quantile(final, f"earnings_{key}", 0.5).sel(scenario=s))
-            pe = float(_quantile(final, f"pe_{key}", 0.5).sel(scenario=s))
-            rows.append({"scenario": str(s), "group": label, "earnings": np.log(e / e0),
-                         "multiple": np.log(pe / pe0)})
-    return pd.DataFrame(rows)
-
-
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -117,40 +111,41 @@ def _shared_legend(fig, ax) -> None:
     fig.tight_layout(rect=(0, figure_legend(fig, ax), 1, 1))
 
 
-def _attribution_figure(ds: xr.Dataset) -> str:
-    a = attribution(ds)
-    names = list(dict.fromkeys(a["scenario"]))
-    colors = scenario_colors(names)
-    fig = Figure(figsize=(15.6, 3.9 + 0.12 * len(names)))
-    axes = fig.subplots(1, 3, sharey=False)
-    for ax, (_, label) in zip(axes, GROUPS, strict=True):
-        g = a[a["group"] == label].set_index("scenario").loc[names]
-        y = np.arange(len(names))
-        ax.barh(y, g["earnings"], color=[colors[n] for n in names], alpha=0.9,
-                label="earnings")
-        left = np.where(np.sign(g["multiple"]) == np.sign(g["earnings"]), g["earnings"], 0.0)
-        ax.barh(y, g["multiple"], left=left, color=[colors[n] for n in names], alpha=0.35,
-                hatch="//", edgecolor="k", lw=0.3, label="multiple")
-        ax.scatter(g["earnings"] + g["multiple"], y, color="k", zorder=3, s=14,
-                   label="market cap")
-        ax.axvline(0, color="k", lw=0.8)
-        ax.set_yticks(y, names, fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlabel("log change from start to horizon (medians)")
-        ax.set_title(f"{label}: market cap = earnings (solid) + multiple (hatched)", fontsize=9)
-        ax.grid(alpha=0.3, axis="x")
-    axes[0].legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _histogram_figure(ds: xr.Dataset) -> str:
-    fig = Figure(figsize=(11, 4.6))
+def _single_figure(draw, figsize) -> str:
+    fig = Figure(figsize=figsize)
     ax = fig.subplots()
-    horizon_histogram(ds, "index_level", ax=ax)
-    ax.legend(fontsize=8, loc="upper right", ncol=1 if ds.sizes["scenario"] <= 8 else 2)
+    draw(ax)
+    if not ax.get_legend():
+        ax.legend(fontsize=8, loc="best", ncol=1 if len(ax.get_legend_handles_labels()[1]) <= 8
+                  else 2)
     fig.tight_layout()
     return _png(fig)
+
+
+def findings(ds: xr.Dataset) -> list[str]:
+    """The run's key findings in words: the worst scenario at the horizon, the chance of a
+    20% drawdown in each (with its Monte Carlo error), and the widest gap to the baseline."""
+    t = scenario_table(ds)
+    tails = tail_events(ds)
+    dd = tails[(tails.event == "max_drawdown_exceeds") & np.isclose(tails.level, 0.2)
+               ].set_index("scenario")
+    when = str(np.datetime_as_string(ds["time"].values[-1], unit="D"))
+    base = t.index[0]
+    worst = t["change (median)"].idxmin()
+    out = [f"Worst scenario at the horizon ({when}): <b>{html.escape(worst)}</b>, median "
+           f"S&amp;P 500 change {t.loc[worst, 'change (median)']:+.0%} (5% of draws end below "
+           f"{t.loc[worst, 'index 5%']:,.0f}; expected shortfall {t.loc[worst, 'ES 5%']:+.0%})."]
+    most = dd["probability"].idxmax()
+    out.append(f"A drawdown of more than 20% at some point is most likely in <b>"
+               f"{html.escape(most)}</b>: {dd.loc[most, 'probability']:.0%} (+-"
+               f"{1.96 * dd.loc[most, 'standard_error']:.1%}), against "
+               f"{dd.loc[base, 'probability']:.0%} in {html.escape(base)}.")
+    if len(t) > 1:
+        gap = (t["change (median)"] - t.loc[base, "change (median)"]).drop(base)
+        far = gap.abs().idxmax()
+        out.append(f"Furthest from {html.escape(base)}: <b>{html.escape(far)}</b>, "
+                   f"{gap[far] * 100:+.0f} percentage points of median index change.")
+    return out
 
 
 def _fmt(col: str, v) -> str:
@@ -165,16 +160,12 @@ def _table_html(t: pd.DataFrame, colors) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["scenario", *t.columns])
     rows = []
     for name, r in t.iterrows():
-        swatch = f'<span class="sw" style="background:{_hex(colors[name])}"></span>'
+        swatch = f'<span class="sw" style="background:{colors[name]}"></span>'
         cells = "".join(f"<td>{_fmt(c, r[c])}</td>" for c in t.columns)
         rows.append(f'<tr class="scenario-row"><th>{swatch}{html.escape(str(name))}</th>'
                     f"{cells}</tr>")
     return (f'<div class="tablewrap"><table id="scenario-table"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-
-def _hex(rgba) -> str:
-    return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])
 
 
 CSS = """
@@ -203,10 +194,12 @@ SELF_CHECK = """
     var imgs=document.images, ok=0;
     for (var i=0;i<imgs.length;i++){ if (imgs[i].complete && imgs[i].naturalWidth>0) ok++; }
     var rows=document.querySelectorAll('#scenario-table tbody tr').length;
+    var findings=document.querySelectorAll('#findings li').length;
     var el=document.getElementById('selfcheck');
     el.setAttribute('data-images-total', imgs.length);
     el.setAttribute('data-images-ok', ok);
     el.setAttribute('data-table-rows', rows);
+    el.setAttribute('data-findings', findings);
     el.setAttribute('data-errors', JSON.stringify(errors));
   });
 })();
@@ -220,8 +213,7 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
     names = [str(s) for s in ds["scenario"].values]
     colors = scenario_colors(names)
     m = RunMetadata.of(ds)
-    qs = ds if is_summary(ds) else ds[[v for _, vs in FAN_SECTIONS for v in vs]].quantile(
-        [0.05, 0.25, 0.5, 0.75, 0.95], "draw")
+    qs = quantiles_of(ds, [v for _, vs in FAN_SECTIONS for v in vs])
     when = str(np.datetime_as_string(ds["time"].values[-1], unit="D"))
     mode = "summary-only" if is_summary(ds) else "full paths"
     parts = [
@@ -234,6 +226,10 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
         f"{m.seed}; {html.escape(m.dtype)} on {html.escape(m.device)}; "
         f"aicapex {html.escape(m.package_version)}, JAX {html.escape(m.jax_version)}; "
         f"{mode}.</p>",
+        "<h2>Key findings</h2>",
+        "<ul id='findings'>" + "".join(f"<li>{f}</li>" for f in findings(ds)) + "</ul>",
+        f"<img alt='tail probabilities by scenario' src='data:image/png;base64,"
+        f"{_single_figure(lambda ax: tail_chart(ds, ax=ax), (10, 0.5 * len(names) + 1.8))}'>",
         "<h2>Scenarios at the horizon</h2>",
         "<p class='note'>Index level at the horizon: median and 5%/95% quantiles over draws; "
         "P(DD&gt;x) is the probability that the quarter-end drawdown from the running peak "
@@ -241,26 +237,33 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
         "earnings changes are medians from the start; deltas compare with the first row.</p>",
         _table_html(scenario_table(ds), colors),
     ]
+    grid = fan_grid(ds, "index_level", qs=qs)
+    parts.append("<h2>S&amp;P 500 by scenario</h2>")
+    parts.append(f"<img alt='S&amp;P 500 small multiples' src='data:image/png;base64,"
+                 f"{_png(grid)}'>")
     for title, variables in FAN_SECTIONS:
         parts.append(f"<h2>{html.escape(title)}</h2>")
         parts.append(f"<img alt='{html.escape(title)} fan chart' "
                      f"src='data:image/png;base64,{_fan_figure(ds, variables, qs)}'>")
-    parts.append("<h2>Distribution of the index at the horizon</h2>")
-    parts.append(f"<img alt='index histogram' src='data:image/png;base64,"
-                 f"{_histogram_figure(ds)}'>")
+    parts.append("<h2>How likely is each outcome at the horizon?</h2>")
+    parts.append(f"<img alt='exceedance curves' src='data:image/png;base64,"
+                 f"{_single_figure(lambda ax: exceedance_chart(ds, ax=ax), (11, 4.6))}'>")
+    parts.append("<h2>Probability of a bust over time</h2>")
+    parts.append(f"<img alt='bust probability' src='data:image/png;base64,"
+                 f"{_single_figure(lambda ax: regime_chart(ds, 'bust', ax=ax), (11, 4.2))}'>")
     parts.append("<h2>Where the market-cap change comes from</h2>")
-    parts.append("<p class='note'>Median log change of each group's market cap from the start "
-                 "to the horizon, split into the change of earnings and of the P/E multiple "
-                 "(medians of each, so the parts add up only approximately; the dot is their "
-                 "sum).</p>")
+    parts.append("<p class='note'>Median change of each group's market cap from the start "
+                 "to the horizon in %, as a waterfall: the change of earnings, then the "
+                 "re-rating of those earnings (the P/E's change); the dot is the total.</p>")
     parts.append(f"<img alt='attribution' src='data:image/png;base64,"
-                 f"{_attribution_figure(ds)}'>")
+                 f"{_png(attribution_chart(ds))}'>")
     anchors = _anchor_html(anchor_table)
     if anchors:
         parts.append("<h2>Anchor check</h2>")
-        parts.append("<p class='note'>Each scenario against the published figures it can "
-                     "express and two properties of history (see the README's Calibration "
-                     "section); n/a: not computable from a summary-only run.</p>")
+        parts.append("<p class='note'>Each check once, with each scenario's median and "
+                     "verdict: the published figures a scenario can express and two properties "
+                     "of history (see the README's Calibration section); n/a: not computable "
+                     "from a summary-only run.</p>")
         parts.append(anchors)
     parts.append("<h2>Assumptions</h2>")
     yamls = {r.name: r.resolved_yaml for r in m.scenarios}
@@ -278,21 +281,30 @@ def pass_band(lo: float, hi: float) -> str:
 
 
 def _anchor_html(t: pd.DataFrame | None) -> str:
+    """The anchor check once per check: its target and pass band, then each scenario's
+    median with its verdict (FAIL in red)."""
     if t is None or t.empty:
         return ""
-    t = t.assign(**{"pass band": [pass_band(lo, hi) for lo, hi in zip(
-        t["pass_low"], t["pass_high"], strict=True)]})
-    cols = ["scenario", "check", "target", "pass band", "median", "5%", "95%", "passed"]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    names = list(dict.fromkeys(t["scenario"]))
+    checks = list(dict.fromkeys(t["check"]))
+    by = t.set_index(["check", "scenario"])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["check", "target", "pass band",
+                                                          *names])
     rows = []
-    for _, r in t[cols].iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            text = (f"{v:.4g}" if isinstance(v, float) and v == v else
-                    "n/a" if isinstance(v, float) else str(v))
-            style = " style='color:#b00;font-weight:bold'" if text == "FAIL" else ""
-            cells.append(f"<td{style}>{html.escape(text)}</td>")
+    for c in checks:
+        first = by.loc[c].iloc[0]
+        cells = [f"<th>{html.escape(c)}</th>", f"<td>{html.escape(str(first['target']))}</td>",
+                 f"<td>{html.escape(pass_band(first['pass_low'], first['pass_high']))}</td>"]
+        for n in names:
+            if (c, n) not in by.index:
+                cells.append("<td></td>")
+                continue
+            r = by.loc[(c, n)]
+            v = r["median"]
+            text = f"{v:.4g}" if isinstance(v, float) and v == v else "n/a"
+            verdict = str(r["passed"])
+            style = " style='color:#b00;font-weight:bold'" if verdict == "FAIL" else ""
+            cells.append(f"<td{style}>{html.escape(text)} {html.escape(verdict)}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (f'<div class="tablewrap"><table id="anchor-table"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
