@@ -254,3 +254,36 @@ def test_tail_table_is_tidy_with_monte_carlo_errors(both):
         row = t[(t.scenario == "fed_hawkish") & (t.event == "max_drawdown_exceeds")
                 & (t.level == 0.2)]
         assert float(row["probability"].iloc[0]) == wide.loc["fed_hawkish", "P(drawdown>20%)"]
+
+
+def test_every_chart_draws_full_and_summary_runs_on_given_axes(both):
+    from matplotlib.figure import Figure
+
+    from aicapex.outputs import plots
+
+    for ds in both:
+        fig = Figure()
+        for i, draw in enumerate((plots.fan_chart, plots.exceedance_chart,
+                                  plots.horizon_histogram, plots.tail_chart,
+                                  plots.regime_chart)):
+            ax = fig.add_subplot(2, 3, i + 1)
+            assert draw(ds, ax=ax) is ax and ax.lines + ax.patches + ax.collections
+        for make in (plots.fan_grid, plots.attribution_chart):
+            given = Figure()
+            assert make(ds, fig=given) is given and given.axes
+    full, summ = both
+    # the bust probability of a summary run, from the mean and sd of the regime, is exact
+    np.testing.assert_allclose(plots.regime_probabilities(summ),
+                               plots.regime_probabilities(full), atol=1e-6)
+
+
+def test_a_scenario_keeps_its_colour_whatever_the_run():
+    from aicapex.outputs.plots import OKABE_ITO, scenario_colors, scenario_style
+
+    a = scenario_colors(["baseline", "my_case", "credit_stress"])
+    b = scenario_colors(["credit_stress", "other", "my_case"])
+    assert a["my_case"] == b["my_case"] and a["credit_stress"] == b["credit_stress"]
+    assert a["baseline"] == "#000000" and scenario_style("my_case")[0] in OKABE_ITO
+    builtins = [scenario_style(n) for n in aicapex.builtin_names()
+                if not n.startswith("dotcom")]
+    assert len(set(builtins)) == len(builtins)  # the library's scenarios are told apart

@@ -124,3 +124,29 @@ def test_json_schema_describes_every_field_and_checks_files(capsys, tmp_path):
            "fed": {"neutral_rate": {"dist": "normal", "mean": 0.03}}, "capex": {"slowdon": 1}}
     assert sorted(tuple(e.path) for e in v.iter_errors(bad)) == [
         ("capex",), ("credit", "spread_shift"), ("fed", "neutral_rate")]
+
+
+def test_the_closing_table_fits_80_columns_with_whole_names(monkeypatch):
+    import io
+
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+    from rich.console import Console
+
+    from aicapex.cli import cmd_run
+
+    names = ["baseline", "credit_stress", "fed_severely_adverse", "variant_with_a_long_name_10"]
+    table = pd.DataFrame({"index median": 10_234.0, "index 5%": 4_321.0, "index 95%": 19_876.0,
+                          "P(drawdown>20%)": 0.523, "Mag-10 weight median": 0.412,
+                          "platform earnings change median": -0.123},
+                         index=pd.Index(names, name="scenario"))
+    ds = xr.Dataset({"index_level": ("time", [1.0], {"start_value": 6850.0})},
+                    coords={"time": np.array(["2030-09-30"], "datetime64[ns]")})
+    buf = io.StringIO()
+    monkeypatch.setattr(cmd_run, "out", Console(file=buf, width=80))
+    cmd_run._print_table(table, ds)
+    lines = buf.getvalue().splitlines()
+    assert max(map(len, lines)) <= 80
+    assert all(any(line.lstrip().startswith(n + " ") for line in lines) for n in names)
+    assert any("4,321-19,876" in line for line in lines) and "…" not in buf.getvalue()

@@ -8,6 +8,7 @@ import time
 import warnings
 from pathlib import Path
 
+from rich import box
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -214,13 +215,18 @@ def _compile_note(meta) -> str:
 def _print_table(table, ds) -> None:
     when = str(ds["time"].values[-1])[:10]
     start = ds["index_level"].attrs.get("start_value", float("nan"))
-    t = Table(title=f"At the horizon ({when}); index start {start:,.0f}")
-    for col in ("scenario", "index median", "index 5%-95%", "P(drawdown>20%)",
-                "Mag-10 weight", "platform earnings chg"):
-        t.add_column(col, justify="right" if col != "scenario" else "left")
-    for name, r in table.iterrows():
-        t.add_row(str(name), f"{r['index median']:,.0f}",
-                  f"{r['index 5%']:,.0f} - {r['index 95%']:,.0f}",
-                  f"{r['P(drawdown>20%)']:.1%}", f"{r['Mag-10 weight median']:.1%}",
-                  f"{r['platform earnings change median']:+.1%}")
+    # fits 80 columns: two-line headers, and no column narrower than its values
+    rows = [[str(name), f"{r['index median']:,.0f}",
+             f"{r['index 5%']:,.0f}-{r['index 95%']:,.0f}", f"{r['P(drawdown>20%)']:.1%}",
+             f"{r['Mag-10 weight median']:.1%}", f"{r['platform earnings change median']:+.1%}"]
+            for name, r in table.iterrows()]
+    t = Table(title=f"At the horizon ({when}); index start {start:,.0f}", box=box.SIMPLE_HEAD,
+              title_justify="left", pad_edge=False)
+    heads = ("scenario", "index\nmedian", "index\n5%-95%", "P(DD\n>20%)", "Mag-10\nweight",
+             "platform\nearnings")
+    for i, head in enumerate(heads):
+        t.add_column(head, justify="left" if i == 0 else "right", no_wrap=True,
+                     min_width=max(*(len(row[i]) for row in rows), *map(len, head.split())))
+    for row in rows:
+        t.add_row(*row)
     out.print(t)

@@ -5,7 +5,18 @@ ready tables; nothing here parses scenario files or reaches up into the API or c
 
 from .dataset import VARIABLES, is_summary, summary_to_dataset, to_dataset
 from .metadata import RunMetadata, ScenarioRecord, Timings
-from .plots import fan_chart, horizon_histogram, write_plots
+from .plots import (
+    attribution_chart,
+    exceedance_chart,
+    fan_chart,
+    fan_grid,
+    horizon_histogram,
+    regime_chart,
+    regime_probabilities,
+    scenario_style,
+    tail_chart,
+    write_plots,
+)
 from .reader import RunDirectoryError, open_run
 from .report import write_report
 from .summary import horizon_table, quantiles, summary_table, tail_events, tail_probabilities
@@ -21,10 +32,37 @@ from .writers import (
 )
 
 __all__ = [
-    "VARIABLES", "NoSpaceError", "OutputBusyError", "OutputExistsError", "RunDirectoryError",
-    "RunMetadata", "ScenarioRecord", "Timings", "atomic_dir", "check_free_space",
-    "check_output_dir", "claim_output", "fan_chart",
-    "horizon_histogram", "horizon_table", "is_summary", "open_run", "quantiles", "summary_table",
-    "summary_to_dataset", "tail_events", "tail_probabilities", "to_dataset", "write_plots",
-    "write_report", "write_run",
+    "VARIABLES",
+    "NoSpaceError",
+    "OutputBusyError",
+    "OutputExistsError",
+    "RunDirectoryError",
+    "RunMetadata",
+    "ScenarioRecord",
+    "Timings",
+    "atomic_dir",
+    "attribution_chart",
+    "check_free_space",
+    "check_output_dir",
+    "claim_output",
+    "exceedance_chart",
+    "fan_chart",
+    "fan_grid",
+    "horizon_histogram",
+    "horizon_table",
+    "is_summary",
+    "open_run",
+    "quantiles",
+    "regime_chart",
+    "regime_probabilities",
+    "scenario_style",
+    "summary_table",
+    "summary_to_dataset",
+    "tail_chart",
+    "tail_events",
+    "tail_probabilities",
+    "to_dataset",
+    "write_plots",
+    "write_report",
+    "write_run",
 ]

@@ -154,15 +154,16 @@ def fan_chart(ds: xr.Dataset, var: str = "index_level", ax=None, qs: xr.Dataset 
 
 
 def fan_grid(ds: xr.Dataset, var: str = "index_level", qs: xr.Dataset | None = None,
-             paths: int = 12, columns: int = 4) -> Figure:
+             paths: int = 12, columns: int = 4, fig: Figure | None = None) -> Figure:
     """Small multiples: one panel per scenario with its median, 25-75% and 5-95% bands,
     ``paths`` sample paths (full-path runs), the baseline's median (grey, dashed) and the
-    reference lines; shared axes, so panels compare at a glance."""
+    reference lines; shared axes, so panels compare at a glance. Drawn on ``fig`` (default:
+    a new figure, which a notebook displays); returns the figure."""
     names = _names(ds)
     q = qs if qs is not None else quantiles_of(ds, [var])
     cols = min(columns, len(names))
     rows = -(-len(names) // cols)
-    fig = Figure(figsize=(3.6 * cols + 0.6, 2.7 * rows + 0.6))
+    fig = fig or Figure(figsize=(3.6 * cols + 0.6, 2.7 * rows + 0.6))
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     scale, unit = display(ds, var)
     t = ds["time"].values
@@ -371,7 +372,8 @@ def attribution(ds: xr.Dataset):
 
 def attribution_chart(ds: xr.Dataset, fig: Figure | None = None) -> Figure:
     """Each group's median market-cap change as a waterfall, in %: the earnings bar from 0,
-    the multiple's bar from there, a dot at the total; one panel per group."""
+    the multiple's bar from there, a dot at the total; one panel per group, on ``fig``
+    (default: a new figure); returns the figure."""
     a = attribution(ds)
     names = _names(ds)
     fig = fig or Figure(figsize=(15.6, 2.2 + 0.32 * len(names)))
