@@ -1,17 +1,21 @@
-"""aicapex in a Jupyter kernel: importing it leaves the inline backend in place, and
-``aicapex.fan_chart(ds)`` in a cell displays its figure (for full-path and summary runs)."""
+"""The example notebook (``examples/tutorial.ipynb``) runs in a Jupyter kernel: it shows a
+progress bar while simulating and its figures inline, and importing aicapex leaves the
+inline backend in place (summary-only runs chart too)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-CELLS = [
-    "import matplotlib\nbackend = matplotlib.rcParams._get_backend_or_none()\nprint(backend)",
-    "import aicapex\nassert matplotlib.rcParams._get_backend_or_none() == backend\n"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tutorial.ipynb"
+
+BEFORE = ["import matplotlib\nbackend = matplotlib.rcParams._get_backend_or_none()\n"
+          "print(backend)"]
+AFTER = [
+    "assert matplotlib.rcParams._get_backend_or_none() == backend\n"
     "assert 'inline' in str(backend), backend",
-    "ds = aicapex.simulate('baseline', draws=1024, seed=1)",
-    "aicapex.fan_chart(ds);",
     "aicapex.fan_chart(aicapex.simulate('baseline', draws=1024, seed=1, summary_only=True));",
     "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]);",
 ]
@@ -21,14 +25,29 @@ def _images(cell) -> int:
     return sum("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
 
 
-def test_a_notebook_shows_aicapex_figures_and_keeps_the_inline_backend(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+def _stderr(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("name") == "stderr")
+
+
+def test_the_example_notebook_runs_with_progress_and_figures(tmp_path):
+    example = nbformat.read(EXAMPLE, as_version=4)
+    assert not any(c.get("outputs") for c in example.cells if c.cell_type == "code"), \
+        "commit the example without outputs"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in BEFORE]
+                                  + example.cells
+                                  + [nbformat.v4.new_code_cell(c) for c in AFTER])
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert not errors, errors
-    printed = "".join(o.get("text", "") for o in nb.cells[0].outputs)
-    assert "inline" in printed
-    assert _images(nb.cells[3]) == 1   # fan chart of a full-path run
-    assert _images(nb.cells[4]) == 1   # of a summary-only run
-    assert _images(nb.cells[5]) == 1   # plain pyplot still shows inline
+    assert "inline" in "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    code = {c.source: c for c in nb.cells if c.cell_type == "code"}
+    simulate = next(c for s, c in code.items() if s.startswith("ds = aicapex.simulate"))
+    assert "3 scenarios" in _stderr(simulate) and "4.00k/4.00k" in _stderr(simulate)
+    for source in ("aicapex.tail_chart(ds);", "aicapex.fan_grid(ds)",
+                   "aicapex.exceedance_chart(ds);", 'aicapex.regime_chart(ds, "bust");',
+                   AFTER[1], AFTER[2]):
+        assert _images(code[source]) == 1, source
+    table = code["aicapex.tail_events(ds)"].outputs[0]["data"]["text/plain"]
+    assert "credit_cut_tariffs" in table and "deeper_cut" in table

@@ -21,11 +21,10 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..scenarios import explain, load_scenario
-    from ..scenarios.loader import _read, _resolve
+    from ..scenarios.loader import source_text
 
     if args.resolved:
         print(explain(load_scenario(args.scenario)), end="")
     else:
-        path = _resolve(args.scenario, None, args.scenario, None)
-        print(_read(path, args.scenario), end="")
+        print(source_text(args.scenario), end="")
     return 0

@@ -7,7 +7,7 @@ the default priors (``priors``) and the values fitted to history (``fitted``,
 
 from .anchors import SOURCES, Anchor, anchor_values, default_anchors, with_values
 from .compile import Timeline, as_dist, compile_scenario, prior_quantiles, stack_batch, stream_id
-from .compose import ScenarioLike, derived, explain, scenario
+from .compose import ScenarioLike, explain, scenario
 from .fitted import shipped_fit
 from .initial import initial_conditions
 from .loader import (
@@ -15,6 +15,7 @@ from .loader import (
     ScenarioError,
     ScenarioWarning,
     builtin_names,
+    derived,
     load_scenario,
     load_scenarios,
     unique,

@@ -7,10 +7,12 @@ import contextlib
 import datetime as dt
 import difflib
 import functools
+import hashlib
+import re
 import types
 import typing
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -242,8 +244,6 @@ class LoadedScenario:
         ``{"capex.slowdown.growth_shift": -0.4}``; a value replaces the field whole) applied
         on top, validated as a file would be. ``name`` defaults to this name with the last
         part of each overridden field and its value, e.g. ``baseline.growth_shift-0.4``."""
-        from .compose import derived  # (a module above this one: it builds on the loader)
-
         return derived(self, overrides, name)
 
 
@@ -392,6 +392,12 @@ def _assemble(layers: list[Layer], path: Path, shown: str) -> LoadedScenario:
     return loaded
 
 
+def source_text(ref: str | Path) -> str:
+    """The text of a scenario file or built-in, as written (``aicapex show``)."""
+    path = _resolve(str(ref), None, str(ref), None)
+    return _read(path, str(ref))
+
+
 def load_scenario(ref: str | Path) -> LoadedScenario:
     """Load, inherit and validate one scenario given by file path or built-in name. A value
     that replaces a parent's staged path is valid but warns (``ScenarioWarning``)."""
@@ -440,6 +446,51 @@ def _validate(located: Located, chain: list[str], path: Path, shown: str,
     resolved = yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     return LoadedScenario(scenario, str(path), resolved, tuple(chain), dict(located.where),
                           tuple(notes))
+
+
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def derived_name(base: str, overrides: Mapping[str, Any]) -> str:
+    """``base`` and each override's last field and value, within the name rule, e.g.
+    ``baseline.growth_shift-0.4``; a long one ends in a hash of the whole."""
+    parts = [base] + [f"{k.rsplit('.', 1)[-1]}{_flow(v)}" for k, v in overrides.items()]
+    name = _NAME_CHARS.sub("_", ".".join(parts)).strip("_")
+    if len(name) > 64:
+        name = name[:55] + "." + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name
+
+
+def derived(base: LoadedScenario, overrides: Mapping[str, Any], name: str | None = None
+            ) -> LoadedScenario:
+    """``base`` with ``overrides`` (dotted field -> value; a value replaces the field whole,
+    a missing section or mapping is created) on top, validated as a file would be."""
+    if not overrides:
+        raise ValueError("with_overrides needs at least one field, e.g. "
+                         "{'capex.slowdown.growth_shift': -0.4}")
+    data = yaml.load(base.resolved_yaml, Loader=_Loader)
+    data.pop("extends", None)  # resolved: its values are in the data
+    where = {k: v for k, v in base.sources.items() if k[:1] != ("extends",)}
+    shown = f"<{base.name} with overrides>"
+    for key, value in overrides.items():
+        loc = tuple(key.split("."))
+        if not key or not all(loc):
+            raise ScenarioError(shown, None, key, "an override is a dotted field like "
+                                "'capex.slowdown.growth_shift'")
+        node = data
+        for i, k in enumerate(loc[:-1]):
+            if not isinstance(node.setdefault(k, {}), dict):
+                raise ScenarioError(shown, None, key, f"{'.'.join(loc[:i + 1])} is a value, "
+                                    "not a section; override it whole")
+            node = node[k]
+        node[loc[-1]] = value
+        where = {k: v for k, v in where.items() if k[:len(loc)] != loc}
+        where[loc] = (f"<override {key}>", 0)
+    data["name"] = name or derived_name(base.name, overrides)
+    data.setdefault("description", base.scenario.description)
+    loaded = parse_scenario_data(Located(data, where), shown)
+    return LoadedScenario(loaded.scenario, loaded.path, loaded.resolved_yaml,
+                          (shown, *base.chain), loaded.sources, loaded.warnings)
 
 
 def load_scenarios(refs: Iterable[str | Path]) -> list[LoadedScenario]:
