@@ -172,6 +172,13 @@ def test_cli_summary_only(tmp_path):
         assert ds["index_level"].dims == ("quantile", "scenario", "time")
     m = json.loads((out / "manifest.json").read_text())
     assert m["draws"] == 2000
+    # a reopened summary run charts as it is (no quantiles to pass in)
+    from matplotlib.figure import Figure
+
+    reopened, tables = aicapex.open_run(out)
+    assert aicapex.fan_chart(reopened, ax=Figure().subplots()).lines
+    assert set(tables["tail_probabilities"]["event"]) == {"max_drawdown_exceeds",
+                                                           "index_below_start"}
 
 
 def test_cli_says_how_a_gpu_counts_its_histograms(tmp_path, monkeypatch):

@@ -31,7 +31,7 @@ def test_run_end_to_end_and_reproducible(tmp_path):
     env = {"AICAPEX_CACHE_DIR": str(tmp_path / "cache")}
     r = cli("run", *args, "--out", out1, env=env)
     assert r.returncode == 0, r.stderr
-    assert "baseline" in r.stdout and "P(drawdown>20%)" in r.stdout
+    assert "baseline" in r.stdout and "P(DD" in r.stdout and ">20%)" in r.stdout
     # the compiled program was kept on disk, and the manifest says where
     cache = tmp_path / "cache" / "jax"
     stored = _cache_entries(cache)

@@ -110,6 +110,7 @@ def test_report_renders_in_headless_chromium(tmp_path, n):
     assert int(attrs["images-ok"]) == N_FIGURES  # every image decoded: naturalWidth > 0
     assert int(attrs["table-rows"]) == n
     assert int(attrs["findings"]) == 3
+    assert int(attrs["sortable-columns"]) > n  # the scenario and anchor tables' headers sort
     assert json.loads(attrs["errors"].replace("&quot;", '"')) == []
     assert "Uncaught" not in dom.stderr
     ARTIFACTS.mkdir(exist_ok=True)

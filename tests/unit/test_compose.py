@@ -87,9 +87,11 @@ def test_replacing_a_staged_path_with_one_value_warns_naming_both(tmp_path):
     assert "replaces the staged path [{from: 2026Q1, value: 0.005}, {from: 2026Q3, " \
            "value: 0.015}] set in <built-in credit_stress>:9" in w.message
     assert s.warnings == (w,)
-    # restating the stages, or changing a value that is not staged, is not a replacement
+    # a list of steps (restating the stages, or one step), or changing a value that is not
+    # staged, is not such a replacement
     for body in ("credit:\n  spread_shift:\n    - {from: 2026Q1, value: 0.01}\n"
-                 "    - {from: 2026Q3, value: 0.02}\n", "capex: {debt_financed_share: 0.5}\n"):
+                 "    - {from: 2026Q3, value: 0.02}\n", "credit: {spread_shift: [{value: 0.02}]}\n",
+                 "capex: {debt_financed_share: 0.5}\n"):
         loaded_quietly(write(tmp_path, "fine.yaml", "name: fine\nextends: credit_stress\n"
                              + body))
 

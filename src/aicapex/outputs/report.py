@@ -164,7 +164,8 @@ def _table_html(t: pd.DataFrame, colors) -> str:
         cells = "".join(f"<td>{_fmt(c, r[c])}</td>" for c in t.columns)
         rows.append(f'<tr class="scenario-row"><th>{swatch}{html.escape(str(name))}</th>'
                     f"{cells}</tr>")
-    return (f'<div class="tablewrap"><table id="scenario-table"><thead><tr>{head}</tr></thead>'
+    return ('<div class="tablewrap"><table id="scenario-table" class="sortable">'
+            f"<thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -184,6 +185,27 @@ pre{background:#f7f7f7;padding:8px;font-size:12px;overflow-x:auto;max-height:360
 details{margin:6px 0} .note{font-size:12.5px;color:#555}
 """
 
+SORTABLE = """
+<script>
+// Click a column's header to sort the table's rows by it (again: the other way).
+document.querySelectorAll('table.sortable').forEach(function(table){
+  table.querySelectorAll('thead th').forEach(function(th, col){
+    th.style.cursor='pointer'; th.title='sort by this column';
+    th.addEventListener('click', function(){
+      var body=table.tBodies[0], rows=Array.prototype.slice.call(body.rows);
+      var dir=th.getAttribute('data-dir')==='asc' ? -1 : 1;
+      th.setAttribute('data-dir', dir===1 ? 'asc' : 'desc');
+      function key(r){ var t=r.cells[col].textContent.replace(/[,%+\u2212]/g, function(c){
+        return c==='\u2212' ? '-' : ''; }); var x=parseFloat(t); return isNaN(x) ? t : x; }
+      rows.sort(function(a, b){ var x=key(a), y=key(b);
+        return (x > y ? 1 : x < y ? -1 : 0) * dir; });
+      rows.forEach(function(r){ body.appendChild(r); });
+    });
+  });
+});
+</script>
+"""
+
 SELF_CHECK = """
 <div id="selfcheck" hidden></div>
 <script>
@@ -195,11 +217,13 @@ SELF_CHECK = """
     for (var i=0;i<imgs.length;i++){ if (imgs[i].complete && imgs[i].naturalWidth>0) ok++; }
     var rows=document.querySelectorAll('#scenario-table tbody tr').length;
     var findings=document.querySelectorAll('#findings li').length;
+    var sortable=document.querySelectorAll('table.sortable th[title]').length;
     var el=document.getElementById('selfcheck');
     el.setAttribute('data-images-total', imgs.length);
     el.setAttribute('data-images-ok', ok);
     el.setAttribute('data-table-rows', rows);
     el.setAttribute('data-findings', findings);
+    el.setAttribute('data-sortable-columns', sortable);
     el.setAttribute('data-errors', JSON.stringify(errors));
   });
 })();
@@ -270,6 +294,7 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
     for name in names:
         parts.append(f"<details><summary>{html.escape(name)} (scenario after inheritance)"
                      f"</summary><pre>{html.escape(yamls.get(name, ''))}</pre></details>")
+    parts.append(SORTABLE)
     parts.append(SELF_CHECK)
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -306,7 +331,8 @@ def _anchor_html(t: pd.DataFrame | None) -> str:
             style = " style='color:#b00;font-weight:bold'" if verdict == "FAIL" else ""
             cells.append(f"<td{style}>{html.escape(text)} {html.escape(verdict)}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<div class="tablewrap"><table id="anchor-table"><thead><tr>{head}</tr></thead>'
+    return ('<div class="tablewrap"><table id="anchor-table" class="sortable">'
+            f"<thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 

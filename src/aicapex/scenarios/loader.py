@@ -339,14 +339,14 @@ def _staged(value: Any) -> bool:
 
 
 def _replaced_stages(base: Any, over: Any, path: Loc = ()) -> Iterable[Loc]:
-    """Where ``deep_merge(base, over)`` replaces a staged value of ``base`` by one that is not
-    staged (a constant, or one step): what an author who meant to change one stage writes.
-    (A staged value restates the path, knowingly.)"""
+    """Where ``deep_merge(base, over)`` replaces a staged value of ``base`` by a single value:
+    what an author who meant to change one stage writes. (A list of steps, even one, restates
+    the path, knowingly.)"""
     if isinstance(base, dict) and isinstance(over, dict) and not _atomic(path, over):
         for k, v in over.items():
             if k in base:
                 yield from _replaced_stages(base[k], v, (*path, k))
-    elif _staged(base) and not _staged(over):
+    elif _staged(base) and not isinstance(over, list):
         yield path
 
 
@@ -371,7 +371,8 @@ def _merge_layers(layers: list[Layer]) -> tuple[Located, list[ScenarioWarning]]:
             notes.append(ScenarioWarning(
                 file, line, _dotted(loc),
                 f"{_flow(_at(own, loc))} replaces the staged path {_flow(_at(merged.data, loc))} "
-                f"set in {set_at}; to change one stage, list every step again"))
+                f"set in {set_at}; to change one stage, list every step again (a list of "
+                "steps replaces it without this warning)"))
         merged = Located(deep_merge(merged.data, own),
                          {**merged.where, **{k: v for k, v in located.where.items()
                                              if last or (k and k[0] not in IDENTITY)}})
