@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 from pydantic import TypeAdapter, ValidationError
 
-from .outputs.dataset import start_values, summary_to_dataset, to_dataset
+from .outputs.dataset import start_values, summary_to_dataset, to_dataset, with_sweep_coords
 from .outputs.metadata import RunMetadata, ScenarioRecord, Timings
 from .runtime.memory import available_memory_bytes, size_text
 from .scenarios import (
@@ -36,6 +36,7 @@ from .scenarios import (
     ScenarioLike,
     Timeline,
     compile_scenario,
+    expand,
     scenario,
     stack_batch,
     stream_id,
@@ -53,10 +54,11 @@ ScenarioRef = ScenarioLike
 
 
 def resolve_scenarios(scenarios: ScenarioRef | Sequence[ScenarioRef]) -> list[LoadedScenario]:
-    """The loaded scenarios of one reference or a list of them, in order (names unique)."""
+    """The loaded scenarios of one reference or a list of them, in order, a sweep's points in
+    its place (names unique)."""
     if isinstance(scenarios, str | Path | Mapping | Scenario | LoadedScenario):
         scenarios = [scenarios]
-    out = unique(scenario(s) for s in scenarios)
+    out = unique(point for s in scenarios for point in expand(scenario(s)))
     if not out:
         raise ValueError("no scenarios given")
     return out
@@ -286,16 +288,18 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
         histogram_counting=stats.histogram or "")
     tl = Timeline(plan.settings.start, plan.settings.horizon_quarters)
     starts = start_values(arrays[0].init)
+    swept = {s.name: s.swept for s in plan.scenarios}
     if plan.summary_only:
         acc, lo, hi = results
         meta = meta.with_nonfinite({name: int(acc.nonfinite[:, v].sum())
                                     for v, name in enumerate(Outputs._fields)})
-        return summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(), meta.to_attrs(),
-                                  starts)
+        return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
+                                                    meta.to_attrs(), starts), swept)
     (paths,) = results
     meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
                                 for name, a in paths.items()})
-    return to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(), starts)
+    return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),
+                                        starts), swept)
 
 
 @contextlib.contextmanager

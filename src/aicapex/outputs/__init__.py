@@ -3,7 +3,7 @@ typed metadata (``metadata``), summary tables (``summary``), plots (``plots``), 
 report (``report``) and the atomic run directory (``writers``). Writers receive a dataset and
 ready tables; nothing here parses scenario files or reaches up into the API or calibration."""
 
-from .dataset import VARIABLES, is_summary, summary_to_dataset, to_dataset
+from .dataset import VARIABLES, is_summary, summary_to_dataset, sweep_grid, to_dataset
 from .metadata import RunMetadata, ScenarioRecord, Timings
 from .plots import (
     attribution_chart,
@@ -14,6 +14,7 @@ from .plots import (
     regime_chart,
     regime_probabilities,
     scenario_style,
+    sweep_chart,
     tail_chart,
     write_plots,
 )
@@ -58,6 +59,8 @@ __all__ = [
     "scenario_style",
     "summary_table",
     "summary_to_dataset",
+    "sweep_chart",
+    "sweep_grid",
     "tail_chart",
     "tail_events",
     "tail_probabilities",

@@ -180,3 +180,56 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
 def is_summary(ds: xr.Dataset) -> bool:
     """True for a summary-only result (no per-draw paths)."""
     return ds.attrs.get("mode") == "summary"
+
+
+def sweep_coordinate_names(fields) -> dict[str, str]:
+    """Each swept field's coordinate name: its last part (``useful_life_years``), or the
+    whole field with ``__`` for dots where two fields share a last part."""
+    last = [f.rsplit(".", 1)[-1] for f in fields]
+    return {f: (n if last.count(n) == 1 else f.replace(".", "__"))
+            for f, n in zip(fields, last, strict=True)}
+
+
+def with_sweep_coords(ds: xr.Dataset, swept: Mapping[str, Mapping[str, Any]]) -> xr.Dataset:
+    """``ds`` with a coordinate along ``scenario`` per swept field (``swept``: scenario name ->
+    {field: value}; NaN, or "" for text, where a scenario does not sweep it), each indexed, so
+    that ``ds.sel(useful_life_years=3)`` selects the points with that value."""
+    fields = list(dict.fromkeys(f for point in swept.values() for f in point))
+    if not fields:
+        return ds
+    names = [str(s) for s in ds["scenario"].values]
+    out = ds
+    for field, coord in sweep_coordinate_names(fields).items():
+        values = [swept.get(n, {}).get(field) for n in names]
+        numeric = all((isinstance(v, int | float) and not isinstance(v, bool)) or v is None
+                      for v in values)
+        data = (np.array([np.nan if v is None else float(v) for v in values]) if numeric
+                else np.array(["" if v is None else str(v) for v in values], dtype=object))
+        out = out.assign_coords({coord: ("scenario", data, {"long_name": field,
+                                                              "sweep_field": field})})
+    return index_sweep_coords(out)
+
+
+def index_sweep_coords(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with an index on each sweep coordinate (a file stores the coordinates, not
+    their indexes: ``open_run`` puts them back)."""
+    for name, c in ds.coords.items():
+        if "sweep_field" in c.attrs and name not in ds.xindexes:
+            ds = ds.set_xindex(name)
+    return ds
+
+
+def sweep_grid(ds: xr.Dataset) -> xr.Dataset:
+    """The points of a sweep as a grid: ``scenario`` replaced by one dimension per swept
+    field (``grid.sel(useful_life_years=3, growth_shift=-0.4)``); scenarios outside the sweep
+    are left out."""
+    coords = [n for n, c in ds.coords.items() if "sweep_field" in c.attrs]
+    if not coords:
+        raise ValueError("the dataset holds no sweep (a scenario with sweep: makes one)")
+    keep = np.ones(ds.sizes["scenario"], bool)
+    for n in coords:
+        v = ds[n].values
+        keep &= ~pd.isna(v) & (v != "") if v.dtype == object else ~np.isnan(v)
+    sub = ds.isel(scenario=np.flatnonzero(keep)).drop_indexes(coords)
+    sub = sub.assign_coords(point=("scenario", sub["scenario"].values)).drop_vars("scenario")
+    return sub.set_index(scenario=coords).unstack("scenario")

@@ -9,7 +9,8 @@
 - ``regime_chart``: the probability of each regime (a bust, by default) over time;
 - ``attribution_chart``: each group's market-cap change as a waterfall of earnings and
   multiple, in %;
-- ``horizon_histogram``: the distribution of the index change at the horizon.
+- ``horizon_histogram``: the distribution of the index change at the horizon;
+- ``sweep_chart``: the median index change against the swept values of a sweep.
 
 Colours are colour-blind safe (Okabe-Ito) and keyed by scenario name (``scenario_style``):
 a scenario keeps its colour in every run. Rates and shares are shown in %. Figures are made
@@ -397,6 +398,41 @@ def attribution_chart(ds: xr.Dataset, fig: Figure | None = None) -> Figure:
     return fig
 
 
+def sweep_chart(ds: xr.Dataset, ax=None):
+    """The response to a sweep: the median index change from the start to the horizon, in
+    %, against the first swept field, one line per value of the second (if any); the
+    others at each point's values. Returns the axes."""
+    from .dataset import sweep_grid
+
+    if ax is None:
+        ax = _new_axes((9, 5))
+    grid = sweep_grid(ds)
+    fields = [d for d in grid["index_level"].dims if d not in ("draw", "quantile", "time")]
+    final = grid["index_level"].isel(time=-1)
+    median = final.sel(quantile=0.5) if is_summary(ds) else final.median("draw")
+    change = (median / ds["index_level"].attrs["start_value"] - 1.0) * 100
+    x = fields[0]
+    others = change.stack(line=fields[1:]) if len(fields) > 1 else change.expand_dims(line=[0])
+    for k, line in enumerate(others.transpose("line", x)):
+        label = (", ".join(f"{f} {line[f].item():g}" if isinstance(line[f].item(), float)
+                           else f"{f} {line[f].item()}" for f in fields[1:])
+                 if len(fields) > 1 else "median")
+        ax.plot(line[x].values, line.values, marker="o", lw=1.8,
+                color=OKABE_ITO[k % len(OKABE_ITO)], label=label)
+    ax.axhline(0, color="0.35", ls=":", lw=1)
+    ax.axhline(-20, color="#D55E00", ls="--", lw=0.9)
+    ax.set_xlabel(ds[x].attrs.get("long_name", x))
+    ax.set_ylabel("median S&P 500 change to the horizon, %")
+    ax.set_title(f"Response to the sweep over {', '.join(fields)}", fontsize=10)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def has_sweep(ds: xr.Dataset) -> bool:
+    """Whether ``ds`` holds the points of a sweep (coordinates marked ``sweep_field``)."""
+    return any("sweep_field" in c.attrs for c in ds.coords.values())
+
+
 def figure_legend(fig, ax, fontsize: float = 8.0) -> float:
     """A legend below the axes with as many columns as the figure's width allows for the
     longest label; returns the fraction of the figure height it needs."""
@@ -442,6 +478,8 @@ def figures(ds: xr.Dataset) -> dict[str, Figure]:
     out["horizon_index_level"] = _single(lambda ax: horizon_histogram(ds, ax=ax))
     out["regime_bust"] = _single(lambda ax: regime_chart(ds, "bust", ax=ax))
     out["attribution"] = attribution_chart(ds)
+    if has_sweep(ds):
+        out["sweep"] = _single(lambda ax: sweep_chart(ds, ax=ax))
     return out
 
 

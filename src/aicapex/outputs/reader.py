@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from .dataset import index_sweep_coords
 from .writers import sha256_of
 
 
@@ -35,7 +36,7 @@ def open_run(run_dir: str | Path) -> tuple[xr.Dataset, dict[str, pd.DataFrame]]:
                                 "file changed after the run; re-run it rather than report it")
     try:
         with xr.open_dataset(nc, engine="h5netcdf") as f:
-            ds = f.load()
+            ds = index_sweep_coords(f.load())
     except (OSError, ValueError) as e:
         raise RunDirectoryError(f"{nc}: cannot be read ({e})") from None
     if ds.attrs.get("package") != "aicapex" or "index_level" not in ds:

@@ -25,9 +25,11 @@ from .plots import (
     fan_chart,
     fan_grid,
     figure_legend,
+    has_sweep,
     quantiles_of,
     regime_chart,
     scenario_colors,
+    sweep_chart,
     tail_chart,
 )
 from .summary import tail_events, tail_probabilities
@@ -272,6 +274,10 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
     parts.append("<h2>How likely is each outcome at the horizon?</h2>")
     parts.append(f"<img alt='exceedance curves' src='data:image/png;base64,"
                  f"{_single_figure(lambda ax: exceedance_chart(ds, ax=ax), (11, 4.6))}'>")
+    if has_sweep(ds):
+        parts.append("<h2>Response to the sweep</h2>")
+        parts.append(f"<img alt='sweep response' src='data:image/png;base64,"
+                     f"{_single_figure(lambda ax: sweep_chart(ds, ax=ax), (11, 4.6))}'>")
     parts.append("<h2>Probability of a bust over time</h2>")
     parts.append(f"<img alt='bust probability' src='data:image/png;base64,"
                  f"{_single_figure(lambda ax: regime_chart(ds, 'bust', ax=ax), (11, 4.2))}'>")

@@ -22,11 +22,12 @@ from .loader import (
 )
 from .priors import SHOCK_CORRELATIONS, Prior, default_priors
 from .schema import Scenario
+from .sweep import expand
 
 __all__ = [
     "SHOCK_CORRELATIONS", "SOURCES", "Anchor", "LoadedScenario", "Prior", "Scenario",
     "ScenarioError", "ScenarioLike", "ScenarioWarning", "Timeline", "anchor_values", "as_dist",
     "builtin_names", "compile_scenario", "default_anchors", "default_priors", "derived",
-    "explain", "initial_conditions", "load_scenario", "load_scenarios", "prior_quantiles",
+    "expand", "explain", "initial_conditions", "load_scenario", "load_scenarios", "prior_quantiles",
     "scenario", "shipped_fit", "stack_batch", "stream_id", "unique", "with_values",
 ]

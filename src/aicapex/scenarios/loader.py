@@ -233,6 +233,8 @@ class LoadedScenario:
     sources: dict[Loc, tuple[str, int]] = field(default_factory=dict, compare=False,
                                                 repr=False)
     warnings: tuple[ScenarioWarning, ...] = field(default=(), compare=False, repr=False)
+    swept: dict[str, Any] = field(default_factory=dict, compare=False)
+    """For a point of a sweep: each swept field (dotted) and its value here."""
 
     @property
     def name(self) -> str:
@@ -455,23 +457,28 @@ _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 def derived_name(base: str, overrides: Mapping[str, Any]) -> str:
     """``base`` and each override's last field and value, within the name rule, e.g.
     ``baseline.growth_shift-0.4``; a long one ends in a hash of the whole."""
-    parts = [base] + [f"{k.rsplit('.', 1)[-1]}{_flow(v)}" for k, v in overrides.items()]
+    def short(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, float) else _flow(v)
+
+    parts = [base] + [f"{k.rsplit('.', 1)[-1]}{short(v)}" for k, v in overrides.items()]
     name = _NAME_CHARS.sub("_", ".".join(parts)).strip("_")
     if len(name) > 64:
         name = name[:55] + "." + hashlib.sha256(name.encode()).hexdigest()[:8]
     return name
 
 
-def derived(base: LoadedScenario, overrides: Mapping[str, Any], name: str | None = None
-            ) -> LoadedScenario:
+def derived(base: LoadedScenario, overrides: Mapping[str, Any], name: str | None = None,
+            drop: tuple[str, ...] = ()) -> LoadedScenario:
     """``base`` with ``overrides`` (dotted field -> value; a value replaces the field whole,
-    a missing section or mapping is created) on top, validated as a file would be."""
+    a missing section or mapping is created) on top, and its top-level fields ``drop``
+    removed, validated as a file would be."""
     if not overrides:
         raise ValueError("with_overrides needs at least one field, e.g. "
                          "{'capex.slowdown.growth_shift': -0.4}")
     data = yaml.load(base.resolved_yaml, Loader=_Loader)
-    data.pop("extends", None)  # resolved: its values are in the data
-    where = {k: v for k, v in base.sources.items() if k[:1] != ("extends",)}
+    for key in ("extends", *drop):  # (extends: resolved, its values are in the data)
+        data.pop(key, None)
+    where = {k: v for k, v in base.sources.items() if k[0] not in ("extends", *drop)}
     shown = f"<{base.name} with overrides>"
     for key, value in overrides.items():
         loc = tuple(key.split("."))

@@ -564,6 +564,11 @@ _unplaced = {p.section for p in PARAMETERS} - set(SECTIONS)
 assert not _unplaced, f"parameters in sections with no schema: {_unplaced}"
 
 
+MAX_SWEEP_FIELDS = 8
+MAX_SWEEP_POINTS = 1000
+"""A sweep crosses at most this many fields into at most this many scenarios."""
+
+
 class Settings(Strict):
     """The run's timeline and defaults (the command line and the API can override draws,
     seed and dtype)."""
@@ -604,6 +609,32 @@ class Scenario(_ScenarioBase):
     set here or in its section, not both."""
     anchors: dict[str, Finite | Date] = Field(default_factory=dict)
     """The starting figures (scenarios/data/anchors.yaml) this scenario changes."""
+    sweep: dict[str, Annotated[list[Finite | str | bool], Field(min_length=1, max_length=100)]
+                ] = Field(default_factory=dict, max_length=MAX_SWEEP_FIELDS)
+    """A grid of scenarios: dotted field -> the values it takes (e.g.
+    depreciation.useful_life_years: [2, 3, 4, 5, 6]); every combination runs as its own
+    scenario in one batch, with the swept fields as the result's coordinates."""
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep_grid(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        points = 1
+        for name, values in v.items():
+            parts = name.split(".")
+            if len(parts) < 2 or not all(parts) or parts[0] not in (*SECTIONS, "settings",
+                                                                   "parameters"):
+                raise FieldError("a swept field is dotted, from a section, like "
+                                 "depreciation.useful_life_years", name)
+            if parts[:1] == ["sweep"] or (parts[0] == "settings" and parts[1] in ("start",
+                                                                               "horizon_quarters")):
+                raise FieldError("a sweep's points share one timeline; this field cannot be "
+                                 "swept", name)
+            if len(set(map(repr, values))) != len(values):
+                raise FieldError("a swept field lists each value once", name)
+            points *= len(values)
+        if points > MAX_SWEEP_POINTS:
+            raise ValueError(f"the sweep has {points} points; at most {MAX_SWEEP_POINTS}")
+        return v
 
     @field_validator("anchors")
     @classmethod
