@@ -29,6 +29,7 @@ SCENARIOS = {
     "hawk": f"fed:\n  meetings:\n{HIKES}\n",
     "recession": "gdp:\n  shift: [{from: 2026Q1, value: -0.06}, {from: 2027Q3, value: 0.0}]\n",
     "deflation50": "revenue:\n  price_deflation: [{from: 2026Q1, value: 0.5}]\n",
+    **{f"life{n}": f"depreciation:\n  useful_life_years: {n}\n" for n in (2, 4)},
 }
 """Every scenario of this module, run as one batch on common random numbers (one
 compilation)."""
@@ -128,6 +129,20 @@ def test_commoditisation_loss_is_bounded_and_spreads_stay_in_range(runs):
     assert bool((ds["ai_revenue"] >= ds["ai_opex"] * (1 - 1e-5)).all())
     assert float(ds["credit_spread"].max()) <= SPREAD_CAP + 1e-7
     assert np.isfinite(ds["earnings_platforms"].values).all()
+
+
+def test_a_shorter_useful_life_lowers_platform_earnings_and_the_index(runs):
+    """Today's earnings were reported at the anchors' 6-year life: a scenario's shorter life
+    raises depreciation from the start and lowers platform earnings at once, and the index
+    with them (the core earnings are not re-based to the scenario's life)."""
+    lives = _pick(runs, "life2", "life4", "base")  # 2, 4, 6 years
+    first = lives.isel(time=0).median("draw")
+    final = lives.isel(time=-1).median("draw")
+    for ds in (first, final):
+        assert (ds["depreciation"].diff("scenario") < 0).all()
+        assert (ds["earnings_platforms"].diff("scenario") > 0).all()
+    assert (final["index_level"].diff("scenario") > 0).all()
+    assert (final["mcap_platforms"].diff("scenario") > 0).all()
 
 
 def test_hawkish_fed_lowers_inflation(runs):

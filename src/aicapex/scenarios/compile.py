@@ -302,6 +302,11 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
     ages_before = -taus - 1  # age in the quarter before the start
     dep_before = np.where(ages_before < life0_q, 1.0 / life0_q, 0.0)
     depreciation0 = float(np.sum(vintage0[taus % N_VINTAGES] * dep_before) / DT)
+    # today's earnings were reported at the anchors' life: a scenario's own life changes the
+    # depreciation from the start, not the earnings already reported (their core)
+    reported_q = 4.0 * a["useful_life_years"]
+    reported0 = float(np.sum(vintage0[taus % N_VINTAGES] * np.where(
+        ages_before < reported_q, 1.0 / reported_q, 0.0)) / DT)
     in_service0 = float(np.sum(vintage0[taus % N_VINTAGES] * (ages_before < life0_q)))
 
     rate, change, impulse = tariff_arrays(scen, tl, a["effective_tariff_rate"])
@@ -309,6 +314,7 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
     init = Initial(
         policy_rate=ic["policy_rate"], inflation=ic["inflation"], yield_10y=ic["yield_10y"],
         nominal_gdp_bn=ic["nominal_gdp_bn"], capex_bn=capex0, depreciation_bn=depreciation0,
+        reported_depreciation_bn=reported0,
         ai_revenue_bn=ic["ai_revenue_bn"],
         years_to_2030=float(a["ai_revenue_pin_year"]) - start_year,
         hw_china_revenue_bn=ic["hw_china_revenue_bn"], hw_net_margin=ic["hw_net_margin"],

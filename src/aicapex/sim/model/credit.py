@@ -61,13 +61,13 @@ def credit(p: Params, init: Initial, prev_shock, debt, earnings, dep, prev_drawd
     """Block 9b. The AI-borrower credit spread:
 
         x_t      = spread_persistence * x_{t-1} + spread_sigma * sqrt(DT) * eps.credit_spread
-        lev_t    = Debt_t / max(E^pl_t + D_t, LEVERAGE_EBITDA_FLOOR * (E^pl_0 + D_0))
+        lev_t    = Debt_t / max(E^pl_t + D_t, LEVERAGE_EBITDA_FLOOR * (E^pl_0 + D^rep_0))
         s_t      = clip(s_0 + x_t + shift_t + spread_leverage_beta * (lev_t - lev_0)
                         + spread_drawdown_beta * DD_{t-1},  SPREAD_FLOOR, SPREAD_CAP)
 
     Returns (s_t, x_t)."""
     shock = p.spread_persistence * prev_shock + p.spread_sigma * SQRT_DT * eps
-    ebitda0 = init.platform_earnings_bn + init.depreciation_bn
+    ebitda0 = init.platform_earnings_bn + init.reported_depreciation_bn
     leverage = debt / jnp.maximum(earnings + dep, LEVERAGE_EBITDA_FLOOR * ebitda0)
     spread = init.credit_spread + shock + shift + p.spread_leverage_beta * (
         leverage - init.ai_debt_bn / ebitda0) + p.spread_drawdown_beta * prev_drawdown

@@ -52,7 +52,7 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
     opex0 = p.ai_opex_per_revenue * ini["ai_revenue_bn"]
     interest0 = ini["ai_debt_bn"] * (ini["yield_10y"] + ini["credit_spread"])
     core = np.maximum(ini["platform_earnings_bn"] - (1 - p.tax_rate) * (
-        ini["ai_revenue_bn"] - opex0 - ini["depreciation_bn"] - interest0),
+        ini["ai_revenue_bn"] - opex0 - ini["reported_depreciation_bn"] - interest0),
         0.1 * ini["platform_earnings_bn"])
     rate = ini["policy_rate"] * ones
     infl = ini["inflation"] * ones
@@ -101,7 +101,7 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
     ret = np.zeros(B)
     rv = ini["volatility"] ** 2 * ones
     stress = np.zeros(B)
-    ebitda0 = ini["platform_earnings_bn"] + ini["depreciation_bn"]
+    ebitda0 = ini["platform_earnings_bn"] + ini["reported_depreciation_bn"]
     leverage0 = ini["ai_debt_bn"] / ebitda0
 
     names = ("policy_rate", "yield_10y", "inflation", "gdp_growth", "unemployment", "ai_capex",

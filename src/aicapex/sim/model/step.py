@@ -141,7 +141,7 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
     # floored: anchors whose AI profit today exceeds the platforms' earnings would start the
     # core negative (its log, the burn ratio and the P/E floor then break down)
     core0 = jnp.maximum(init.platform_earnings_bn - (1.0 - p.tax_rate) * (
-        init.ai_revenue_bn - opex0 - init.depreciation_bn - interest0),
+        init.ai_revenue_bn - opex0 - init.reported_depreciation_bn - interest0),
         PLATFORM_EARNINGS_FLOOR * init.platform_earnings_bn)
     tp0 = init.yield_10y - p.neutral_rate - p.long_rate_beta * (
         init.policy_rate - p.neutral_rate)

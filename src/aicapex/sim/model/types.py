@@ -91,6 +91,8 @@ class Initial(NamedTuple):
     nominal_gdp_bn: Array
     capex_bn: Array
     depreciation_bn: Array       # annualised AI depreciation in the quarter before the start
+    reported_depreciation_bn: Array  # the same at the anchors' useful life: what today's
+    #                                  reported earnings include, whatever life the scenario sets
     ai_revenue_bn: Array
     years_to_2030: Array
     hw_china_revenue_bn: Array
