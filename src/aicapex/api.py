@@ -43,7 +43,12 @@ from .scenarios import (
     unique,
 )
 from .scenarios.schema import Settings
-from .sim.engine import simulate_paths, simulate_summaries
+from .sim.engine import (
+    simulate_paths,
+    simulate_paths_on,
+    simulate_summaries,
+    simulate_summaries_on,
+)
 from .sim.engine.compile_cache import cache_counts, cache_dir_in_use, record_compiled
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
 from .sim.model import Outputs
@@ -226,7 +231,8 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
              chunk_size: int | None = None, device: str | None = None,
              common_random_numbers: bool = True, anchors: Mapping[str, Anchor] | None = None,
              summary_only: bool = False, antithetic: bool = False,
-             progress: bool | Callable[[int], None] | None = None) -> xr.Dataset:
+             progress: bool | Callable[[int], None] | None = None,
+             client=None) -> xr.Dataset:
     """Simulate scenarios (a ``RunPlan``, or built-in names, YAML paths or loaded scenarios,
     planned here with ``plan_run``) in one batch.
 
@@ -244,6 +250,10 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     ``progress``: True shows a progress bar of the draws (a widget in Jupyter where
     ipywidgets is installed, else text), False none; a function is called with the number of
     draws each finished chunk adds. By default a bar shows in a notebook or a terminal.
+
+    ``client``: a ``dask.distributed.Client``; the draws then run as tasks on its workers
+    (each needs aicapex), merged into the same results, bit for bit, as a local run
+    (``sim.engine.distributed``; ``device`` does not apply).
     """
     plan = scenarios if isinstance(scenarios, RunPlan) else plan_run(
         scenarios, draws=draws, seed=seed, dtype=dtype, summary_only=summary_only)
@@ -258,12 +268,20 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     streams = np.array([stream_id(n) for n in plan.names], np.uint32)
     stored0, found0 = cache_counts()
     t1 = time.perf_counter()
-    run = simulate_summaries if plan.summary_only else simulate_paths
     with precision(plan.dtype), progress_bar(progress, plan) as tick:
-        *results, stats = run(stack_batch(arrays), prng_key(plan.seed), plan.draws,
-                              chunk_size=chunk_size,
-                              common_random_numbers=common_random_numbers, stream_ids=streams,
-                              device=dev, antithetic=antithetic, progress=tick)
+        if client is None:
+            run = simulate_summaries if plan.summary_only else simulate_paths
+            *results, stats = run(stack_batch(arrays), prng_key(plan.seed), plan.draws,
+                                  chunk_size=chunk_size,
+                                  common_random_numbers=common_random_numbers,
+                                  stream_ids=streams, device=dev, antithetic=antithetic,
+                                  progress=tick)
+        else:
+            run = simulate_summaries_on if plan.summary_only else simulate_paths_on
+            *results, stats = run(client, stack_batch(arrays), prng_key(plan.seed),
+                                  plan.draws, chunk_size=chunk_size,
+                                  common_random_numbers=common_random_numbers,
+                                  stream_ids=streams, antithetic=antithetic, progress=tick)
     t2 = time.perf_counter()
     stored1, found1 = cache_counts()
     if stored1 > stored0:
@@ -272,7 +290,9 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     meta = RunMetadata(
         package_version=version("aicapex"), jax_version=jax.__version__,
         backend=jax.default_backend() if dev is None else dev[0].platform,
-        device=", ".join(map(str, dev if dev is not None else jax.devices())),
+        device=(", ".join(map(str, dev if dev is not None else jax.devices())) if client is None
+                else f"dask cluster at {getattr(client.scheduler, 'address', '?')}, "
+                     f"{stats.devices} worker(s)"),
         dtype=plan.dtype, seed=plan.seed, draws=plan.draws, start=plan.settings.start,
         horizon_quarters=plan.settings.horizon_quarters,
         common_random_numbers=common_random_numbers, antithetic=antithetic,

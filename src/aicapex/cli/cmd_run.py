@@ -74,6 +74,10 @@ def add_parser(sub) -> None:
                    "stops before it starts")
     r.add_argument("--allow-nonfinite", action="store_true",
                    help="write results even if some values are NaN or infinite")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the draws as tasks on a Dask cluster (e.g. tcp://host:8786; "
+                   "needs the dask extra, and aicapex on every worker); results are "
+                   "bit-identical to a local run")
     add_cache_flag(r)
 
 
@@ -87,7 +91,24 @@ def _argument_errors(args) -> str | None:
         return "--cpu-devices applies to --device cpu, not gpu"
     if args.paths and args.summary_only:
         return "--paths and --summary-only exclude each other"
+    if args.scheduler and (args.device or args.cpu_devices):
+        return "--scheduler runs on the cluster's workers: --device and --cpu-devices do not apply"
     return None
+
+
+def _dask_client(address: str | None, stack: contextlib.ExitStack):
+    """A Dask client of the scheduler at ``address`` (closed with ``stack``), or None."""
+    if address is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RuntimeError("--scheduler needs Dask's distributed package: pip install "
+                           "'aicapex[dask]'") from None
+    try:
+        return stack.enter_context(Client(address, timeout="10s"))
+    except OSError as e:
+        raise RuntimeError(f"no Dask scheduler answered at {address}: {e}") from None
 
 
 def _use_cpu_devices(args) -> None:
@@ -158,11 +179,12 @@ def run(args) -> int:
             if plain is not None:
                 plain.advance(n)
 
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, contextlib.ExitStack() as stack:
             warnings.simplefilter("always", RuntimeWarning)
             ds = simulate(plan, chunk_size=args.chunk_size, device=args.device,
                           common_random_numbers=not args.independent_streams,
-                          antithetic=args.antithetic, progress=tick)
+                          antithetic=args.antithetic, progress=tick,
+                          client=_dask_client(args.scheduler, stack))
     for w in caught:  # e.g. a GPU run counting without the CUDA kernel, and why
         err.print(f"note: {w.message}")
     interrupts.check()

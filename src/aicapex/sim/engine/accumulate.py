@@ -134,3 +134,37 @@ def quantiles_from_histogram(acc: Accumulator, lo: np.ndarray, hi: np.ndarray,
         out[k] = val
         bound[k] = np.where(under, lo - acc.minimum, np.where(over, acc.maximum - hi, width))
     return out, bound
+
+
+class Parts:
+    """Chunk contributions of a part of a run (a distributed task) combined as they come,
+    into one contribution that ``merge`` takes as it takes a chunk's: the counts, extremes
+    and tallies combined now (exactly: integers, minima, maxima), the per-block sums kept in
+    block order (so that the merge adds them one after another, as the whole run would).
+    ``append`` is what ``simulate_summaries(parts=...)`` calls."""
+
+    def __init__(self):
+        self.counts = None
+        self.blocks: list[tuple[np.ndarray, np.ndarray]] = []
+        self.rest: list[np.ndarray] | None = None
+
+    def append(self, part) -> None:
+        counts, total, total_sq, minimum, maximum, *tallies = (np.asarray(p) for p in part)
+        if self.counts is None:
+            self.counts = counts.astype(np.int64)
+            self.rest = [minimum, maximum, *(np.asarray(t, np.float64) for t in tallies)]
+        else:
+            self.counts += counts
+            lo, hi, *old = self.rest
+            self.rest = [np.minimum(lo, minimum), np.maximum(hi, maximum),
+                         *(a + np.asarray(b, np.float64) for a, b in zip(old, tallies,
+                                                                         strict=True))]
+        self.blocks.append((np.asarray(total, np.float64), np.asarray(total_sq, np.float64)))
+
+    def combined(self) -> tuple:
+        """The one contribution: counts, block sums (..., blocks), extremes, tallies."""
+        if self.counts is None:
+            raise ValueError("no chunk was added")
+        total = np.concatenate([t for t, _ in self.blocks], axis=-1)
+        total_sq = np.concatenate([q for _, q in self.blocks], axis=-1)
+        return (self.counts, total, total_sq, *self.rest)

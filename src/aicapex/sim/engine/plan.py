@@ -71,6 +71,7 @@ class Plan(NamedTuple):
     stream_ids: jax.Array
     key: jax.Array
     prior_rows: tuple[int, ...]
+    first_block: int = 0     # the run's block this part of it starts at (a distributed task)
 
     @property
     def loop_scenarios(self) -> bool:
@@ -90,7 +91,8 @@ class Plan(NamedTuple):
     def first_blocks(self, step: int) -> jax.Array:
         """First block of every device's chunk in ``step`` ((D,), sharded over the mesh)."""
         d = len(self.devices)
-        ids = (step * d + np.arange(d, dtype=np.uint32)) * np.uint32(self.per_chunk)
+        ids = ((step * d + np.arange(d, dtype=np.uint32)) * np.uint32(self.per_chunk)
+               + np.uint32(self.first_block))
         return jax.device_put(ids, NamedSharding(self.mesh, P(AXIS)))
 
 CHUNK_STEP_OVERHEAD = 1 / 16
@@ -139,16 +141,20 @@ def run_chunk_blocks(n_draws: int, chunk_size: int, devices) -> int:
 
 
 def plan_run(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, chunk_size: int | None,
-             stream_ids, device, summary: bool) -> Plan:
+             stream_ids, device, summary: bool, first_block: int = 0,
+             per_chunk: int | None = None) -> Plan:
     """Chunking and placement shared by both run modes. A run goes in steps: one SPMD program,
     compiled once for all the devices (separate per-device programs would compile once per
-    device), runs one chunk on every device."""
+    device), runs one chunk on every device. ``first_block`` and ``per_chunk`` (RNG blocks a
+    chunk) make it a part of a larger run: its draws are that run's from block
+    ``first_block`` on, in chunks of the larger run's size (so every part runs one
+    program)."""
     if n_draws < 1:
         raise ValueError(f"n_draws must be at least 1, got {n_draws}")
     n_scen = scen_batch.years.shape[0]
     devices = resolve_devices(device)
     chunk_size = chunk_size or default_chunk_size(summary, devices, n_scen)
-    per_chunk = run_chunk_blocks(n_draws, chunk_size, devices)
+    per_chunk = per_chunk or run_chunk_blocks(n_draws, chunk_size, devices)
     n_chunks = -(-n_draws // (per_chunk * RNG_BLOCK))
     ids = np.zeros(n_scen, np.uint32) if stream_ids is None else np.asarray(stream_ids)
     mesh = Mesh(np.array(devices), (AXIS,))
@@ -156,4 +162,4 @@ def plan_run(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, chunk_siz
     buffers, layout = pack(scen_batch)
     scen, ids, key = jax.device_put((buffers, np.asarray(ids, np.uint32), key), rep)
     return Plan(per_chunk, n_chunks, -(-n_chunks // len(devices)), devices, mesh, scen, layout,
-                ids, key, random_prior_rows(scen_batch.prior_table))
+                ids, key, random_prior_rows(scen_batch.prior_table), first_block)

@@ -106,7 +106,8 @@ def _per_device(arr: jax.Array) -> list[np.ndarray]:
 def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                    chunk_size: int | None = None, common_random_numbers: bool = True,
                    stream_ids=None, device=None, antithetic: bool = False,
-                   progress: Callable[[int], None] | None = None
+                   progress: Callable[[int], None] | None = None, first_block: int = 0,
+                   chunk_blocks: int | None = None
                    ) -> tuple[dict[str, np.ndarray], RunStats]:
     """Run ``n_draws`` draws of each scenario of the batch (leaves with a leading axis S) in
     chunks from the PRNG ``key`` (``jax.random.key(seed)``); returns host arrays
@@ -115,11 +116,13 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
     ``progress`` is called with the number of draws just finished; ``antithetic`` pairs draws
     (see ``rng.block_randoms``); ``stream_ids`` (S,) are the scenarios' streams when
     ``common_random_numbers`` is off. ``chunk_size`` defaults to
-    ``plan.default_chunk_size``."""
+    ``plan.default_chunk_size``. ``first_block`` and ``chunk_blocks`` run a part of a larger
+    run (its draws from that block on, in its chunks; ``distributed``)."""
     n_scen, horizon = scen_batch.years.shape
     tune_malloc()
     traced = trace_counts()
-    plan = plan_run(scen_batch, key, n_draws, chunk_size, stream_ids, device, summary=False)
+    plan = plan_run(scen_batch, key, n_draws, chunk_size, stream_ids, device, summary=False,
+                    first_block=first_block, per_chunk=chunk_blocks)
     results: dict[str, np.ndarray] = {}
     dtype = np.dtype(scen_batch.years.dtype)
 
@@ -154,7 +157,8 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
                        common_random_numbers: bool = True, stream_ids=None, device=None,
                        antithetic: bool = False,
                        progress: Callable[[int], None] | None = None,
-                       hist: str | Callable | None = None
+                       hist: str | Callable | None = None, first_block: int = 0,
+                       chunk_blocks: int | None = None, hist_range=None, parts=None
                        ) -> tuple[Accumulator, np.ndarray, np.ndarray, RunStats]:
     """Summary-only run: accumulate statistics chunk by chunk (memory independent of
     ``n_draws``). The histogram range comes from the minimum and maximum of the first
@@ -164,11 +168,17 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
     Same draws as ``simulate_paths`` for the same key. ``chunk_size`` defaults to
     ``plan.default_chunk_size``; ``hist`` (``"scatter"``, ``"cuda"`` or a counting function,
     see ``scan.run_scenario_summary``) to ``summary_histogram_method``'s choice, which a GPU
-    that falls back to the scatter warns of."""
+    that falls back to the scatter warns of.
+
+    A part of a larger run (``distributed``): ``first_block`` and ``chunk_blocks`` as for
+    ``simulate_paths``, ``hist_range`` the larger run's (lo, hi) (no pilot is run), and
+    ``parts`` (``accumulate.Parts``) receives every chunk's contribution in block order, for
+    ``accumulate.merge`` to add up as the larger run would have."""
     n_scen, horizon = scen_batch.years.shape
     tune_malloc()
     traced = trace_counts()
-    plan = plan_run(scen_batch, key, n_draws, chunk_size, stream_ids, device, summary=True)
+    plan = plan_run(scen_batch, key, n_draws, chunk_size, stream_ids, device, summary=True,
+                    first_block=first_block, per_chunk=chunk_blocks)
     n_dev = len(plan.devices)
     dtype = scen_batch.years.dtype
     if hist is None:
@@ -194,15 +204,17 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
     zero, one = (jax.device_put(jnp.full((n_scen, len(Outputs._fields), horizon), x, dtype),
                                 rep) for x in (0, 1))
     t0 = time.perf_counter()
-    pilot_steps = -(-pilot_draws // (plan.per_chunk * RNG_BLOCK * n_dev))
+    pilot_steps = 0 if hist_range is not None else -(
+        -pilot_draws // (plan.per_chunk * RNG_BLOCK * n_dev))
     mins, maxs = [], []  # (D, S, V, T) a step; a device without pilot draws has +-inf
     for i in range(pilot_steps):
         pilot = run_step(i, plan.step_draws(i, pilot_draws), zero, one)
         mins.append(np.asarray(pilot[3]))
         maxs.append(np.asarray(pilot[4]))
-    lo, hi = range_from_extremes(np.concatenate(mins).min(0), np.concatenate(maxs).max(0))
+        del pilot
+    lo, hi = hist_range if hist_range is not None else range_from_extremes(
+        np.concatenate(mins).min(0), np.concatenate(maxs).max(0))
     pilot_s = time.perf_counter() - t0  # compilation included
-    del pilot
     lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), rep) for x in (lo, hi))
     shift = np.asarray(lo, dtype).astype(np.float64)  # the lower ends as the devices hold them
     acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins, shift)]
@@ -216,7 +228,10 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
         host = jax.device_get(part)
         for d in range(n_dev):
             if valid[d]:
-                acc[0] = merge(acc[0], [x[d] for x in host])  # in block order
+                part_d = [x[d] for x in host]
+                if parts is not None:
+                    parts.append(part_d)
+                acc[0] = merge(acc[0], part_d)  # in block order
                 if progress is not None:
                     progress(valid[d])
 
