@@ -116,7 +116,8 @@ def simulate_summaries_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_
     key_data = np.asarray(jax.random.key_data(key))
     chunk_blocks, parts = _plan(client, n_draws, chunk_size, True, tasks)
     t0 = time.perf_counter()
-    scen = client.scatter(scen_batch, broadcast=True)
+    scen = client.scatter(scen_batch, broadcast=True, hash=False)  # (a key of its own:
+    # a second run scattering the same batch must not share, and lose, the first's)
     common = (common_random_numbers, stream_ids, antithetic, x64)
     lo, hi = client.submit(_pilot_task, scen, key_data, min(n_draws, PILOT_BLOCKS * RNG_BLOCK),
                            chunk_blocks, *common, pure=False).result()
@@ -146,7 +147,8 @@ def simulate_paths_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_draw
     key_data = np.asarray(jax.random.key_data(key))
     chunk_blocks, parts = _plan(client, n_draws, chunk_size, False, tasks)
     t0 = time.perf_counter()
-    scen = client.scatter(scen_batch, broadcast=True)
+    scen = client.scatter(scen_batch, broadcast=True, hash=False)  # (a key of its own:
+    # a second run scattering the same batch must not share, and lose, the first's)
     futures = [client.submit(_paths_task, scen, key_data, draws, first, chunk_blocks,
                              common_random_numbers, stream_ids, antithetic, x64, pure=False)
                for first, draws in parts]
