@@ -150,3 +150,14 @@ def test_the_closing_table_fits_80_columns_with_whole_names(monkeypatch):
     assert max(map(len, lines)) <= 80
     assert all(any(line.lstrip().startswith(n + " ") for line in lines) for n in names)
     assert any("4,321-19,876" in line for line in lines) and "…" not in buf.getvalue()
+
+    # names too long to share a line with the numbers: rows by number, the names below
+    sweep = ["baseline", "life_and_cut.useful_life_years3.growth_shift-0.4",
+             "life_and_cut.useful_life_years10.growth_shift-0.8"]
+    buf.seek(0)
+    buf.truncate()
+    cmd_run._print_table(table.iloc[:3].set_axis(pd.Index(sweep, name="scenario")), ds)
+    lines = buf.getvalue().splitlines()
+    assert max(map(len, lines)) <= 80 and "Mag-10" in buf.getvalue()
+    assert [line.split(maxsplit=1) for line in lines[-3:]] == [
+        [str(k + 1), n] for k, n in enumerate(sweep)]

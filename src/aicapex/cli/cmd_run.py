@@ -244,11 +244,22 @@ def _print_table(table, ds) -> None:
             for name, r in table.iterrows()]
     t = Table(title=f"At the horizon ({when}); index start {start:,.0f}", box=box.SIMPLE_HEAD,
               title_justify="left", pad_edge=False)
-    heads = ("scenario", "index\nmedian", "index\n5%-95%", "P(DD\n>20%)", "Mag-10\nweight",
-             "platform\nearnings")
+    heads = ["scenario", "index\nmedian", "index\n5%-95%", "P(DD\n>20%)", "Mag-10\nweight",
+             "platform\nearnings"]
+    widths = [max(*(len(row[i]) for row in rows), *map(len, h.split()))
+              for i, h in enumerate(heads)]
+    names = [row[0] for row in rows]
+    numbered = sum(widths) + 2 * len(widths) > out.width  # names too long for one line
+    if numbered:  # rows by number, and the names below the table, whole
+        heads[0] = "#"
+        rows = [[str(k + 1), *row[1:]] for k, row in enumerate(rows)]
+        widths[0] = len(rows[-1][0])
     for i, head in enumerate(heads):
         t.add_column(head, justify="left" if i == 0 else "right", no_wrap=True,
-                     min_width=max(*(len(row[i]) for row in rows), *map(len, head.split())))
+                     min_width=widths[i])
     for row in rows:
         t.add_row(*row)
     out.print(t)
+    if numbered:
+        for k, name in enumerate(names):
+            out.print(f"{k + 1:>{widths[0]}} {name}", soft_wrap=True)
