@@ -3,6 +3,8 @@ compilation), its swept fields become coordinates that select, and the points fo
 
 from __future__ import annotations
 
+import contextlib
+import io
 import textwrap
 
 import numpy as np
@@ -96,3 +98,7 @@ def test_bad_sweeps_are_located(tmp_path):
     assert (e.value.line, e.value.field_path) == (4, "sweep.depreciation.useful_life_years")
     assert "useful_life_years': 12" in e.value.message and "less than or equal to 10" in \
         e.value.message
+    from aicapex import cli  # validate checks every point
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["validate", str(p)]) == 2

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..scenarios import ScenarioError, load_scenario
+    from ..scenarios import ScenarioError, expand, load_scenario
 
     bad = 0
     for f in args.files:
@@ -27,8 +27,10 @@ def run(args) -> int:
             bad += 1
             continue
         try:
-            s = load_scenario(f).scenario
-            out.print(labelled("ok", "green", f" {f}: {s.name}"), highlight=False)
+            loaded = load_scenario(f)
+            points = expand(loaded)  # every point of a sweep is a scenario to check
+            grid = f" ({len(points)} sweep points)" if loaded.scenario.sweep else ""
+            out.print(labelled("ok", "green", f" {f}: {loaded.name}{grid}"), highlight=False)
         except ScenarioError as e:
             error(e)
             bad += 1
