@@ -447,11 +447,12 @@ def figure_legend(fig, ax, fontsize: float = 8.0) -> float:
     return min(0.5, (rows * fontsize * 1.5 / 72 + 0.15) / height_in)
 
 
-def _single(draw, figsize=(10, 5.5), legend: bool = True) -> Figure:
+def single(draw, figsize=(10, 5.5)) -> Figure:
+    """A figure of one chart: ``draw(ax)``, then a legend unless the chart made its own."""
     fig = Figure(figsize=figsize)
     ax = fig.subplots()
     draw(ax)
-    if legend:
+    if not ax.get_legend():
         ax.legend(fontsize=8, loc="best", ncol=1 if len(ax.get_legend_handles_labels()[1]) <= 8
                   else 2)
     fig.tight_layout()
@@ -463,8 +464,7 @@ def figures(ds: xr.Dataset) -> dict[str, Figure]:
     wanted = sorted({v for vs in FAN_PANELS.values() for v in vs})
     qs = quantiles_of(ds, wanted)
     n = ds.sizes["scenario"]
-    out = {"tail_probabilities": _single(lambda ax: tail_chart(ds, ax=ax),
-                                         (9, 0.5 * n + 1.8), legend=False)}
+    out = {"tail_probabilities": single(lambda ax: tail_chart(ds, ax=ax), (9, 0.5 * n + 1.8))}
     out["fan_index_level_grid"] = fan_grid(ds, "index_level", qs=qs)
     for key, variables in FAN_PANELS.items():
         rows = -(-n // 5)  # legend rows, roughly: a taller figure for them
@@ -474,12 +474,12 @@ def figures(ds: xr.Dataset) -> dict[str, Figure]:
             fan_chart(ds, var, ax=ax, qs=qs)
         fig.tight_layout(rect=(0, figure_legend(fig, axes[0, 0]), 1, 1))
         out[f"fan_{key}"] = fig
-    out["exceedance_index_level"] = _single(lambda ax: exceedance_chart(ds, ax=ax))
-    out["horizon_index_level"] = _single(lambda ax: horizon_histogram(ds, ax=ax))
-    out["regime_bust"] = _single(lambda ax: regime_chart(ds, "bust", ax=ax))
+    out["exceedance_index_level"] = single(lambda ax: exceedance_chart(ds, ax=ax))
+    out["horizon_index_level"] = single(lambda ax: horizon_histogram(ds, ax=ax))
+    out["regime_bust"] = single(lambda ax: regime_chart(ds, "bust", ax=ax))
     out["attribution"] = attribution_chart(ds)
     if has_sweep(ds):
-        out["sweep"] = _single(lambda ax: sweep_chart(ds, ax=ax))
+        out["sweep"] = single(lambda ax: sweep_chart(ds, ax=ax))
     return out
 
 

@@ -29,6 +29,7 @@ from .plots import (
     quantiles_of,
     regime_chart,
     scenario_colors,
+    single,
     sweep_chart,
     tail_chart,
 )
@@ -114,20 +115,13 @@ def _shared_legend(fig, ax) -> None:
 
 
 def _single_figure(draw, figsize) -> str:
-    fig = Figure(figsize=figsize)
-    ax = fig.subplots()
-    draw(ax)
-    if not ax.get_legend():
-        ax.legend(fontsize=8, loc="best", ncol=1 if len(ax.get_legend_handles_labels()[1]) <= 8
-                  else 2)
-    fig.tight_layout()
-    return _png(fig)
+    return _png(single(draw, figsize))
 
 
-def findings(ds: xr.Dataset) -> list[str]:
-    """The run's key findings in words: the worst scenario at the horizon, the chance of a
-    20% drawdown in each (with its Monte Carlo error), and the widest gap to the baseline."""
-    t = scenario_table(ds)
+def findings(ds: xr.Dataset, t: pd.DataFrame) -> list[str]:
+    """The run's key findings in words, from its ``scenario_table`` ``t``: the worst scenario
+    at the horizon, the chance of a 20% drawdown in each (with its Monte Carlo error), and
+    the widest gap to the baseline."""
     tails = tail_events(ds)
     dd = tails[(tails.event == "max_drawdown_exceeds") & np.isclose(tails.level, 0.2)
                ].set_index("scenario")
@@ -242,6 +236,7 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
     qs = quantiles_of(ds, [v for _, vs in FAN_SECTIONS for v in vs])
     when = str(np.datetime_as_string(ds["time"].values[-1], unit="D"))
     mode = "summary-only" if is_summary(ds) else "full paths"
+    table = scenario_table(ds)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>aicapex report: {html.escape(', '.join(names))}</title>",
@@ -253,7 +248,7 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
         f"aicapex {html.escape(m.package_version)}, JAX {html.escape(m.jax_version)}; "
         f"{mode}.</p>",
         "<h2>Key findings</h2>",
-        "<ul id='findings'>" + "".join(f"<li>{f}</li>" for f in findings(ds)) + "</ul>",
+        "<ul id='findings'>" + "".join(f"<li>{f}</li>" for f in findings(ds, table)) + "</ul>",
         f"<img alt='tail probabilities by scenario' src='data:image/png;base64,"
         f"{_single_figure(lambda ax: tail_chart(ds, ax=ax), (10, 0.5 * len(names) + 1.8))}'>",
         "<h2>Scenarios at the horizon</h2>",
@@ -261,7 +256,7 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
         "P(DD&gt;x) is the probability that the quarter-end drawdown from the running peak "
         "exceeds x at some point; ES 5% is the mean index change of the worst 5% of draws; "
         "earnings changes are medians from the start; deltas compare with the first row.</p>",
-        _table_html(scenario_table(ds), colors),
+        _table_html(table, colors),
     ]
     grid = fan_grid(ds, "index_level", qs=qs)
     parts.append("<h2>S&amp;P 500 by scenario</h2>")

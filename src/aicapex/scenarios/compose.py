@@ -42,7 +42,7 @@ def scenario(ref: ScenarioLike) -> LoadedScenario:
         data = ref.model_dump(mode="json", by_alias=True, exclude_none=True,
                               exclude_defaults=True)
         data.pop("extends", None)  # already resolved in the object
-        return parse_scenario_data(dict(data, name=ref.name), f"<Scenario {ref.name}>")
+        return parse_scenario_data(data, f"<Scenario {ref.name}>")
     if isinstance(ref, Mapping):
         return parse_scenario_data(dict(ref), f"<mapping {ref.get('name', '?')}>")
     raise TypeError(f"a scenario is a built-in's name, a YAML file's path, a mapping, a "

@@ -4,6 +4,7 @@ errors that name the file, the line, the field and what is allowed."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import difflib
 import functools
@@ -497,8 +498,7 @@ def derived(base: LoadedScenario, overrides: Mapping[str, Any], name: str | None
     data["name"] = name or derived_name(base.name, overrides)
     data.setdefault("description", base.scenario.description)
     loaded = parse_scenario_data(Located(data, where), shown)
-    return LoadedScenario(loaded.scenario, loaded.path, loaded.resolved_yaml,
-                          (shown, *base.chain), loaded.sources, loaded.warnings)
+    return dataclasses.replace(loaded, chain=(shown, *base.chain))
 
 
 def load_scenarios(refs: Iterable[str | Path]) -> list[LoadedScenario]:

@@ -13,6 +13,7 @@ and carry their values (``LoadedScenario.swept``), which become the result's coo
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 from .loader import LoadedScenario, ScenarioError, derived, derived_name
@@ -37,6 +38,5 @@ def expand(loaded: LoadedScenario) -> list[LoadedScenario]:
             raise ScenarioError(file, line, f"sweep.{field}",
                                 f"the point {point} is not a valid scenario: {e.message}"
                                 ) from None
-        out.append(LoadedScenario(p.scenario, p.path, p.resolved_yaml, p.chain, p.sources,
-                                  p.warnings, point))
+        out.append(dataclasses.replace(p, swept=point))
     return out
