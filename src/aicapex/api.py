@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import jax
 import numpy as np
@@ -27,6 +27,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from .outputs.dataset import start_values, summary_to_dataset, to_dataset, with_sweep_coords
 from .outputs.metadata import RunMetadata, ScenarioRecord, Timings
+from .outputs.store import PathStore, open_paths
+from .outputs.store import template as store_template
 from .runtime.memory import available_memory_bytes, size_text
 from .scenarios import (
     Anchor,
@@ -44,6 +46,7 @@ from .scenarios import (
 )
 from .scenarios.schema import Settings
 from .sim.engine import (
+    run_chunk_draws,
     simulate_paths,
     simulate_paths_on,
     simulate_summaries,
@@ -139,6 +142,7 @@ class RunPlan:
     dtype: str
     summary_only: bool
     fallback: str | None = None
+    streamed: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -151,12 +155,13 @@ class RunPlan:
 
 def plan_run(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | None = None,
              seed: int | None = None, dtype: str | None = None, summary_only: bool = False,
-             fallback_to_summary: bool = False) -> RunPlan:
+             fallback_to_summary: bool = False, streamed: bool = False) -> RunPlan:
     """Load the scenarios and check the run before anything is simulated: they share one
     timeline and starting point, ``draws`` >= 1 and ``dtype`` valid (each defaults to the
     first scenario's ``settings``), and full paths fit in memory. Paths that would not fit
     raise ``PathsTooLargeError``, or with ``fallback_to_summary`` switch the plan to summary
-    mode (``RunPlan.fallback`` says why)."""
+    mode (``RunPlan.fallback`` says why). With ``streamed`` the full paths will go to a store
+    on disk chunk by chunk (``simulate(..., store=...)``), so memory does not limit them."""
     loaded = resolve_scenarios(scenarios)
     first = loaded[0]
     st0 = first.scenario.settings
@@ -176,14 +181,16 @@ def plan_run(scenarios: ScenarioRef | Sequence[ScenarioRef], *, draws: int | Non
     seed = _setting("seed", seed if seed is not None else st0.seed)
     dtype = _setting("dtype", dtype or st0.dtype)
     fallback = None
-    if not summary_only:
+    if streamed and summary_only:
+        raise ValueError("a streamed run writes full paths; summary_only keeps none")
+    if not summary_only and not streamed:
         try:
             check_paths_fit(len(loaded), draws, st0.horizon_quarters, dtype)
         except PathsTooLargeError as e:
             if not fallback_to_summary:
                 raise
             fallback, summary_only = str(e), True
-    return RunPlan(tuple(loaded), draws, seed, dtype, summary_only, fallback)
+    return RunPlan(tuple(loaded), draws, seed, dtype, summary_only, fallback, streamed)
 
 
 class RunSettingError(ValueError):
@@ -214,11 +221,14 @@ def prng_key(seed: int) -> jax.Array:
     return jax.random.wrap_key_data(halves)
 
 
-def _devices(device: str | None):
+def _devices(device):
     """JAX's devices of kind ``device`` ("cpu" or "gpu": all of that kind, several with
-    ``use_cpu_devices``), or None for JAX's default."""
+    ``use_cpu_devices``), the given ``jax.Device`` or list of them, or None for JAX's
+    default."""
     if device is None:
         return None
+    if not isinstance(device, str):
+        return list(device) if isinstance(device, list | tuple) else [device]
     try:
         return jax.devices(device)
     except RuntimeError as e:
@@ -228,16 +238,18 @@ def _devices(device: str | None):
 
 def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
              draws: int | None = None, seed: int | None = None, dtype: str | None = None,
-             chunk_size: int | None = None, device: str | None = None,
+             chunk_size: int | None = None, device=None,
              common_random_numbers: bool = True, anchors: Mapping[str, Anchor] | None = None,
              summary_only: bool = False, antithetic: bool = False,
              progress: bool | Callable[[int], None] | None = None,
-             client=None) -> xr.Dataset:
+             client=None, store: str | Path | None = None, compression: bool = True
+             ) -> xr.Dataset:
     """Simulate scenarios (a ``RunPlan``, or built-in names, YAML paths or loaded scenarios,
     planned here with ``plan_run``) in one batch.
 
     ``draws``, ``seed`` and ``dtype`` default to the first scenario's ``settings`` (a plan
-    carries its own). ``device`` is ``"cpu"`` or ``"gpu"`` (default: JAX's default device).
+    carries its own). ``device`` is ``"cpu"`` or ``"gpu"`` (all of that kind), a
+    ``jax.Device`` or a list of them (default: JAX's default device).
     Returns a Dataset with dims (scenario, draw, time), or with ``summary_only`` one of
     quantiles (quantile, scenario, time), moments and tail probabilities accumulated chunk by
     chunk (memory independent of ``draws``; quantile error bounds in ``<var>__qerr``). Full
@@ -254,9 +266,17 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     ``client``: a ``dask.distributed.Client``; the draws then run as tasks on its workers
     (each needs aicapex), merged into the same results, bit for bit, as a local run
     (``sim.engine.distributed``; ``device`` does not apply).
+
+    ``store``: a path ending ``.zarr`` or ``.nc``. The full paths are then written there chunk
+    by chunk as the draws finish (memory does not grow with ``draws``; ``compression`` on by
+    default, see ``outputs.store``), and the dataset returned reads them lazily from it
+    (dask arrays). The store appears at ``store`` only once complete.
     """
     plan = scenarios if isinstance(scenarios, RunPlan) else plan_run(
-        scenarios, draws=draws, seed=seed, dtype=dtype, summary_only=summary_only)
+        scenarios, draws=draws, seed=seed, dtype=dtype, summary_only=summary_only,
+        streamed=store is not None)
+    if store is not None and plan.summary_only:
+        raise ValueError("store= holds full paths; a summary-only run has none")
     dev = _devices(device)
     t0 = time.perf_counter()
     arrays = []
@@ -266,28 +286,81 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
         except ValueError as e:  # a valid file whose combination the model cannot express
             raise ScenarioError(s.path, None, "", str(e)) from None
     streams = np.array([stream_id(n) for n in plan.names], np.uint32)
+    tl = Timeline(plan.settings.start, plan.settings.horizon_quarters)
+    starts = start_values(arrays[0].init)
+    swept = {s.name: s.swept for s in plan.scenarios}
+    writer = (_open_store(store, plan, tl, starts, swept, chunk_size, dev, compression)
+              if store is not None else None)
+    extra = {"sink": writer.sink} if writer is not None else {}
     stored0, found0 = cache_counts()
     t1 = time.perf_counter()
-    with precision(plan.dtype), progress_bar(progress, plan) as tick:
+    with (precision(plan.dtype), progress_bar(progress, plan) as tick,
+          writer.store if writer is not None else contextlib.nullcontext()):  # removed on failure
         if client is None:
             run = simulate_summaries if plan.summary_only else simulate_paths
             *results, stats = run(stack_batch(arrays), prng_key(plan.seed), plan.draws,
                                   chunk_size=chunk_size,
                                   common_random_numbers=common_random_numbers,
                                   stream_ids=streams, device=dev, antithetic=antithetic,
-                                  progress=tick)
+                                  progress=tick, **extra)
         else:
             run = simulate_summaries_on if plan.summary_only else simulate_paths_on
             *results, stats = run(client, stack_batch(arrays), prng_key(plan.seed),
                                   plan.draws, chunk_size=chunk_size,
                                   common_random_numbers=common_random_numbers,
-                                  stream_ids=streams, antithetic=antithetic, progress=tick)
+                                  stream_ids=streams, antithetic=antithetic, progress=tick,
+                                  **extra)
     t2 = time.perf_counter()
+    meta = _metadata(plan, dev, client, stats, common_random_numbers, antithetic, t0, t1, t2,
+                     stored0, found0)
+    if writer is not None:
+        return open_paths(writer.store.commit(meta.with_nonfinite(writer.nonfinite).to_attrs()))
+    if plan.summary_only:
+        acc, lo, hi = results
+        meta = meta.with_nonfinite({name: int(acc.nonfinite[:, v].sum())
+                                    for v, name in enumerate(Outputs._fields)})
+        return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
+                                                    meta.to_attrs(), starts), swept)
+    (paths,) = results
+    meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+                                for name, a in paths.items()})
+    return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),
+                                        starts), swept)
+
+
+class _StoreWriter(NamedTuple):
+    store: PathStore
+    sink: Callable[[int, dict[str, np.ndarray]], None]
+    nonfinite: dict[str, int]  # counted by the sink as it writes
+
+
+def _open_store(path, plan: RunPlan, tl: Timeline, starts, swept, chunk_size, dev,
+                compression: bool) -> _StoreWriter:
+    """The store a streamed run writes (its template: the run's coordinates and shapes), and
+    the sink that writes each chunk and counts its non-finite values."""
+    chunk = run_chunk_draws(plan.draws, chunk_size, dev, len(plan.scenarios))
+    lazy = store_template(list(Outputs._fields), len(plan.scenarios), plan.draws,
+                          plan.settings.horizon_quarters, plan.dtype, chunk)
+    tmpl = with_sweep_coords(to_dataset(lazy, plan.names, tl.quarter_ends(), {}, starts), swept)
+    store = PathStore(path, tmpl, chunk, compression=compression)
+    nonfinite = dict.fromkeys(Outputs._fields, 0)
+
+    def sink(start: int, arrays: dict[str, np.ndarray]) -> None:
+        for name, a in arrays.items():
+            nonfinite[name] += int(a.size - np.count_nonzero(np.isfinite(a)))
+        store.write(start, arrays)
+    return _StoreWriter(store, sink, nonfinite)
+
+
+def _metadata(plan: RunPlan, dev, client, stats, common_random_numbers: bool,
+              antithetic: bool, t0: float, t1: float, t2: float, stored0: int,
+              found0: int) -> RunMetadata:
+    """The run's record (its non-finite counts are added by the caller)."""
     stored1, found1 = cache_counts()
     if stored1 > stored0:
         record_compiled()
     cache_dir = cache_dir_in_use()
-    meta = RunMetadata(
+    return RunMetadata(
         package_version=version("aicapex"), jax_version=jax.__version__,
         backend=jax.default_backend() if dev is None else dev[0].platform,
         device=(", ".join(map(str, dev if dev is not None else jax.devices())) if client is None
@@ -306,20 +379,6 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
         programs_from_cache=found1 - found0 if cache_dir else -1,
         programs_compiled=stored1 - stored0 if cache_dir else -1,
         histogram_counting=stats.histogram or "")
-    tl = Timeline(plan.settings.start, plan.settings.horizon_quarters)
-    starts = start_values(arrays[0].init)
-    swept = {s.name: s.swept for s in plan.scenarios}
-    if plan.summary_only:
-        acc, lo, hi = results
-        meta = meta.with_nonfinite({name: int(acc.nonfinite[:, v].sum())
-                                    for v, name in enumerate(Outputs._fields)})
-        return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
-                                                    meta.to_attrs(), starts), swept)
-    (paths,) = results
-    meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-                                for name, a in paths.items()})
-    return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),
-                                        starts), swept)
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import contextlib
 import os
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from rich import box
@@ -40,7 +41,8 @@ def add_parser(sub) -> None:
                     "--report, report.html. Nothing complete-looking is left if it fails.",
                     ["aicapex run baseline --out runs/base",
                      "aicapex run baseline credit_stress my.yaml --draws 100000 --out runs/cmp",
-                     "aicapex run baseline --draws 10000000 --summary-only --out runs/big"])
+                     "aicapex run baseline --draws 10000000 --summary-only --out runs/big",
+                     "aicapex run baseline --draws 10000000 --format zarr --out runs/paths"])
     r.add_argument("scenarios", nargs="+", metavar="SCENARIO_OR_FILE",
                    help="built-in scenario names (see `aicapex list`) or YAML files")
     r.add_argument("--draws", type=int, help="draws per scenario (default: the scenario's)")
@@ -72,6 +74,13 @@ def add_parser(sub) -> None:
                    help="insist on full paths: without it, a run whose paths would not fit in "
                    "memory runs --summary-only instead (and says so); with it, such a run "
                    "stops before it starts")
+    r.add_argument("--format", choices=["zarr", "netcdf"],
+                   help="stream the full paths chunk by chunk to OUT/paths.zarr or "
+                   "OUT/paths.nc, compressed, as the draws finish: memory does not grow with "
+                   "--draws. results.nc, the tables and plots then come from a summary pass "
+                   "of the same draws (about twice the simulation time)")
+    r.add_argument("--no-compression", action="store_true",
+                   help="with --format: store the paths uncompressed (larger, faster to write)")
     r.add_argument("--allow-nonfinite", action="store_true",
                    help="write results even if some values are NaN or infinite")
     r.add_argument("--scheduler", metavar="ADDRESS",
@@ -91,6 +100,10 @@ def _argument_errors(args) -> str | None:
         return "--cpu-devices applies to --device cpu, not gpu"
     if args.paths and args.summary_only:
         return "--paths and --summary-only exclude each other"
+    if args.format and args.summary_only:
+        return "--format streams full paths; --summary-only keeps none"
+    if args.no_compression and not args.format:
+        return "--no-compression applies to --format (the streamed paths)"
     if args.scheduler and (args.device or args.cpu_devices):
         return "--scheduler runs on the cluster's workers: --device and --cpu-devices do not apply"
     return None
@@ -129,6 +142,11 @@ def _use_cpu_devices(args) -> None:
 
 
 def run(args) -> int:
+    with contextlib.ExitStack() as stack:  # holds a streamed run's paths until written
+        return _run(args, stack)
+
+
+def _run(args, stack: contextlib.ExitStack) -> int:
     from ..api import PathsTooLargeError, nonfinite_counts, paths_bytes, plan_run, simulate
     from ..calibration.check import run_anchor_table
     from ..outputs import (
@@ -139,6 +157,7 @@ def run(args) -> int:
         horizon_table,
         write_run,
     )
+    from ..outputs.store import FORMATS
 
     problem = _argument_errors(args)
     if problem:
@@ -147,52 +166,72 @@ def run(args) -> int:
     _use_cpu_devices(args)
     if not check_out(args.out, args.overwrite):  # fail before a long simulation, not after it
         return EXIT_BAD_INPUT
+    streamed = args.format is not None
     try:
         plan = plan_run(args.scenarios, draws=args.draws, seed=args.seed, dtype=args.dtype,
-                        summary_only=args.summary_only, fallback_to_summary=not args.paths)
+                        summary_only=args.summary_only,
+                        fallback_to_summary=not (args.paths or streamed), streamed=streamed)
     except PathsTooLargeError as e:
-        error(e)
+        error(f"{e}; or stream them to disk with --format zarr")
         return EXIT_BAD_INPUT
     if plan.fallback:
         err.print(f"note: {plan.fallback}; running --summary-only (pass --paths to stop "
-                  "instead)")
-    try:  # a disk too small for the results, found before simulating
+                  "instead, or --format zarr to stream them to disk)")
+    try:  # a disk too small for the results, found before simulating (streamed paths
+        # are compressed, but random numbers compress little: the raw size is the bound)
         check_free_space(args.out, 0 if plan.summary_only else paths_bytes(
             len(plan.scenarios), plan.draws, plan.settings.horizon_quarters, plan.dtype))
     except NoSpaceError as e:
         error(e.strerror)
         return EXIT_FAILED
     err.print(f"simulating {len(plan.scenarios)} scenario(s) ({', '.join(plan.names)}) x "
-              f"{plan.draws:,} draws")
+              f"{plan.draws:,} draws" + (f", streaming the paths to {args.format}"
+                                         if streamed else ""))
     t0 = time.perf_counter()
+    passes = [("compiling + simulating", plan)]
+    if streamed:
+        passes = [("compiling + writing paths", plan),
+                  ("summary pass", replace(plan, summary_only=True, streamed=False))]
     live = err.is_terminal or os.environ.get("AICAPEX_PROGRESS") == "1"
-    plain = None if live else PlainProgress(plan.draws, float(os.environ.get(
+    plain = None if live else PlainProgress(plan.draws * len(passes), float(os.environ.get(
         "AICAPEX_PROGRESS_SECONDS", PlainProgress.INTERVAL)))
+    client = _dask_client(args.scheduler, stack)
+    store = stored = None
+    if streamed:
+        store = _paths_holder(args.out, stack) / f"paths{FORMATS[args.format]}"
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,}/{task.total:,} draws"), TimeElapsedColumn(),
                   console=err, transient=False, disable=not live) as bar:
-        task = bar.add_task("compiling + simulating", total=plan.draws)
+        for label, step in passes:
+            task = bar.add_task(label, total=plan.draws)
 
-        def tick(n: int) -> None:
-            interrupts.check()
-            bar.update(task, advance=n, description="simulating")
-            if plain is not None:
-                plain.advance(n)
+            def tick(n: int, task=task) -> None:
+                interrupts.check()
+                bar.update(task, advance=n,
+                           description=bar.tasks[task].description.replace("compiling + ", ""))
+                if plain is not None:
+                    plain.advance(n)
 
-        with warnings.catch_warnings(record=True) as caught, contextlib.ExitStack() as stack:
-            warnings.simplefilter("always", RuntimeWarning)
-            ds = simulate(plan, chunk_size=args.chunk_size, device=args.device,
-                          common_random_numbers=not args.independent_streams,
-                          antithetic=args.antithetic, progress=tick,
-                          client=_dask_client(args.scheduler, stack))
-    for w in caught:  # e.g. a GPU run counting without the CUDA kernel, and why
-        err.print(f"note: {w.message}")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RuntimeWarning)
+                ds = simulate(step, chunk_size=args.chunk_size, device=args.device,
+                              common_random_numbers=not args.independent_streams,
+                              antithetic=args.antithetic, progress=tick, client=client,
+                              store=store if step.streamed else None,
+                              compression=not args.no_compression)
+            for w in caught:  # e.g. a GPU run counting without the CUDA kernel, and why
+                err.print(f"note: {w.message}")
+            if step.streamed:
+                stored = ds
     interrupts.check()
     t1 = time.perf_counter()
     meta = RunMetadata.of(ds)
     err.print(f"simulated in {t1 - t0:.1f}s ({_compile_note(meta)}) on {meta.device} "
               f"({meta.dtype}); writing outputs", soft_wrap=True)
-    bad = {k: v for k, v in nonfinite_counts(ds).items() if v}
+    bad = {k: v for k, v in nonfinite_counts(stored if stored is not None else ds).items()
+           if v}
+    if stored is not None:
+        stored.close()  # the run directory takes the store next
     if bad:
         listing = ", ".join(f"{k}: {v:,}" for k, v in bad.items())
         if not args.allow_nonfinite:
@@ -205,17 +244,32 @@ def run(args) -> int:
     tables = {"anchor_check": run_anchor_table(ds, plan.scenarios)}
     try:
         write_run(ds, args.out, tables=tables, overwrite=args.overwrite,
-                  plots=not args.no_plots, report=args.report)
+                  plots=not args.no_plots, report=args.report,
+                  stores=[store] if store is not None else ())
     except OutputExistsError as e:
         error(e)
         return EXIT_BAD_INPUT
-    err.print(f"wrote {args.out}/results.nc, summary.csv, tail_probabilities.csv, "
-              "anchor_check.csv"
+    err.print(f"wrote {args.out}/" + (f"{store.name}, " if store is not None else "")
+              + "results.nc, summary.csv, tail_probabilities.csv, anchor_check.csv"
               + ("" if args.no_plots else ", plots/") + (", report.html" if args.report else "")
               + ", manifest.json"
               + f" in {time.perf_counter() - t1:.1f}s", soft_wrap=True)
     _print_table(horizon_table(ds), ds)
     return 0
+
+
+def _paths_holder(out: Path, stack: contextlib.ExitStack) -> Path:
+    """A hidden directory beside ``out`` where a streamed run's store is written before the
+    run directory takes it (removed with ``stack``; one left by a killed run has the prefix
+    ``claim_output`` clears)."""
+    import shutil
+    import tempfile
+
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    holder = Path(tempfile.mkdtemp(prefix=f".aicapex-tmp-{out.name}-paths-",
+                                   dir=out.absolute().parent))
+    stack.callback(shutil.rmtree, holder, ignore_errors=True)
+    return holder
 
 
 def _compile_note(meta) -> str:

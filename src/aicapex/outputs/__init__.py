@@ -1,6 +1,7 @@
 """Outputs: what a run becomes for its reader. Dataset assembly (``dataset``), the run's
 typed metadata (``metadata``), summary tables (``summary``), plots (``plots``), the HTML
-report (``report``) and the atomic run directory (``writers``). Writers receive a dataset and
+report (``report``), the atomic run directory (``writers``) and full paths streamed to a
+zarr or netCDF store chunk by chunk (``store``). Writers receive a dataset and
 ready tables; nothing here parses scenario files or reaches up into the API or calibration."""
 
 from .dataset import VARIABLES, is_summary, summary_to_dataset, sweep_grid, to_dataset
@@ -20,6 +21,7 @@ from .plots import (
 )
 from .reader import RunDirectoryError, open_run
 from .report import write_report
+from .store import PathStore, StoreError, open_paths
 from .summary import horizon_table, quantiles, summary_table, tail_events, tail_probabilities
 from .writers import (
     NoSpaceError,
@@ -37,9 +39,11 @@ __all__ = [
     "NoSpaceError",
     "OutputBusyError",
     "OutputExistsError",
+    "PathStore",
     "RunDirectoryError",
     "RunMetadata",
     "ScenarioRecord",
+    "StoreError",
     "Timings",
     "atomic_dir",
     "attribution_chart",
@@ -52,6 +56,7 @@ __all__ = [
     "horizon_histogram",
     "horizon_table",
     "is_summary",
+    "open_paths",
     "open_run",
     "quantiles",
     "regime_chart",

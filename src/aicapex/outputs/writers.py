@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ..runtime import interrupts
 from .metadata import RunMetadata
 from .plots import write_plots
 from .report import write_report
+from .store import metadata_sha256, store_bytes
 from .summary import summary_table, tail_events
 
 
@@ -238,13 +239,22 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def store_entry(path: Path) -> dict[str, Any]:
+    """The manifest's record of a zarr store (a directory of chunk files)."""
+    return {"bytes": store_bytes(path), "files": sum(1 for f in path.rglob("*") if f.is_file()),
+            "metadata_sha256": metadata_sha256(path)}
+
+
 def write_run(ds: xr.Dataset, out_dir: str | Path, *,
               tables: Mapping[str, pd.DataFrame] | None = None, overwrite: bool = False,
-              plots: bool = True, report: bool = False) -> Path:
+              plots: bool = True, report: bool = False,
+              stores: Sequence[str | Path] = ()) -> Path:
     """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``, each of ``tables``
     as ``NAME.csv`` (``aicapex run`` passes the anchor check as ``anchor_check``), ``plots/``,
     optionally ``report.html`` (with the ``anchor_check`` table if given), and, last,
-    ``manifest.json``.
+    ``manifest.json``. Each of ``stores`` (a finished paths store, ``store.PathStore``) is
+    moved into the directory under its own name; the manifest records its size (and for a
+    zarr store the SHA-256 of its metadata, not of every chunk).
 
     An existing, non-empty ``out_dir`` is replaced only with ``overwrite``; an interrupted
     write leaves at most a hidden ``.aicapex-tmp-*`` directory, never a partial ``out_dir``.
@@ -272,8 +282,11 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *,
         if report:
             write_report(ds, tmp, (tables or {}).get("anchor_check"))
         t2 = time.perf_counter()
-        files = {str(p.relative_to(tmp)): p for p in sorted(tmp.rglob("*")) if p.is_file()}
+        moved = [Path(s).rename(tmp / Path(s).name) for s in stores]
+        files = {str(p.relative_to(tmp)): p for p in sorted(tmp.rglob("*"))
+                 if p.is_file() and not any(m.is_dir() and m in p.parents for m in moved)}
         man = manifest(ds, files, {"write_data": round(t1 - t0, 4), "plots": round(t2 - t1, 4)})
+        man["files"].update({m.name: store_entry(m) for m in moved if m.is_dir()})
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, allow_nan=False) + "\n",
                                            encoding="utf-8")
     return out

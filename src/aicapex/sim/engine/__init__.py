@@ -19,14 +19,14 @@ host arrays), ``runner`` (the entry points), ``kernels/`` (the CUDA histogram ke
 from .accumulate import DRAWDOWN_LEVELS, Accumulator, moments, quantiles_from_histogram
 from .distributed import simulate_paths_on, simulate_summaries_on
 from .histograms import SUMMARY_BINS
-from .plan import default_chunk_size
+from .plan import default_chunk_size, run_chunk_draws
 from .rng import RNG_BLOCK, block_randoms
 from .runner import PILOT_BLOCKS, RunStats, simulate_paths, simulate_summaries
 from .scan import run_scenario, simulate_chunk, summarize_chunk, trace_counts
 
 __all__ = [
     "DRAWDOWN_LEVELS", "PILOT_BLOCKS", "RNG_BLOCK", "SUMMARY_BINS", "Accumulator", "RunStats",
-    "block_randoms", "default_chunk_size", "moments", "quantiles_from_histogram", "run_scenario",
-    "simulate_chunk", "simulate_paths", "simulate_paths_on", "simulate_summaries",
+    "block_randoms", "default_chunk_size", "moments", "quantiles_from_histogram", "run_chunk_draws",
+    "run_scenario", "simulate_chunk", "simulate_paths", "simulate_paths_on", "simulate_summaries",
     "simulate_summaries_on", "summarize_chunk", "trace_counts",
 ]

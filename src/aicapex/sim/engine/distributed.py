@@ -139,9 +139,12 @@ def simulate_summaries_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_
 def simulate_paths_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                       chunk_size: int | None = None, common_random_numbers: bool = True,
                       stream_ids=None, antithetic: bool = False, tasks: int | None = None,
-                      progress: Callable[[int], None] | None = None
+                      progress: Callable[[int], None] | None = None,
+                      sink: Callable[[int, dict[str, np.ndarray]], None] | None = None
                       ) -> tuple[dict[str, np.ndarray], RunStats]:
-    """``simulate_paths`` on the cluster of ``client``; the same paths, bit for bit."""
+    """``simulate_paths`` on the cluster of ``client``; the same paths, bit for bit. With
+    ``sink``, each task's draws go to ``sink(first_draw, arrays)`` in draw order, and each
+    task's result is released from the cluster once written."""
     n_scen, horizon = scen_batch.years.shape
     x64 = np.dtype(scen_batch.years.dtype) == np.float64
     key_data = np.asarray(jax.random.key_data(key))
@@ -154,12 +157,15 @@ def simulate_paths_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_draw
                for first, draws in parts]
     results: dict[str, np.ndarray] = {}
     first_s = float("nan")
-    for (first, draws), future in zip(parts, futures, strict=True):
-        part = future.result()
+    for i, (first, draws) in enumerate(parts):
+        part = futures[i].result()
+        futures[i] = None  # the cluster may forget it
         if first_s != first_s:
             first_s = time.perf_counter() - t0
         start = first * RNG_BLOCK
-        for name, arr in part.items():
+        if sink is not None:
+            sink(start, part)
+        for name, arr in part.items() if sink is None else ():
             if name not in results:
                 results[name] = np.empty((n_scen, horizon, n_draws), arr.dtype)
             results[name][:, :, start:start + draws] = arr

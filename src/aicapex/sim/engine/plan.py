@@ -140,6 +140,16 @@ def run_chunk_blocks(n_draws: int, chunk_size: int, devices) -> int:
                         len(devices), on_accelerator(devices))
 
 
+def run_chunk_draws(n_draws: int, chunk_size: int | None, device=None, n_scen: int = 1,
+                    summary: bool = False) -> int:
+    """Draws a chunk of a run holds (``plan_run``'s choice for ``chunk_size``, default
+    ``default_chunk_size``, and ``device``): what a store written chunk by chunk aligns its
+    own chunks to."""
+    devices = resolve_devices(device)
+    size = chunk_size or default_chunk_size(summary, devices, n_scen)
+    return run_chunk_blocks(n_draws, size, devices) * RNG_BLOCK
+
+
 def plan_run(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, chunk_size: int | None,
              stream_ids, device, summary: bool, first_block: int = 0,
              per_chunk: int | None = None) -> Plan:

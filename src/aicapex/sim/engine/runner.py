@@ -107,7 +107,8 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                    chunk_size: int | None = None, common_random_numbers: bool = True,
                    stream_ids=None, device=None, antithetic: bool = False,
                    progress: Callable[[int], None] | None = None, first_block: int = 0,
-                   chunk_blocks: int | None = None
+                   chunk_blocks: int | None = None,
+                   sink: Callable[[int, dict[str, np.ndarray]], None] | None = None
                    ) -> tuple[dict[str, np.ndarray], RunStats]:
     """Run ``n_draws`` draws of each scenario of the batch (leaves with a leading axis S) in
     chunks from the PRNG ``key`` (``jax.random.key(seed)``); returns host arrays
@@ -117,7 +118,9 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
     (see ``rng.block_randoms``); ``stream_ids`` (S,) are the scenarios' streams when
     ``common_random_numbers`` is off. ``chunk_size`` defaults to
     ``plan.default_chunk_size``. ``first_block`` and ``chunk_blocks`` run a part of a larger
-    run (its draws from that block on, in its chunks; ``distributed``)."""
+    run (its draws from that block on, in its chunks; ``distributed``). With ``sink``, each
+    chunk's arrays (S, T, n) go to ``sink(first_draw, arrays)`` in draw order instead of
+    into the result (then empty): memory then does not grow with ``n_draws``."""
     n_scen, horizon = scen_batch.years.shape
     tune_malloc()
     traced = trace_counts()
@@ -138,7 +141,9 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
             start, valid = plan.chunk_draws(step * len(plan.devices) + d, n_draws)
             if not valid:
                 continue
-            for name, arrs in host.items():
+            if sink is not None:
+                sink(start, {name: arrs[d][:, :, :valid] for name, arrs in host.items()})
+            for name, arrs in host.items() if sink is None else ():
                 if name not in results:
                     results[name] = np.empty((n_scen, horizon, n_draws),
                                          np.int32 if name == "regime" else dtype)
