@@ -76,3 +76,13 @@ def test_the_command_line_runs_on_a_scheduler(client, tmp_path):
     ds, _ = aicapex.open_run(tmp_path / "out")
     local = aicapex.simulate(SCENARIOS, draws=3000, seed=7, summary_only=True, progress=False)
     np.testing.assert_array_equal(ds["index_level"].values, local["index_level"].values)
+
+
+def test_a_cluster_run_streams_its_paths_to_a_store(client, tmp_path):
+    """Each task's draws go to the store as they come back, in draw order: the store holds
+    the local run's paths."""
+    kw = dict(draws=3000, seed=7, chunk_size=1024, progress=False)
+    local = aicapex.simulate(SCENARIOS, **kw)
+    stored = aicapex.simulate(SCENARIOS, client=client, store=tmp_path / "paths.zarr", **kw)
+    for v in local.data_vars:
+        np.testing.assert_array_equal(local[v].values, stored[v].values, err_msg=v)

@@ -31,7 +31,14 @@ FORMATS = {"zarr": ".zarr", "netcdf": ".nc"}
 DIMS = ("scenario", "draw", "time")
 
 WRITE_THREADS = 4
-"""Threads writing a chunk's zarr variables side by side."""
+"""Threads writing a chunk's zarr variables side by side (``AICAPEX_STORE_THREADS`` sets
+another number; 1 writes them one after another)."""
+
+
+def write_threads() -> int:
+    """``WRITE_THREADS``, or ``AICAPEX_STORE_THREADS`` where set (read when a store opens)."""
+    value = os.environ.get("AICAPEX_STORE_THREADS", "")
+    return max(1, int(value)) if value.isdigit() else WRITE_THREADS
 
 
 class StoreError(ValueError):
@@ -98,7 +105,9 @@ class PathStore:
                 import zarr
 
                 self._group = zarr.open_group(self.target, mode="r+")
-                self._pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="store")
+                threads = write_threads()
+                self._pool = (ThreadPoolExecutor(threads, thread_name_prefix="store")
+                              if threads > 1 else None)
                 self._arrays = {n: self._group[n] for n in self.names}
             else:
                 import h5netcdf
