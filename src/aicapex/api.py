@@ -46,6 +46,7 @@ from .scenarios import (
 )
 from .scenarios.schema import Settings
 from .sim.engine import (
+    random_prior_rows,
     run_chunk_draws,
     simulate_paths,
     simulate_paths_on,
@@ -289,7 +290,7 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     tl = Timeline(plan.settings.start, plan.settings.horizon_quarters)
     starts = start_values(arrays[0].init)
     swept = {s.name: s.swept for s in plan.scenarios}
-    writer = (_open_store(store, plan, tl, starts, swept, chunk_size, dev, compression)
+    writer = (_open_store(store, plan, arrays, tl, starts, swept, chunk_size, dev, compression)
               if store is not None else None)
     extra = {"sink": writer.sink} if writer is not None else {}
     stored0, found0 = cache_counts()
@@ -323,9 +324,9 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
                                                     meta.to_attrs(), starts), swept)
     (paths,) = results
     meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-                                for name, a in paths.items()})
+                                for name, a in paths.items() if name in Outputs._fields})
     return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),
-                                        starts), swept)
+                                        starts, stats.parameters), swept)
 
 
 class _StoreWriter(NamedTuple):
@@ -334,19 +335,22 @@ class _StoreWriter(NamedTuple):
     nonfinite: dict[str, int]  # counted by the sink as it writes
 
 
-def _open_store(path, plan: RunPlan, tl: Timeline, starts, swept, chunk_size, dev,
+def _open_store(path, plan: RunPlan, arrays, tl: Timeline, starts, swept, chunk_size, dev,
                 compression: bool) -> _StoreWriter:
     """The store a streamed run writes (its template: the run's coordinates and shapes), and
     the sink that writes each chunk and counts its non-finite values."""
     chunk = run_chunk_draws(plan.draws, chunk_size, dev, len(plan.scenarios))
+    rows = random_prior_rows(stack_batch(arrays).prior_table)
     lazy = store_template(list(Outputs._fields), len(plan.scenarios), plan.draws,
-                          plan.settings.horizon_quarters, plan.dtype, chunk)
-    tmpl = with_sweep_coords(to_dataset(lazy, plan.names, tl.quarter_ends(), {}, starts), swept)
+                          plan.settings.horizon_quarters, plan.dtype, chunk, len(rows))
+    tmpl = with_sweep_coords(to_dataset(lazy, plan.names, tl.quarter_ends(), {}, starts, rows),
+                             swept)
     store = PathStore(path, tmpl, chunk, compression=compression)
     nonfinite = dict.fromkeys(Outputs._fields, 0)
 
     def sink(start: int, arrays: dict[str, np.ndarray]) -> None:
-        for name, a in arrays.items():
+        for name in nonfinite:
+            a = arrays[name]
             nonfinite[name] += int(a.size - np.count_nonzero(np.isfinite(a)))
         store.write(start, arrays)
     return _StoreWriter(store, sink, nonfinite)

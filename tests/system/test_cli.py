@@ -45,8 +45,13 @@ def test_run_end_to_end_and_reproducible(tmp_path):
               "plots/fan_ai_capex_revenue.png", "plots/horizon_index_level.png"):
         assert (out1 / f).is_file() and (out1 / f).stat().st_size > 0, f
     with xr.open_dataset(out1 / "results.nc") as ds:
-        assert dict(ds.sizes) == {"scenario": 2, "draw": 300, "time": 20}
+        assert dict(ds.sizes) == {"scenario": 2, "draw": 300, "time": 20,
+                                  "parameter": ds.sizes["parameter"]}
         for v in ds.data_vars:
+            if v == "parameters":  # each draw's sampled parameters, with their units
+                assert ds[v].dims == ("scenario", "draw", "parameter")
+                assert ds["parameter_units"].sizes["parameter"] == ds.sizes["parameter"] > 10
+                continue
             assert ds[v].dims == ("scenario", "draw", "time")
             assert ds[v].attrs["units"] and ds[v].attrs["long_name"], v
         assert ds.attrs["seed"] == 4 and "baseline" in ds.attrs["scenario_yaml"]
@@ -54,7 +59,7 @@ def test_run_end_to_end_and_reproducible(tmp_path):
         first = ds.load()
     summary = pd.read_csv(out1 / "summary.csv")
     assert {"scenario", "variable", "quarter", "q05", "q50", "q95"} <= set(summary.columns)
-    assert len(summary) == 2 * len(first.data_vars) * 20
+    assert len(summary) == 2 * (len(first.data_vars) - 1) * 20  # every output, not parameters
 
     # a second process loads the program from the cache (its access stamp moves, nothing new
     # is compiled) and reproduces the first run exactly

@@ -18,9 +18,12 @@ from aicapex import cli
 from aicapex.scenarios.loader import parse_scenario_text
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-N_FIGURES = 10
+N_SUMMARY_FIGURES = 10
 """The tail probabilities, the index's small multiples, five fan-chart sections, the
 exceedance curves, the bust probability and the attribution."""
+
+N_FIGURES = N_SUMMARY_FIGURES + 2
+"""A full-paths run adds the implied-vol smile and term structure, and the drivers' tornado."""
 
 
 def _run(tmp_path: Path, scenarios: list[str], name: str, extra=()) -> Path:
@@ -72,8 +75,9 @@ def test_report_command_on_a_summary_run(tmp_path):
         assert cli.main(["report", str(out)]) == 0
     text = (out / "report.html").read_text(encoding="utf-8")
     assert text.count('<tr class="scenario-row">') == 2
-    assert len(re.findall(r"data:image/png;base64,", text)) == N_FIGURES
+    assert len(re.findall(r"data:image/png;base64,", text)) == N_SUMMARY_FIGURES
     assert "n/a" in text[text.index('id="anchor-table"'):]  # rows a summary cannot give
+    assert 'id="vol-table"' not in text  # the implied vol needs every draw
 
 
 def _chromium() -> str | None:
@@ -111,6 +115,10 @@ def test_report_renders_in_headless_chromium(tmp_path, n):
     assert int(attrs["table-rows"]) == n
     assert int(attrs["findings"]) == 3
     assert int(attrs["sortable-columns"]) > n  # the scenario and anchor tables' headers sort
+    for table in ("vol-table", "hedge-table", "plausibility-table"):  # the analysis sections
+        rows = re.search(f'<table id="{table}".*?<tbody>(.*?)</tbody>', dom.stdout, re.S)
+        assert rows and rows.group(1).count("<tr>") == n, table
+    assert "tornado of the drivers" in dom.stdout
     assert json.loads(attrs["errors"].replace("&quot;", '"')) == []
     assert "Uncaught" not in dom.stderr
     ARTIFACTS.mkdir(exist_ok=True)

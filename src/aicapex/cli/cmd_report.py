@@ -17,12 +17,17 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..outputs import RunDirectoryError, open_run, write_report
+    from ..outputs import RunDirectoryError, is_summary, open_run, write_report
 
     try:
         ds, tables = open_run(args.run_dir)
     except RunDirectoryError as e:
         error(e)
         return EXIT_BAD_INPUT
-    print(write_report(ds, args.run_dir, tables.get("anchor_check")))
+    analysis = None
+    if not is_summary(ds):  # a full-paths run: its implied vol, plausibility and drivers
+        from ..analysis import analyze
+
+        analysis = analyze(ds)
+    print(write_report(ds, args.run_dir, tables.get("anchor_check"), analysis))
     return 0

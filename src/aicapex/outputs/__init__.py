@@ -17,6 +17,8 @@ from .plots import (
     scenario_style,
     sweep_chart,
     tail_chart,
+    tornado_chart,
+    vol_chart,
     write_plots,
 )
 from .reader import RunDirectoryError, open_run
@@ -70,6 +72,8 @@ __all__ = [
     "tail_events",
     "tail_probabilities",
     "to_dataset",
+    "tornado_chart",
+    "vol_chart",
     "write_plots",
     "write_report",
     "write_run",

@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from ..sim.engine import DRAWDOWN_LEVELS, moments, quantiles_from_histogram
+from ..sim.model import PARAMETERS as PARAM_SPECS
 from ..sim.model import REGIMES, Outputs
 
 _HUMAN: dict[str, tuple[str, str]] = {
@@ -97,13 +98,33 @@ def start_values(init) -> dict[str, float]:
     }
 
 
+PARAMETERS_VAR = "parameters"
+"""The variable of each draw's sampled parameters in a full-paths dataset."""
+
+
 def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
                quarter_ends: pd.DatetimeIndex, attrs: Mapping[str, Any],
-               start_values: Mapping[str, float] | None = None) -> xr.Dataset:
-    """Dataset with dims (scenario, draw, time) from host arrays shaped (S, T, N)."""
+               start_values: Mapping[str, float] | None = None,
+               parameters: Sequence[int] = ()) -> xr.Dataset:
+    """Dataset with dims (scenario, draw, time) from host arrays shaped (S, T, N); the
+    engine's sampled parameters (``arrays["parameters"]``, (S, P, N), the rows
+    ``parameters`` of ``sim.model.PARAMETERS``) become ``parameters`` (scenario, draw,
+    parameter), with each one's unit in the coordinate ``parameter_units``."""
     n = next(iter(arrays.values())).shape[-1]
     data_vars = {}
+    extra_coords = {}
     for name, arr in arrays.items():
+        if name == PARAMETERS_VAR:
+            specs = [PARAM_SPECS[i] for i in parameters]
+            data_vars[name] = (("scenario", "draw", "parameter"), np.swapaxes(arr, 1, 2), {
+                "long_name": "each draw's sampled value of every parameter whose prior varies "
+                             "(units: parameter_units)"})
+            extra_coords = {
+                "parameter": ("parameter", [p.name for p in specs],
+                              {"long_name": "model parameter (aicapex params)"}),
+                "parameter_units": ("parameter", [p.unit for p in specs],
+                                    {"long_name": "unit of the parameter"})}
+            continue
         va = variable_attrs(name)
         if name == "regime":
             va.update(flag_values=np.arange(len(REGIMES), dtype=np.int32),
@@ -115,6 +136,7 @@ def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
         "scenario": ("scenario", list(scenario_names), {"long_name": "scenario name"}),
         "draw": ("draw", np.arange(n, dtype=np.int64), {"long_name": "Monte Carlo draw"}),
         "time": ("time", quarter_ends.values, TIME_ATTRS),
+        **extra_coords,
     }
     return xr.Dataset(data_vars, coords=coords, attrs={**attrs, "Conventions": CONVENTIONS})
 

@@ -447,12 +447,70 @@ def figure_legend(fig, ax, fontsize: float = 8.0) -> float:
     return min(0.5, (rows * fontsize * 1.5 / 72 + 0.15) / height_in)
 
 
+def vol_chart(surface: xr.Dataset, maturity: int = 4, fig: Figure | None = None) -> Figure:
+    """The scenario-implied volatility (``aicapex.analysis.vol_surface``'s result): left, each
+    scenario's smile at ``maturity`` quarters (implied vol against strike / start); right, the
+    at-the-money term structure; the market's implied vol at the start as a dashed line, both
+    in %. ``maturity`` falls back to the longest available below it."""
+    fig = fig or Figure(figsize=(11, 4.4))
+    left, right = fig.subplots(1, 2)
+    mats = [int(m) for m in surface["maturity"].values]
+    m = max([x for x in mats if x <= maturity] or mats[:1])
+    market = 100 * float(surface.attrs.get("market_vol", np.nan))
+    for name in surface["scenario"].values:
+        colour, style = scenario_style(str(name))
+        iv = surface["implied_vol"].sel(scenario=name)
+        left.plot(100 * surface["moneyness"], 100 * iv.sel(maturity=m), style, color=colour,
+                  marker="o", ms=3, label=str(name))
+        right.plot(mats, 100 * surface["atm_vol"].sel(scenario=name), style, color=colour,
+                   marker="o", ms=3, label=str(name))
+    for ax in (left, right):
+        ax.axhline(market, color="k", ls="--", lw=1, label=f"market at the start {market:.1f}%")
+        ax.set_ylabel("implied vol (%)")
+        ax.grid(alpha=0.3)
+    left.set_xlabel("strike (% of the index at the start)")
+    left.set_title(f"Smile at {m} quarter(s)", fontsize=10)
+    right.set_xlabel("maturity (quarters)")
+    right.set_title("At-the-money term structure", fontsize=10)
+    right.legend(fontsize=7, loc="best")
+    fig.suptitle(f"Implied volatility of the scenarios' index distributions "
+                 f"({surface.attrs.get('measure', '')} measure)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def tornado_chart(drivers, ax=None, top: int = 12):
+    """What drives the outcome (``aicapex.analysis.driver_table``'s result): the ``top``
+    parameters by the size of their one-sd effect, as horizontal bars (in % for rates and
+    shares of the outcome), each labelled with its variance share."""
+    if ax is None:
+        ax = _new_axes((9, 0.35 * min(top, len(drivers)) + 1.6))
+    t = drivers.dropna(subset=["one_sd_effect"]).head(top).iloc[::-1]
+    y = np.arange(len(t))
+    effect = 100 * t["one_sd_effect"].to_numpy()
+    ax.barh(y, effect, color=["#D55E00" if e < 0 else "#0072B2" for e in effect], alpha=0.85)
+    ax.set_yticks(y, [str(p) for p in t["parameter"]], fontsize=8)
+    for yi, e, share in zip(y, effect, t["variance_share"], strict=True):
+        ax.annotate(f"{100 * share:.0f}% of var" if np.isfinite(share) else "", (e, yi),
+                    xytext=(3 if e >= 0 else -3, 0), textcoords="offset points",
+                    ha="left" if e >= 0 else "right", va="center", fontsize=7)
+    ax.axvline(0, color="k", lw=0.8)
+    outcome = str(t["outcome"].iloc[0]).replace("_", " ") if len(t) else ""
+    ax.set_xlabel(f"effect of a one-sd move of the prior on the {outcome} (pp)")
+    scen = str(t["scenario"].iloc[0]) if len(t) else ""
+    ax.set_title(f"What drives the outcome ({scen}; linear fit R² "
+                 f"{float(t['linear_r2'].iloc[0]) if len(t) else float('nan'):.2f})",
+                 fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
 def single(draw, figsize=(10, 5.5)) -> Figure:
     """A figure of one chart: ``draw(ax)``, then a legend unless the chart made its own."""
     fig = Figure(figsize=figsize)
     ax = fig.subplots()
     draw(ax)
-    if not ax.get_legend():
+    if not ax.get_legend() and ax.get_legend_handles_labels()[1]:
         ax.legend(fontsize=8, loc="best", ncol=1 if len(ax.get_legend_handles_labels()[1]) <= 8
                   else 2)
     fig.tight_layout()

@@ -32,6 +32,8 @@ from .plots import (
     single,
     sweep_chart,
     tail_chart,
+    tornado_chart,
+    vol_chart,
 )
 from .summary import tail_events, tail_probabilities
 
@@ -227,9 +229,83 @@ SELF_CHECK = """
 """
 
 
-def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> str:
+def _simple_table(t: pd.DataFrame, table_id: str, formats: dict[str, str]) -> str:
+    """A sortable table of ``t``'s columns ``formats`` (column -> format spec, "%" for a
+    percentage)."""
+    head = "".join(f"<th title='sort by {html.escape(c)}'>{html.escape(c.replace('_', ' '))}"
+                   "</th>" for c in formats)
+
+    def cell(c, v):
+        if isinstance(v, str):
+            return html.escape(v)
+        if formats[c] == "%":
+            return f"{100 * v:.1f}%" if np.isfinite(v) else "n/a"
+        return format(v, formats[c]) if np.isfinite(v) else "n/a"
+    rows = "".join("<tr>" + "".join(f"<td>{cell(c, r[c])}</td>" for c in formats) + "</tr>"
+                   for _, r in t.iterrows())
+    return (f'<div class="tablewrap"><table id="{table_id}" class="sortable"><thead><tr>{head}'
+            f"</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def _analysis_html(a) -> list[str]:
+    """The sections of ``aicapex analyze``'s results (``aicapex.analysis``): implied vol,
+    the tail hedge, plausibility and the drivers, those given."""
+    parts = []
+    if "vol_surface" in a:
+        v = a["vol_surface"]
+        parts += ["<h2>Volatility the scenarios imply</h2>",
+                  "<p class='note'>Black-Scholes implied vols of index options priced on each "
+                  f"scenario's own draws ({html.escape(str(v.attrs.get('measure')))} measure: "
+                  "the drift removed, the distribution's shape kept), against the market's "
+                  "implied vol at the start; vol points over the market at 1, 4 and 8 "
+                  "quarters in the table.</p>",
+                  f"<img alt='implied volatility' src='data:image/png;base64,"
+                  f"{_png(vol_chart(v))}'>"]
+        over = v["atm_vol_over_market"].to_pandas()
+        t = pd.DataFrame({"scenario": [str(x) for x in over.index]})
+        fmt = {"scenario": ""}
+        for m in (1, 4, 8):
+            if m in over.columns:
+                t[f"ATM {m}Q vs market"] = over[m].to_numpy()
+                fmt[f"ATM {m}Q vs market"] = "%"
+        parts.append(_simple_table(t, "vol-table", fmt))
+    if "tail_hedge" in a:
+        h = a["tail_hedge"]
+        parts += ["<h2>The tail hedge</h2>",
+                  f"<p class='note'>A {int(h['maturity_quarters'].iloc[0])}-quarter put "
+                  f"{100 * (1 - h['moneyness'].iloc[0]):.0f}% out of the money: the chance it "
+                  "pays and its expected payoff if the scenario is right, its price at the "
+                  "market's vol, and the return of buying it at that price.</p>",
+                  _simple_table(h, "hedge-table", {
+                      "scenario": "", "p_pays": "%", "mean_payoff": ",.1f",
+                      "market_price": ",.1f", "model_price": ",.1f",
+                      "expected_return_at_market": "%"})]
+    if "plausibility" in a:
+        p = a["plausibility"]
+        parts += ["<h2>How plausible is each scenario?</h2>",
+                  f"<p class='note'>Where each scenario's median index change sits in the "
+                  f"{html.escape(str(p['reference'].iloc[0]))} scenario's draws: the "
+                  "reference's probability of an outcome at least as bad, as 1 in N over the "
+                  "horizon and about once in so many years.</p>",
+                  _simple_table(p, "plausibility-table", {
+                      "scenario": "", "median_change": "%", "p_reference": "%",
+                      "one_in": ",.0f", "about_once_in_years": ",.0f"})]
+    if "drivers" in a:
+        parts += ["<h2>What drives the outcome?</h2>",
+                  "<p class='note'>The effect of a one-sd move of each prior on the index "
+                  "change to the horizon (a regression on every draw's sampled parameters), "
+                  "and the share of the outcome's variance each explains alone.</p>",
+                  f"<img alt='tornado of the drivers' src='data:image/png;base64,"
+                  f"{_single_figure(lambda ax: tornado_chart(a['drivers'], ax=ax), (10, 5))}'>"]
+    return parts
+
+
+def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None,
+                  analysis=None) -> str:
     """The report as one HTML string; ``anchor_table``: the run's anchor check
-    (``aicapex.calibration.check.run_anchor_table``), shown where given and not empty."""
+    (``aicapex.calibration.check.run_anchor_table``), shown where given and not empty;
+    ``analysis``: ``aicapex.analysis`` results by name (``vol_surface``, ``tail_hedge``,
+    ``plausibility``, ``drivers``), each shown where given."""
     names = [str(s) for s in ds["scenario"].values]
     colors = scenario_colors(names)
     m = RunMetadata.of(ds)
@@ -282,6 +358,7 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None) -> s
                  "re-rating of those earnings (the P/E's change); the dot is the total.</p>")
     parts.append(f"<img alt='attribution' src='data:image/png;base64,"
                  f"{_png(attribution_chart(ds))}'>")
+    parts += _analysis_html(analysis or {})
     anchors = _anchor_html(anchor_table)
     if anchors:
         parts.append("<h2>Anchor check</h2>")
@@ -338,10 +415,10 @@ def _anchor_html(t: pd.DataFrame | None) -> str:
 
 
 def write_report(ds: xr.Dataset, run_dir: str | Path,
-                 anchor_table: pd.DataFrame | None = None) -> Path:
+                 anchor_table: pd.DataFrame | None = None, analysis=None) -> Path:
     """Write ``run_dir/report.html`` (atomically: a temporary file renamed into place)."""
     path = Path(run_dir) / "report.html"
     tmp = path.with_name(".report.html.tmp")
-    tmp.write_text(render_report(ds, anchor_table), encoding="utf-8")
+    tmp.write_text(render_report(ds, anchor_table, analysis), encoding="utf-8")
     tmp.replace(path)
     return path

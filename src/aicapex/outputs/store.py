@@ -28,8 +28,6 @@ import xarray as xr
 FORMATS = {"zarr": ".zarr", "netcdf": ".nc"}
 """Store formats and the suffix of their path."""
 
-DIMS = ("scenario", "draw", "time")
-
 WRITE_THREADS = 4
 """Threads writing a chunk's zarr variables side by side (``AICAPEX_STORE_THREADS`` sets
 another number; 1 writes them one after another)."""
@@ -89,15 +87,15 @@ class PathStore:
         self.target = self.tmp / self.path.name
         self.names = list(template.data_vars)
         self._pool: ThreadPoolExecutor | None = None
-        n_time = template.sizes["time"]
-        chunks = (1, min(chunk_draws, template.sizes["draw"]), n_time)
+        draws = min(chunk_draws, template.sizes["draw"])
+        chunks = {n: (1, draws, max(template[n].shape[2], 1)) for n in self.names}
         try:
             if self.format == "zarr":
                 from zarr.codecs import BloscCodec
 
                 template = _text_as_objects(template)
                 codec = ZARR_COMPRESSION if compression is True else compression
-                enc = {n: {"chunks": chunks,
+                enc = {n: {"chunks": chunks[n],
                            "compressors": (BloscCodec(**codec),) if codec else None}
                        for n in self.names}
                 template.to_zarr(self.target, mode="w", compute=False, encoding=enc,
@@ -118,7 +116,7 @@ class PathStore:
                 filters = NETCDF_COMPRESSION if compression is True else compression or {}
                 for n in self.names:
                     v = template[n]
-                    var = self._file.create_variable(n, DIMS, v.dtype, chunks=chunks,
+                    var = self._file.create_variable(n, v.dims, v.dtype, chunks=chunks[n],
                                                      **filters)
                     for k, a in v.attrs.items():
                         var.attrs[k] = a
@@ -129,9 +127,9 @@ class PathStore:
 
     def write(self, start: int, arrays: Mapping[str, np.ndarray]) -> None:
         """Write draws ``start .. start + n`` of every variable, ``arrays[name]`` shaped
-        (S, T, n) as the engine returns them. Zarr variables are written side by side in
-        threads (compression and file writes release the GIL: 1.4x one thread on 2 cores,
-        ``benchmarks/store_bench.py``); HDF5 allows one writer at a time."""
+        (S, T, n) as the engine returns them (the parameters (S, P, n)). Zarr variables are
+        written side by side in threads (compression and file writes release the GIL;
+        ``AICAPEX_STORE_THREADS=1`` turns it off); HDF5 allows one writer at a time."""
         def put(n: str) -> None:
             a = arrays[n]
             self._arrays[n][:, start:start + a.shape[-1], :] = np.swapaxes(a, 1, 2)
@@ -258,14 +256,20 @@ def open_paths(path: str | Path, chunks: Mapping[str, int] | None = None) -> xr.
 
 
 def template(names: Sequence[str], n_scenarios: int, n_draws: int, n_time: int, dtype: str,
-             chunk_draws: int) -> dict[str, Any]:
-    """Lazy (dask) zero arrays (S, T, N) for every output, as ``dataset.to_dataset`` takes
-    them: the shape of a store without its values."""
+             chunk_draws: int, n_params: int = 0) -> dict[str, Any]:
+    """Lazy (dask) zero arrays (S, T, N) for every output and (S, P, N) for the sampled
+    parameters, as ``dataset.to_dataset`` takes them: a store's shape without its values."""
     import dask.array as da
 
-    return {n: da.zeros((n_scenarios, n_time, n_draws),
-                        dtype=np.int32 if n == "regime" else np.dtype(dtype),
-                        chunks=(1, n_time, min(chunk_draws, n_draws))) for n in names}
+    from .dataset import PARAMETERS_VAR
+
+    chunk = min(chunk_draws, n_draws)
+    out = {n: da.zeros((n_scenarios, n_time, n_draws),
+                       dtype=np.int32 if n == "regime" else np.dtype(dtype),
+                       chunks=(1, n_time, chunk)) for n in names}
+    out[PARAMETERS_VAR] = da.zeros((n_scenarios, n_params, n_draws), dtype=np.dtype(dtype),
+                                   chunks=(1, max(n_params, 1), chunk))
+    return out
 
 
 __all__ = ["FORMATS", "NETCDF_COMPRESSION", "ZARR_COMPRESSION", "PathStore", "StoreError",

@@ -248,11 +248,12 @@ def store_entry(path: Path) -> dict[str, Any]:
 def write_run(ds: xr.Dataset, out_dir: str | Path, *,
               tables: Mapping[str, pd.DataFrame] | None = None, overwrite: bool = False,
               plots: bool = True, report: bool = False,
-              stores: Sequence[str | Path] = ()) -> Path:
+              stores: Sequence[str | Path] = (), analysis=None) -> Path:
     """Write ``results.nc``, ``summary.csv``, ``tail_probabilities.csv``, each of ``tables``
     as ``NAME.csv`` (``aicapex run`` passes the anchor check as ``anchor_check``), ``plots/``,
     optionally ``report.html`` (with the ``anchor_check`` table if given), and, last,
-    ``manifest.json``. Each of ``stores`` (a finished paths store, ``store.PathStore``) is
+    ``manifest.json``. ``analysis`` (``aicapex.analysis`` results by name) adds its
+    sections to the report. Each of ``stores`` (a finished paths store, ``store.PathStore``) is
     moved into the directory under its own name; the manifest records its size (and for a
     zarr store the SHA-256 of its metadata, not of every chunk).
 
@@ -280,7 +281,7 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *,
         if plots:
             write_plots(ds, tmp / "plots")
         if report:
-            write_report(ds, tmp, (tables or {}).get("anchor_check"))
+            write_report(ds, tmp, (tables or {}).get("anchor_check"), analysis)
         t2 = time.perf_counter()
         moved = [Path(s).rename(tmp / Path(s).name) for s in stores]
         files = {str(p.relative_to(tmp)): p for p in sorted(tmp.rglob("*"))

@@ -29,6 +29,7 @@ from ..model import Outputs, ScenarioArrays
 from .accumulate import Accumulator, Parts, empty_accumulator, merge
 from .histograms import SUMMARY_BINS
 from .plan import default_chunk_size, run_chunk_blocks
+from .priors import random_prior_rows
 from .rng import RNG_BLOCK
 from .runner import PILOT_BLOCKS, RunStats, simulate_paths, simulate_summaries
 
@@ -145,7 +146,6 @@ def simulate_paths_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_draw
     """``simulate_paths`` on the cluster of ``client``; the same paths, bit for bit. With
     ``sink``, each task's draws go to ``sink(first_draw, arrays)`` in draw order, and each
     task's result is released from the cluster once written."""
-    n_scen, horizon = scen_batch.years.shape
     x64 = np.dtype(scen_batch.years.dtype) == np.float64
     key_data = np.asarray(jax.random.key_data(key))
     chunk_blocks, parts = _plan(client, n_draws, chunk_size, False, tasks)
@@ -167,11 +167,12 @@ def simulate_paths_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_draw
             sink(start, part)
         for name, arr in part.items() if sink is None else ():
             if name not in results:
-                results[name] = np.empty((n_scen, horizon, n_draws), arr.dtype)
+                results[name] = np.empty((*arr.shape[:2], n_draws), arr.dtype)
             results[name][:, :, start:start + draws] = arr
         if progress is not None:
             progress(draws)
     total_s = time.perf_counter() - t0
     return results, RunStats(first_s, (total_s - first_s) / max(len(parts) - 1, 1),
                              float("nan"), len(parts), _workers(client),
-                             chunk_blocks * RNG_BLOCK, {})
+                             chunk_blocks * RNG_BLOCK, {},
+                             parameters=random_prior_rows(scen_batch.prior_table))

@@ -27,6 +27,9 @@ from .plan import AXIS, plan_run
 from .rng import RNG_BLOCK
 from .scan import simulate_chunk, summarize_chunk, trace_counts
 
+PARAMS = "parameters"
+"""The key of each draw's sampled parameters among a paths run's arrays."""
+
 PILOT_BLOCKS = 8
 """Blocks of draws whose full paths set the summary histograms' ranges (at most one chunk)."""
 
@@ -44,6 +47,7 @@ class RunStats(NamedTuple):
     chunk_draws: int
     traces: dict[str, int]
     histogram: str | None = None   # summary mode: how the histograms were counted
+    parameters: tuple[int, ...] = ()  # paths: the sampled parameters' rows, in order
 
 
 class _Timing(NamedTuple):
@@ -84,13 +88,14 @@ def _simulate_step(scen_buffers, layout: Layout, key, stream_ids, first_blocks, 
                    n_blocks: int, common: bool, antithetic: bool, prior_rows,
                    loop_scenarios: bool):
     """``simulate_chunk`` of the scenario batch packed in ``scen_buffers`` (``packing.pack``) on
-    every device of ``mesh``, device d from ``first_blocks[d]``: leaves (D, S, T, B)."""
+    every device of ``mesh``, device d from ``first_blocks[d]``: the outputs by name, (D, S,
+    T, B), and the sampled parameters as ``PARAMS``, (D, S, len(prior_rows), B)."""
     scen_batch = unpack(scen_buffers, layout)
 
     def body(sc, k, sid, fb):
-        out = simulate_chunk(sc, k, sid, fb[0], n_blocks, common, antithetic, prior_rows,
-                             loop_scenarios)
-        return jax.tree.map(lambda a: a[None], out)
+        out, params = simulate_chunk(sc, k, sid, fb[0], n_blocks, common, antithetic,
+                                     prior_rows, loop_scenarios, with_params=True)
+        return jax.tree.map(lambda a: a[None], {**out._asdict(), PARAMS: params})
     return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(AXIS)),
                          out_specs=P(AXIS), check_vma=False)(scen_batch, key, stream_ids,
                                                                first_blocks)
@@ -112,7 +117,9 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                    ) -> tuple[dict[str, np.ndarray], RunStats]:
     """Run ``n_draws`` draws of each scenario of the batch (leaves with a leading axis S) in
     chunks from the PRNG ``key`` (``jax.random.key(seed)``); returns host arrays
-    (S, T, n_draws) keyed by output name, and the run's ``RunStats``. Chunks are spread over
+    (S, T, n_draws) keyed by output name, each draw's sampled parameters as ``PARAMS``
+    (S, P, n_draws: the rows ``RunStats.parameters`` of the parameter list), and the run's
+    ``RunStats``. Chunks are spread over
     ``device`` (one, or a list) or all default devices; results do not depend on how.
     ``progress`` is called with the number of draws just finished; ``antithetic`` pairs draws
     (see ``rng.block_randoms``); ``stream_ids`` (S,) are the scenarios' streams when
@@ -121,14 +128,11 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
     run (its draws from that block on, in its chunks; ``distributed``). With ``sink``, each
     chunk's arrays (S, T, n) go to ``sink(first_draw, arrays)`` in draw order instead of
     into the result (then empty): memory then does not grow with ``n_draws``."""
-    n_scen, horizon = scen_batch.years.shape
     tune_malloc()
     traced = trace_counts()
     plan = plan_run(scen_batch, key, n_draws, chunk_size, stream_ids, device, summary=False,
                     first_block=first_block, per_chunk=chunk_blocks)
     results: dict[str, np.ndarray] = {}
-    dtype = np.dtype(scen_batch.years.dtype)
-
     def launch(step):
         return _simulate_step(plan.scen, plan.scen_layout, plan.key, plan.stream_ids,
                               plan.first_blocks(step), plan.mesh, plan.per_chunk,
@@ -136,7 +140,8 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                               plan.loop_scenarios)
 
     def finish(step, out):
-        host = {name: _per_device(arr) for name, arr in out._asdict().items()}
+        # (a dict comes back from JAX in key order: put the outputs in the model's order)
+        host = {name: _per_device(out[name]) for name in (*Outputs._fields, PARAMS)}
         for d in range(len(plan.devices)):
             start, valid = plan.chunk_draws(step * len(plan.devices) + d, n_draws)
             if not valid:
@@ -145,8 +150,7 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                 sink(start, {name: arrs[d][:, :, :valid] for name, arrs in host.items()})
             for name, arrs in host.items() if sink is None else ():
                 if name not in results:
-                    results[name] = np.empty((n_scen, horizon, n_draws),
-                                         np.int32 if name == "regime" else dtype)
+                    results[name] = np.empty((*arrs[d].shape[:2], n_draws), arrs[d].dtype)
                 results[name][:, :, start:start + valid] = arrs[d][:, :, :valid]
             if progress is not None:
                 progress(valid)
@@ -154,7 +158,8 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
     t = _pipelined(plan.n_steps, launch, finish)
     compile_s = t.first_s - t.later_mean_s if t.steps > 1 else float("nan")
     return results, RunStats(t.first_s, t.later_mean_s, compile_s, t.steps, len(plan.devices),
-                             plan.per_chunk * RNG_BLOCK, _traced_since(traced))
+                             plan.per_chunk * RNG_BLOCK, _traced_since(traced),
+                             parameters=plan.prior_rows)
 
 
 def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,

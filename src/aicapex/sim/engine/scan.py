@@ -105,23 +105,30 @@ def run_scenario(scen: ScenarioArrays, normals, uniforms, zp,
 
 
 @partial(jax.jit, static_argnames=("n_blocks", "common", "antithetic", "prior_rows",
-                                   "loop_scenarios"))
+                                   "loop_scenarios", "with_params"))
 def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_blocks: int,
                    common: bool, antithetic: bool = False,
                    prior_rows: tuple[int, ...] | None = None,
-                   loop_scenarios: bool = True) -> Outputs:
+                   loop_scenarios: bool = True, with_params: bool = False):
     """Simulate draws ``[first_block, first_block + n_blocks) * RNG_BLOCK`` of every scenario
     in the batch. Returns ``Outputs`` with leaves (S, T, B). Compiled once per (shapes,
     n_blocks, common, antithetic, random parameters, loop_scenarios); every scenario number
     is traced. ``prior_rows``: the parameters to sample (``random_prior_rows`` of the batch,
     computed on the host; default all). ``loop_scenarios``: run the scenarios one after
     another (the CPU's choice) or batched (an accelerator's), see
-    ``plan.loop_scenarios_on``."""
+    ``plan.loop_scenarios_on``. ``with_params``: also return each draw's sampled parameters,
+    the rows ``prior_rows`` of the parameter matrix, (S, len(prior_rows), B)."""
     _TRACES["simulate_chunk"] += 1  # runs only while tracing
     block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
-    return _over_batch(lambda *a: run_scenario(*a, prior_rows=prior_rows)[0], scen_batch, (),
-                       key, stream_ids, block_ids, common, antithetic, prior_rows,
-                       loop_scenarios)
+
+    def run(*a):
+        out, params = run_scenario(*a, prior_rows=prior_rows)
+        if not with_params:
+            return out
+        rows = range(params.shape[0]) if prior_rows is None else prior_rows
+        return out, params[jnp.asarray(rows, jnp.int32)] if len(rows) else params[:0]
+    return _over_batch(run, scen_batch, (), key, stream_ids, block_ids, common, antithetic,
+                       prior_rows, loop_scenarios)
 
 
 def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_valid,

@@ -1,0 +1,47 @@
+"""Analysis: questions asked of a finished run, after "what is the distribution?".
+
+- ``volatility``    the scenario-implied volatility surface: model prices of index options,
+  their Black-Scholes implied vols by maturity and strike, the ATM term structure against the
+  market's implied vol at the start, and the payoff of a tail hedge
+- ``plausibility``  where each scenario's median outcome sits in the reference scenario's
+  Monte Carlo cloud ("a 1-in-N outcome")
+- ``drivers``       which prior uncertainty drives the outcome, from each draw's sampled
+  parameters: first-order variance shares (Sobol indices by binning) and the effect of a
+  one-sd move of each prior (a regression on the standardised parameters), for a tornado
+
+Each takes a full-paths dataset (``aicapex.simulate``; a streamed store works too) and returns
+xarray or pandas objects; the charts that draw them are in ``aicapex.outputs.plots``. This
+layer sits above the API, beside ``calibration``; neither imports the other.
+"""
+
+from .drivers import driver_table, variance_shares
+from .plausibility import plausibility_table
+from .volatility import (
+    MATURITIES_Q,
+    MONEYNESS,
+    black_scholes,
+    implied_vol,
+    tail_hedge_table,
+    vol_surface,
+)
+
+__all__ = ["MATURITIES_Q", "MONEYNESS", "analyze", "black_scholes", "driver_table",
+           "implied_vol", "plausibility_table", "tail_hedge_table", "variance_shares",
+           "vol_surface"]
+
+
+def analyze(ds, reference: str | None = None, outcome: str = "index_change") -> dict:
+    """Every analysis of a full-paths run, by name: ``vol_surface`` (xarray), ``tail_hedge``,
+    ``plausibility`` and ``drivers`` (pandas; drivers of ``reference``'s ``outcome``). What
+    a run lacks is left out: the drivers need the sampled parameters."""
+    import pandas as pd
+
+    out = {"vol_surface": vol_surface(ds), "tail_hedge": tail_hedge_table(ds),
+           "plausibility": plausibility_table(ds, reference)}
+    if "parameters" in ds:
+        out["drivers"] = driver_table(ds, outcome, scenario=reference)
+    out["tables"] = {
+        "vol_surface": out["vol_surface"][["price", "price_se", "implied_vol",
+                                           "implied_vol_se"]].to_dataframe().reset_index(),
+        **{k: v for k, v in out.items() if isinstance(v, pd.DataFrame)}}
+    return out
