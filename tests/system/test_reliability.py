@@ -180,7 +180,8 @@ def test_manifest_records_the_run(tmp_path):
     assert [s["name"] for s in m["scenarios"]] == ["baseline", "fed_hawkish"]
     assert all(len(s["sha256"]) == 64 for s in m["scenarios"])
     assert set(m["files"]) == {"results.nc", "summary.csv", "tail_probabilities.csv",
-                               "anchor_check.csv"}
+                               "anchor_check.csv", "vol_surface.csv", "tail_hedge.csv",
+                               "plausibility.csv", "drivers.csv"}
     assert m["timings_seconds"]["simulate"] > 0
     assert set(m["nonfinite_counts"].values()) == {0}
     assert m["package_version"] and m["device"]

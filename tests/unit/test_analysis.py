@@ -152,3 +152,33 @@ def test_drivers_of_a_linear_outcome():
     assert np.isnan(float(shares.sel(parameter="fixed")))
     with pytest.raises(ValueError, match="unknown outcome"):
         driver_table(ds, outcome="gdp")
+
+
+def test_the_sensitivity_tornado_draws_the_largest_effects():
+    from matplotlib.figure import Figure
+
+    from aicapex.outputs import sensitivity_chart
+
+    table = pd.DataFrame({
+        "scenario": "baseline", "metric": "median_index", "value": 10_000.0,
+        "input": ["a", "b", "c", "fixed", "spread_shift"],
+        "kind": ["prior location"] * 4 + ["shock size"],
+        "effect": [300.0, -900.0, 10.0, np.nan, -500.0]})
+    ax = sensitivity_chart(table, "median_index", ax=Figure().subplots(), top=3)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["a (+1 sd)", "spread_shift (+1pp)", "b (+1 sd)"]  # largest on top
+    assert [round(p.get_width()) for p in ax.patches] == [300, -500, -900]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["reverse-stress", "--target", "0.5"], "must be a loss between -1 and 0"),
+    (["reverse-stress", "--scale", "spread_shift"], "write NAME=SD"),
+    (["reverse-stress", "--shocks", "tariffs", "--confirm-draws", "0"],
+     "unknown shock dimension"),
+    (["sensitivities", "--draws", "0"], "--draws must be at least 1"),
+])
+def test_the_analysis_commands_refuse_bad_input(args, message, capsys):
+    from aicapex import cli
+
+    assert cli.main(args) == 2
+    assert message in " ".join(capsys.readouterr().err.split())

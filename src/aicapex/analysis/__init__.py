@@ -5,6 +5,9 @@
   market's implied vol at the start, and the payoff of a tail hedge
 - ``plausibility``  where each scenario's median outcome sits in the reference scenario's
   Monte Carlo cloud ("a 1-in-N outcome")
+- ``sensitivity``   derivatives of the risk metrics with respect to every prior's location
+  and every scenario shock's size by reverse-mode autodiff (pathwise plus the regime chain's
+  score function), and the finite differences that check them
 - ``drivers``       which prior uncertainty drives the outcome, from each draw's sampled
   parameters: first-order variance shares (Sobol indices by binning) and the effect of a
   one-sd move of each prior (a regression on the standardised parameters), for a tornado
@@ -16,6 +19,7 @@ layer sits above the API, beside ``calibration``; neither imports the other.
 
 from .drivers import driver_table, variance_shares
 from .plausibility import plausibility_table
+from .sensitivity import sensitivity_table
 from .volatility import (
     MATURITIES_Q,
     MONEYNESS,
@@ -26,8 +30,8 @@ from .volatility import (
 )
 
 __all__ = ["MATURITIES_Q", "MONEYNESS", "analyze", "black_scholes", "driver_table",
-           "implied_vol", "plausibility_table", "tail_hedge_table", "variance_shares",
-           "vol_surface"]
+           "implied_vol", "plausibility_table", "sensitivity_table", "tail_hedge_table",
+           "variance_shares", "vol_surface"]
 
 
 def analyze(ds, reference: str | None = None, outcome: str = "index_change") -> dict:

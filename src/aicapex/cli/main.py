@@ -25,8 +25,10 @@ from . import (
     cmd_plot,
     cmd_replay,
     cmd_report,
+    cmd_reverse_stress,
     cmd_run,
     cmd_schema,
+    cmd_sensitivities,
     cmd_show,
     cmd_validate,
 )
@@ -37,7 +39,8 @@ SIMULATING = ("run", "calibrate", "replay")
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "params": cmd_params,
             "validate": cmd_validate, "schema": cmd_schema, "report": cmd_report,
-            "plot": cmd_plot, "calibrate": cmd_calibrate, "replay": cmd_replay}
+            "plot": cmd_plot, "calibrate": cmd_calibrate, "replay": cmd_replay,
+            "sensitivities": cmd_sensitivities, "reverse-stress": cmd_reverse_stress}
 """Each command's module: ``add_parser(subparsers)`` and ``run(args) -> exit status``."""
 
 

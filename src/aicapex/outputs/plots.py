@@ -505,6 +505,29 @@ def tornado_chart(drivers, ax=None, top: int = 12):
     return ax
 
 
+def sensitivity_chart(table, metric: str = "median_index", ax=None, top: int = 12):
+    """Autodiff sensitivities (``aicapex.analysis.sensitivity.sensitivity_table``) of one
+    metric as a tornado: the ``top`` inputs by the size of the effect of a one-sd move of a
+    prior or a 1pp shock."""
+    t = table[(table["metric"] == metric)].dropna(subset=["effect"])
+    t = t.reindex(t["effect"].abs().sort_values(ascending=False).index).head(top).iloc[::-1]
+    if ax is None:
+        ax = _new_axes((9, 0.35 * len(t) + 1.6))
+    y = np.arange(len(t))
+    effect = t["effect"].to_numpy()
+    ax.barh(y, effect, color=["#D55E00" if e < 0 else "#0072B2" for e in effect], alpha=0.85,
+            hatch=["//" if k == "shock size" else "" for k in t["kind"]], edgecolor="white")
+    labels = [f"{i} (+1pp)" if k == "shock size" else f"{i} (+1 sd)"
+              for i, k in zip(t["input"], t["kind"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel(f"change of {metric.replace('_', ' ')}")
+    scen = str(t["scenario"].iloc[0]) if len(t) else ""
+    ax.set_title(f"Sensitivities by autodiff ({scen})", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
 def single(draw, figsize=(10, 5.5)) -> Figure:
     """A figure of one chart: ``draw(ax)``, then a legend unless the chart made its own."""
     fig = Figure(figsize=figsize)

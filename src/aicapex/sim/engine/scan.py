@@ -94,14 +94,23 @@ def run_scenario(scen: ScenarioArrays, normals, uniforms, zp,
     (T, B), and the parameter matrix (P, B)."""
     p = draw_params(scen.prior_table, zp, prior_rows)
     n = normals.shape[-1]
-    state0 = initial_state(p, scen, n, normals.dtype)
+    out, _ = run_with_params(scen, p, normals, uniforms)
+    return out, jnp.stack([jnp.broadcast_to(v, (n,)) for v in p])
+
+
+def run_with_params(scen: ScenarioArrays, p, normals, uniforms):
+    """One scenario's quarters for given parameters ``p`` (a ``Params`` of (B,) arrays or
+    scalars) and random numbers: the outputs, each (T, B), and the state after the last
+    quarter (what ``run_scenario`` scans; differentiable in ``p`` and ``scen``)."""
+    state0 = initial_state(p, scen, normals.shape[-1], normals.dtype)
 
     def body(state, x: QuarterInputs):
         x = x._replace(normals=correlate(scen.shock_chol, x.normals))
         return step(p, scen, state, x)
 
-    _, out = lax.scan(body, state0, quarter_inputs(scen, normals, uniforms), unroll=SCAN_UNROLL)
-    return out, jnp.stack([jnp.broadcast_to(v, (n,)) for v in p])
+    final, out = lax.scan(body, state0, quarter_inputs(scen, normals, uniforms),
+                          unroll=SCAN_UNROLL)
+    return out, final
 
 
 @partial(jax.jit, static_argnames=("n_blocks", "common", "antithetic", "prior_rows",

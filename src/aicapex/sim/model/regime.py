@@ -85,7 +85,14 @@ def fragility(p: Params, init: Initial, utilisation, orders, guided_growth, spre
 
 
 def regime(p: Params, prev_regime, fragility, u, length=1.0):
-    """Block 10b. One step of the chain, one uniform ``u`` per draw:
+    """Block 10b, the regime after the step (``transition`` without its probability)."""
+    return transition(p, prev_regime, fragility, u, length)[0]
+
+
+def transition(p: Params, prev_regime, fragility, u, length=1.0):
+    """Block 10b. One step of the chain, one uniform ``u`` per draw, and the log-probability
+    of the step taken (what the score-function part of a sensitivity differentiates:
+    ``analysis/sensitivity.py``):
 
         down_t = sigmoid(logit(base_down(R_{t-1})) + f_t),  base_down = (p_ramp_to_wobble,
                                                                          p_wobble_to_bust, 0)
@@ -93,7 +100,8 @@ def regime(p: Params, prev_regime, fragility, u, length=1.0):
                                                                          p_bust_to_wobble)
         (down_t, up_t) scaled by 1 / (down_t + up_t) where that sum exceeds 1, then by
         ``length`` (the quarter's length in quarters: < 1 in the stub first quarter)
-        R_t    = R_{t-1} + 1 if u < down_t;  - 1 if u < down_t + up_t;  else R_{t-1}"""
+        R_t    = R_{t-1} + 1 if u < down_t;  - 1 if u < down_t + up_t;  else R_{t-1}
+        log P(R_t | R_{t-1}) = log down_t,  log up_t  or  log(1 - down_t - up_t)"""
     base_down = jnp.where(prev_regime == 0, p.p_ramp_to_wobble,
                           jnp.where(prev_regime == 1, p.p_wobble_to_bust, 0.0))
     base_up = jnp.where(prev_regime == 1, p.p_wobble_to_ramp,
@@ -104,7 +112,9 @@ def regime(p: Params, prev_regime, fragility, u, length=1.0):
     scale = jnp.where(total > 1.0, 1.0 / total, 1.0) * length
     down, up = down * scale, up * scale
     step = jnp.where(u < down, 1, jnp.where(u < down + up, -1, 0))
-    return (prev_regime + step).astype(prev_regime.dtype)
+    tiny = jnp.finfo(jnp.result_type(down)).tiny  # a step taken has probability > 0
+    chosen = jnp.where(step == 1, down, jnp.where(step == -1, up, 1.0 - down - up))
+    return (prev_regime + step).astype(prev_regime.dtype), jnp.log(jnp.maximum(chosen, tiny))
 
 
 def shift_probability(prob, logit_shift):

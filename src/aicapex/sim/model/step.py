@@ -16,7 +16,7 @@ from .earnings import earnings_cycle, hardware, other_490, platforms
 from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
 from .market import PLATFORM_EARNINGS_FLOOR, index, initial_earnings, priced_earnings
 from .parameters import Params
-from .regime import fragility, order_growth, regime
+from .regime import fragility, order_growth, transition
 from .revenue import ai_revenue, capacity
 from .types import DT, Outputs, QuarterInputs, ScenarioArrays, Shocks, State
 from .valuation import (
@@ -85,7 +85,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     # 10: fragility and the regime; 11: volatility
     orders = order_growth(s.hw_orders, hw_rev, s.hw_revenue_bn)
     f = fragility(p, init, util, orders, guided_growth, spread, y, infl, s.drawdown)
-    reg = regime(p, s.regime, f, u_regime, x.shock_scale**2)
+    reg, reg_log_prob = transition(p, s.regime, f, u_regime, x.shock_scale**2)
     log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility)
 
     # 12: expected growth, fair value and valuation; 13: market caps and the index; 14: stress
@@ -111,7 +111,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
         pe_residual=residual, log_pe=log_pe, expected_growth=g_e,
         smooth_log_earnings=smooth_e, mcap_bn=mcap,
         index_level=level, peak=peak, drawdown=dd, index_return=ret, realized_var=rv,
-        volatility=vol, stress=stress)
+        volatility=vol, stress=stress, path_log_prob=s.path_log_prob + reg_log_prob)
     out = Outputs(
         policy_rate=rate, yield_10y=y, inflation=infl, gdp_growth=g,
         unemployment=unemployment, ai_capex=capex_bn, ai_capacity=cap, utilisation=util,
@@ -172,4 +172,4 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
         mcap_bn=(init.pe * e0)[:, None] * ones, index_level=init.index_level * ones,
         peak=init.index_level * ones, drawdown=zeros,
         index_return=zeros, realized_var=init.volatility**2 * ones,
-        volatility=init.volatility * ones, stress=zeros)
+        volatility=init.volatility * ones, stress=zeros, path_log_prob=zeros)

@@ -190,6 +190,8 @@ class State(NamedTuple):
     realized_var: Array
     volatility: Array
     stress: Array
+    path_log_prob: Array    # log-probability of the regime path so far (score-function
+    # sensitivities: ``regime.transition``); nothing the model reports depends on it
 
 
 class QuarterInputs(NamedTuple):

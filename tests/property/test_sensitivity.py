@@ -1,0 +1,122 @@
+"""Sensitivities by autodiff (``analysis.sensitivity``) against common-random-number finite
+differences on the baseline, for every parameter whose prior varies and every shock, and
+their signs where the economics fixes them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aicapex.analysis import sensitivity as sens
+
+DRAWS = 4096
+BATCHES = 8
+
+SE_MULTIPLE = 6.0
+FLOOR = 0.03
+"""|autodiff - finite difference| (means over ``BATCHES`` disjoint batches of the draws) may
+be at most ``SE_MULTIPLE`` standard errors of that difference (from the batches' spread) or
+``FLOOR`` of the metric's largest effect, whichever is larger. Both estimate one derivative
+on the same draws; they differ by the score-function term of the regime chain (autodiff)
+against the draws whose regime step flips within the difference (finite differences), by
+the estimators of the quantile and tail metrics (a kernel-weighted gradient against
+differences of sample quantiles), and by the difference's curvature (the floor)."""
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    pr = sens.problem("baseline", draws=DRAWS, seed=0)
+    return pr, sens.gradients(pr)
+
+
+@pytest.fixture(scope="module")
+def batches(baseline):
+    pr, _ = baseline
+    size = DRAWS // BATCHES
+    return [pr.subset(b * size, (b + 1) * size) for b in range(BATCHES)]
+
+
+def _check(batches, which: str, steps, scale_of) -> None:
+    ad, fd = [], []
+    for b in batches:
+        _, g_theta, g_delta = sens.gradients(b)
+        ad.append((g_theta if which == "theta" else g_delta) * scale_of)
+        fd.append(sens.finite_differences(b, steps, which) * scale_of)
+    ad, fd = np.array(ad), np.array(fd)  # (batches, M, inputs), as one-sd (or 1pp) effects
+    diff = (ad - fd).mean(0)
+    se = (ad - fd).std(0, ddof=1) / np.sqrt(len(batches))
+    names = ([p.name for p in sens.PARAMETERS] if which == "theta" else list(sens.SHOCKS))
+    live = np.abs(fd.mean(0)).max(0) > 0
+    for m, metric in enumerate(sens.METRICS):
+        scale = np.abs(fd.mean(0)[m]).max()
+        allowed = np.maximum(SE_MULTIPLE * se[m], FLOOR * scale)
+        bad = [f"{names[i]}: autodiff {ad.mean(0)[m, i]:.4g}, finite differences "
+               f"{fd.mean(0)[m, i]:.4g} (se of the gap {se[m, i]:.2g})"
+               for i in np.flatnonzero(live & (np.abs(diff[m]) > allowed))]
+        assert not bad, f"{metric} ({which}): {bad}"
+
+
+def test_autodiff_agrees_with_finite_differences_for_every_prior(baseline, batches):
+    pr, _ = baseline
+    assert (pr.prior_sd > 0).sum() >= 20
+    # every parameter whose prior varies, compared as the effect of a one-sd move
+    _check(batches, "theta", np.where(pr.prior_sd > 0, 0.1 * pr.prior_sd, 0.0), pr.prior_sd)
+
+
+def test_autodiff_agrees_with_finite_differences_for_every_shock(batches):
+    _check(batches, "delta", [0.002] * len(sens.SHOCKS), sens.SHOCK_STEP)
+
+
+def test_the_signs_the_economics_fixes(baseline):
+    _, (values, g_theta, g_delta) = baseline
+    m = {k: i for i, k in enumerate(sens.METRICS)}
+    shock = {k: i for i, k in enumerate(sens.SHOCKS)}
+    prior = {p.name: i for i, p in enumerate(sens.PARAMETERS)}
+    # a higher equity risk premium or credit spread lowers the index; wider spreads also
+    # raise the bust risk (a higher premium cuts the price at once but raises the expected
+    # return after it, so its sign on the drawdown probability is not fixed)
+    for name in ("erp_shift", "spread_shift"):
+        assert g_delta[m["median_index"], shock[name]] < 0, name
+    assert g_delta[m["p_drawdown_20"], shock["spread_shift"]] > 0
+    # faster real growth raises the index; more AI revenue in 2030 raises platform earnings
+    assert g_delta[m["median_index"], shock["gdp_shift"]] > 0
+    assert g_theta[m["platform_earnings"], prior["ai_revenue_2030_bn"]] > 0
+    assert 0 < values[m["p_drawdown_20"]] < 1 and values[m["es5_index_change"]] < 0
+
+
+def test_the_reverse_stress_scenario_reaches_its_target_run_on_its_own():
+    import yaml
+
+    import aicapex
+    from aicapex.analysis.reverse_stress import reverse_stress
+
+    dims = ["capex_growth", "spread_shift", "erp_shift", "gdp_shift"]
+    r = reverse_stress("baseline", -0.3, dims, draws=DRAWS, seed=0)
+    assert r.success, r.message
+    assert r.achieved == pytest.approx(-0.3, abs=2e-3)  # the constraint binds
+    assert r.distance > 1 and sum(r.shares.values()) == pytest.approx(1)
+    # the most plausible combination moves every shock the way that lowers the index
+    assert r.shocks["spread_shift"] > 0 and r.shocks["erp_shift"] > 0
+    assert r.shocks["gdp_shift"] < 0
+    doc = yaml.safe_load(r.yaml)
+    assert doc["extends"] == "baseline" and doc["credit"]["spread_shift"][0]["value"] > 0
+    # run on its own, from the file as a user would, on twice the draws
+    ds = aicapex.simulate(aicapex.scenario(doc), draws=2 * DRAWS, seed=0, dtype="float64",
+                          progress=False)
+    change = ds["index_level"].isel(time=-1, scenario=0).values / 6600.0 - 1
+    n = change.size
+    lo, hi = np.quantile(change, [0.5 - 1.96 * 0.5 / np.sqrt(n), 0.5 + 1.96 * 0.5 / np.sqrt(n)])
+    assert lo <= -0.3 <= hi, (lo, float(np.median(change)), hi)
+
+
+def test_one_shock_alone_by_root_finding():
+    from aicapex.analysis.reverse_stress import single_shock
+
+    pr = sens.problem("baseline", draws=DRAWS, seed=0)
+    v = single_shock("baseline", "erp_shift", target=0.3, draws=DRAWS, seed=0)
+    delta = np.zeros(len(sens.SHOCKS))
+    delta[list(sens.SHOCKS).index("erp_shift")] = v
+    got = sens.metric_values(pr, np.zeros(len(sens.PARAMETERS)), delta)[0] / 6600.0 - 1
+    assert 0 < v < 0.1 and got == pytest.approx(0.3, abs=1e-4)
+    with pytest.raises(ValueError, match="no gdp_shift shock"):
+        single_shock("baseline", "gdp_shift", target=-0.99, draws=DRAWS, seed=0)
