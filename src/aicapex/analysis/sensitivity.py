@@ -70,7 +70,7 @@ SHOCK_STEP = 0.01
 """The size of the shock move reported (one percentage point of an annual rate)."""
 
 METRICS: dict[str, str] = {
-    "median_index": "median index level at the horizon (index points)",
+    "median_index": "median index level at the horizon (index points, kernel-smoothed)",
     "es5_index_change": "5% expected shortfall of the index change to the horizon",
     "p_drawdown_20": "P(max drawdown over the horizon > 20%), smoothed",
     "mag10_weight": "mean Mag-10 weight at the horizon",
@@ -150,13 +150,16 @@ def outcomes(d: Draws, theta, delta) -> dict[str, jax.Array]:
 
 
 def _kernel_quantile(y, alpha: float):
+    """The kernel-smoothed ``alpha``-quantile of ``y`` (the sample quantile moved by one
+    Newton step onto the root of the smoothed CDF, ``mean Phi_h(q - y) = alpha``: a smooth
+    function of the draws, as its weights' gradient is) and its weights (a, b)."""
     q = jnp.quantile(y, alpha)
     h = 1.06 * jnp.std(y) * y.shape[0] ** (-0.2)
     z = (q - y) / h
     pdf = jnp.exp(-0.5 * z**2) / jnp.sqrt(2 * jnp.pi) / h
     cdf = jax.scipy.stats.norm.cdf(z)
     f = pdf.mean()
-    return q, pdf / (y.shape[0] * f), -(cdf - alpha) / (y.shape[0] * f)
+    return q - (cdf.mean() - alpha) / f, pdf / (y.shape[0] * f), -(cdf - alpha) / (y.shape[0] * f)
 
 
 def derivative_weights(o: dict[str, jax.Array]) -> dict[str, tuple]:
