@@ -290,27 +290,23 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     tl = Timeline(plan.settings.start, plan.settings.horizon_quarters)
     starts = start_values(arrays[0].init)
     swept = {s.name: s.swept for s in plan.scenarios}
-    writer = (_open_store(store, plan, arrays, tl, starts, swept, chunk_size, dev, compression)
+    batch = stack_batch(arrays)
+    writer = (_open_store(store, plan, batch, tl, starts, swept, chunk_size, dev, compression)
               if store is not None else None)
     extra = {"sink": writer.sink} if writer is not None else {}
+    if client is None:  # this process's devices, or the cluster's workers
+        run = simulate_summaries if plan.summary_only else simulate_paths
+        head, extra = (), {**extra, "device": dev}
+    else:
+        run = simulate_summaries_on if plan.summary_only else simulate_paths_on
+        head = (client,)
     stored0, found0 = cache_counts()
     t1 = time.perf_counter()
     with (precision(plan.dtype), progress_bar(progress, plan) as tick,
           writer.store if writer is not None else contextlib.nullcontext()):  # removed on failure
-        if client is None:
-            run = simulate_summaries if plan.summary_only else simulate_paths
-            *results, stats = run(stack_batch(arrays), prng_key(plan.seed), plan.draws,
-                                  chunk_size=chunk_size,
-                                  common_random_numbers=common_random_numbers,
-                                  stream_ids=streams, device=dev, antithetic=antithetic,
-                                  progress=tick, **extra)
-        else:
-            run = simulate_summaries_on if plan.summary_only else simulate_paths_on
-            *results, stats = run(client, stack_batch(arrays), prng_key(plan.seed),
-                                  plan.draws, chunk_size=chunk_size,
-                                  common_random_numbers=common_random_numbers,
-                                  stream_ids=streams, antithetic=antithetic, progress=tick,
-                                  **extra)
+        *results, stats = run(*head, batch, prng_key(plan.seed), plan.draws,
+                              chunk_size=chunk_size, common_random_numbers=common_random_numbers,
+                              stream_ids=streams, antithetic=antithetic, progress=tick, **extra)
     t2 = time.perf_counter()
     meta = _metadata(plan, dev, client, stats, common_random_numbers, antithetic, t0, t1, t2,
                      stored0, found0)
@@ -335,12 +331,12 @@ class _StoreWriter(NamedTuple):
     nonfinite: dict[str, int]  # counted by the sink as it writes
 
 
-def _open_store(path, plan: RunPlan, arrays, tl: Timeline, starts, swept, chunk_size, dev,
+def _open_store(path, plan: RunPlan, batch, tl: Timeline, starts, swept, chunk_size, dev,
                 compression: bool) -> _StoreWriter:
     """The store a streamed run writes (its template: the run's coordinates and shapes), and
     the sink that writes each chunk and counts its non-finite values."""
     chunk = run_chunk_draws(plan.draws, chunk_size, dev, len(plan.scenarios))
-    rows = random_prior_rows(stack_batch(arrays).prior_table)
+    rows = random_prior_rows(batch.prior_table)
     lazy = store_template(list(Outputs._fields), len(plan.scenarios), plan.draws,
                           plan.settings.horizon_quarters, plan.dtype, chunk, len(rows))
     tmpl = with_sweep_coords(to_dataset(lazy, plan.names, tl.quarter_ends(), {}, starts, rows),

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..outputs.summary import reference_scenario
+
 
 def _index_change(ds: xr.Dataset) -> xr.DataArray:
     return ds["index_level"].isel(time=-1) / ds["index_level"].attrs["start_value"] - 1
@@ -122,9 +124,7 @@ def driver_table(ds: xr.Dataset, outcome: str = "index_change", bins: int = 20,
     the size of the effect."""
     y, x, names = _inputs(ds, outcome)
     scenarios = [str(s) for s in ds["scenario"].values]
-    scenario = scenario or ("baseline" if "baseline" in scenarios else scenarios[0])
-    if scenario not in scenarios:
-        raise ValueError(f"scenario {scenario!r} is not in the run ({scenarios})")
+    scenario = reference_scenario(scenarios, scenario)
     s = scenarios.index(scenario)
     beta, r2 = one_sd_effects(x[s], y[s])
     units = ([str(u) for u in ds["parameter_units"].values] if "parameter_units" in ds.coords

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..outputs.summary import reference_scenario
+
 
 def plausibility_table(ds: xr.Dataset, reference: str | None = None) -> pd.DataFrame:
     """Per scenario: the median horizon change of the index, the reference's probability of an
@@ -28,9 +30,7 @@ def plausibility_table(ds: xr.Dataset, reference: str | None = None) -> pd.DataF
     if "draw" not in ds.dims:
         raise ValueError("plausibility needs every draw's outcome; this is a summary run")
     names = [str(n) for n in ds["scenario"].values]
-    reference = reference or ("baseline" if "baseline" in names else names[0])
-    if reference not in names:
-        raise ValueError(f"reference scenario {reference!r} is not in the run ({names})")
+    reference = reference_scenario(names, reference)
     start = float(ds["index_level"].attrs["start_value"])
     change = np.asarray(ds["index_level"].isel(time=-1).transpose("scenario", "draw").values,
                         np.float64) / start - 1

@@ -31,6 +31,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .dataset import is_summary
+from .summary import reference_scenario
 
 QS = (0.05, 0.25, 0.5, 0.75, 0.95)
 BANDS = ((0.05, 0.95, 0.14), (0.25, 0.75, 0.30))
@@ -168,7 +169,7 @@ def fan_grid(ds: xr.Dataset, var: str = "index_level", qs: xr.Dataset | None = N
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     scale, unit = display(ds, var)
     t = ds["time"].values
-    base = "baseline" if "baseline" in names else names[0]
+    base = reference_scenario(names)
     rng = np.random.default_rng(0)
     for ax, name in zip(axes.flat, names, strict=False):
         colour, _ = scenario_style(name)

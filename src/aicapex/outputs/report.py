@@ -35,7 +35,7 @@ from .plots import (
     tornado_chart,
     vol_chart,
 )
-from .summary import tail_events, tail_probabilities
+from .summary import reference_scenario, tail_events, tail_probabilities
 
 FAN_SECTIONS = (
     ("S&P 500", ("index_level",)),
@@ -89,7 +89,7 @@ def scenario_table(ds: xr.Dataset) -> pd.DataFrame:
     for key, label in GROUPS:
         e0 = ds[f"earnings_{key}"].attrs["start_value"]
         t[f"earnings {label}"] = _quantile(final, f"earnings_{key}", 0.5).values / e0 - 1.0
-    base = "baseline" if "baseline" in names else names[0]
+    base = reference_scenario(names)
     t = t.loc[[base] + [n for n in names if n != base]]
     t["Δ change vs " + base] = t["change (median)"] - t.loc[base, "change (median)"]
     t["Δ P(DD>20%) vs " + base] = t["P(DD>20%)"] - t.loc[base, "P(DD>20%)"]

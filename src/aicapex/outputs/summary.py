@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -105,3 +107,12 @@ def horizon_table(ds: xr.Dataset) -> pd.DataFrame:
                                             ).median("draw").values,
     }, index=pd.Index(ds["scenario"].values, name="scenario"))
     return table
+
+
+def reference_scenario(names: Sequence[str], given: str | None = None) -> str:
+    """The scenario the others are compared with: ``given`` (one of ``names``), else
+    ``baseline`` where the run has it, else the first."""
+    names = [str(n) for n in names]
+    if given is not None and given not in names:
+        raise ValueError(f"scenario {given!r} is not in the run ({names})")
+    return given or ("baseline" if "baseline" in names else names[0])
