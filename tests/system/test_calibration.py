@@ -124,6 +124,29 @@ def test_fit_history_reproduces_the_shipped_fit_with_standard_errors(history_fit
     assert 0.3 < moments["drawdown_20pct_5y"]["value"] < 0.7
 
 
+def test_shock_scales_reproduce_the_shipped_ones_and_measure_what_they_say():
+    from aicapex.calibration.scales import shock_scales, window_change_sd, window_mean_sd
+
+    # blocks of five years at 0 and 2 (window means about 1); a constant gives 0
+    blocks = pd.Series(np.repeat(np.tile([0.0, 2.0], 10), 5))
+    means = blocks.rolling(5).mean().dropna()
+    assert window_mean_sd(blocks, 1) == pytest.approx(np.std(means - 1.0, ddof=1))
+    assert window_mean_sd(pd.Series(np.full(40, 3.0)), 4) == 0.0
+    # a trend plus +-0.1 alternating: the five-year change at t is 5 + 0.2 (-1)^t
+    wobble = pd.Series(np.arange(40.0) + 0.1 * (-1.0) ** np.arange(40))
+    assert window_change_sd(wobble, 1) == pytest.approx(
+        np.std(5 + 0.2 * (-1.0) ** np.arange(5, 40), ddof=1))
+    fitted, shipped = shock_scales(), shipped_fit()["shock_scales"]
+    assert set(fitted) == set(shipped)
+    for name, v in fitted.items():
+        # a failure means fitted.yaml is stale: `aicapex calibrate --fit --out DIR`
+        assert v["estimate"] == pytest.approx(shipped[name]["estimate"], rel=1e-9), name
+        assert 0 < v["se"] < v["estimate"], name
+    # history's own figures: a five-year average of GDP growth strays ~1pp, BAA-AAA ~0.5pp
+    assert 0.005 < fitted["gdp_shift"]["estimate"] < 0.02
+    assert 0.002 < fitted["spread_shift"]["estimate"] < 0.012
+
+
 def test_default_priors_use_the_adopted_fits_and_say_so():
     from aicapex.scenarios import default_priors
 

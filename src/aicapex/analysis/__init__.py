@@ -12,9 +12,15 @@
   parameters: first-order variance shares (Sobol indices by binning) and the effect of a
   one-sd move of each prior (a regression on the standardised parameters), for a tornado
 
-Each takes a full-paths dataset (``aicapex.simulate``; a streamed store works too) and returns
-xarray or pandas objects; the charts that draw them are in ``aicapex.outputs.plots``. This
-layer sits above the API, beside ``calibration``; neither imports the other.
+- ``shocks``        the shock space: each scenario's position on ten dimensions (seven path
+  shifts, tariffs, useful life, the Fed path), their plausibility scales (fitted to history
+  where it can be), and the scenario file of a shock
+- ``reverse_stress`` the most plausible shocks that reach a loss, written as a scenario
+
+Each takes a run's dataset (``aicapex.simulate``: full paths, a streamed store or, all but
+the drivers, a summary run) and returns xarray or pandas objects; the charts that draw them
+are in ``aicapex.outputs.plots``. This layer sits above the API, beside ``calibration``;
+neither imports the other.
 """
 
 from .drivers import driver_table, variance_shares
@@ -35,9 +41,10 @@ __all__ = ["MATURITIES_Q", "MONEYNESS", "analyze", "black_scholes", "driver_tabl
 
 
 def analyze(ds, reference: str | None = None, outcome: str = "index_change") -> dict:
-    """Every analysis of a full-paths run, by name: ``vol_surface`` (xarray), ``tail_hedge``,
-    ``plausibility`` and ``drivers`` (pandas; drivers of ``reference``'s ``outcome``). What
-    a run lacks is left out: the drivers need the sampled parameters."""
+    """Every analysis of a run, by name: ``vol_surface`` (xarray), ``tail_hedge``,
+    ``plausibility`` and ``drivers`` (pandas; drivers of ``reference``'s ``outcome``), and
+    ``tables``, the pandas form of each. A summary run has all but the drivers, which need
+    every draw's sampled parameters (a full-paths run)."""
     import pandas as pd
 
     out = {"vol_surface": vol_surface(ds), "tail_hedge": tail_hedge_table(ds),

@@ -1,57 +1,40 @@
 """The reverse stress test: the most plausible combination of shocks that makes the median
 index change to the horizon reach a loss (Breuer et al. 2009; Glasserman, Kang & Kang 2015).
 
-Over the chosen shock dimensions ``k`` (``sensitivity.SHOCKS``: a shift of a scenario path in
-every quarter), each with a plausibility scale ``sigma_k`` (``SCALES``), solve
+Over the chosen dimensions ``k`` of the shock space (``shocks.DIMENSIONS``: seven path shifts,
+and the tariff rate, the servers' useful life and the Fed path), each with a plausibility
+scale ``sigma_k`` (``shocks.scales``: fitted to history where it can be, else a stated
+assumption), solve
 
     min_delta  D(delta)^2 = sum_k (delta_k / sigma_k)^2
     subject to m(delta) <= target,     m = median of S_H / S_0 - 1 over the draws
 
-by the Hasofer-Lind-Rackwitz-Fiessler iteration (``_design_point``). The gradient comes from
-the autodiff sensitivities
-(``sensitivity.gradient_program``, kernel-weighted pathwise plus the regime chain's score).
-The draws and their random numbers are held fixed (common random numbers). The result:
-the shocks, the Mahalanobis distance ``D``, each shock's share of ``D^2`` (the binding
-ones), and a scenario YAML that ``extends:`` the base with those shocks. ``aicapex
-reverse-stress`` runs it to confirm. With one dimension the problem is a root find:
+by the Hasofer-Lind-Rackwitz-Fiessler iteration (``_design_point``). The gradient along a
+path shift comes from the autodiff sensitivities (``sensitivity.gradient_program``:
+kernel-weighted pathwise plus the regime chain's score); along a structural dimension, which
+the model does not take additively, from a central difference of the scenario recompiled
+with the shock (``shocks.ShockSpace``), on the same draws. The draws and their random
+numbers are held fixed (common random numbers). The result: the shocks, the Mahalanobis
+distance ``D``, each shock's share of ``D^2`` (the binding ones), and a scenario YAML that
+``extends:`` the base with those shocks, written by the same edits the solver evaluated.
+``aicapex reverse-stress`` runs it to confirm. With one dimension the problem is a root find:
 ``single_shock`` solves ``m(delta) = target`` by Brent's method.
-
-The scales are assumptions of this module, not fitted: a plausible one-sd move of a
-five-year path shift. ``--scale NAME=VALUE`` replaces them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import yaml
 from scipy.optimize import brentq
 
-from ..scenarios import builtin_names
-from ..scenarios import scenario as load
 from . import sensitivity as sens
+from . import shocks as sh
 
-SCALES: dict[str, float] = {
-    "capex_growth": 0.15,          # AI capex growth, annual log growth: a slowdown's -0.4 is 2.7 sd
-    "gdp_shift": 0.01,             # real GDP growth: 1pp a year for five years
-    "erp_shift": 0.01,             # equity risk premium: 1pp
-    "spread_shift": 0.01,          # AI credit spread: 100bp
-    "term_premium_shift": 0.005,   # 10-year term premium: 50bp
-    "price_deflation": 0.05,       # AI price decline: 5pp a year
-    "earnings_growth_shift": 0.02,  # earnings growth of every group: 2pp a year
-}
-"""One plausibility sd of each shock (annual decimals), the denominators of ``D``."""
-
-FIELDS: dict[str, str] = {
-    "gdp_shift": "gdp.shift", "erp_shift": "valuation.erp_shift",
-    "spread_shift": "credit.spread_shift", "term_premium_shift": "rates.term_premium_shift",
-    "price_deflation": "revenue.price_deflation", "earnings_growth_shift": "earnings.growth_shift",
-}
-"""The scenario-file field of each shock that is a path of steps (capex growth is written as
-a slowdown over the whole horizon)."""
+FD_STEP = 0.25
+"""The central difference's step along a structural dimension, in its plausibility sds."""
 
 
 @dataclass(frozen=True)
@@ -67,50 +50,83 @@ class Result:
     success: bool
     message: str
     yaml: str                     # the scenario, runnable
+    scales: dict[str, tuple[float, str]]  # each dimension's sd and where it comes from
 
 
 class _MedianChange:
-    """m(delta) and its gradient along ``dims``, from one pass of the median's gradient
-    program per point (the last point is kept: a value and its gradient come together)."""
+    """m(x) and its gradient along ``dims`` (x in their units), on fixed draws: the path
+    shifts are added to the compiled scenario (their gradient by autodiff), the structural
+    shocks compiled into it (their gradient by central differences). The last point is kept:
+    a value and its gradient come together."""
 
-    def __init__(self, pr: sens.Problem, dims: list[int]):
+    def __init__(self, pr: sens.Problem, space: sh.ShockSpace, dims: Sequence[str],
+                 sigma: np.ndarray):
         # (all the metrics' program: the one ``sensitivity_table`` compiles, so a session
         # that ran both compiles one; the other four backward passes cost little)
         self.program = sens.gradient_program(pr)
+        self.pr, self.space, self.dims, self.sigma = pr, space, list(dims), sigma
         self.metric = list(sens.METRICS).index("median_index")
-        self.dims, self.start = dims, float(pr.scen.init.index_level)
+        self.start = float(pr.scen.init.index_level)
         self.last: tuple[bytes, float, np.ndarray] | None = None
 
+    def _split(self, x) -> tuple[np.ndarray, dict[str, float]]:
+        delta = np.zeros(len(sens.SHOCKS))
+        structural = {}
+        for d, v in zip(self.dims, x, strict=True):
+            if d in sens.SHOCKS:
+                delta[list(sens.SHOCKS).index(d)] = v
+            else:
+                structural[d] = float(v)
+        return delta, structural
+
+    def value(self, x) -> float:
+        """m(x) alone (forward runs only)."""
+        delta, structural = self._split(x)
+        pr = self.pr.with_scenario(self.space.arrays(structural))
+        return float(sens.metric_values(pr, np.zeros(len(sens.PARAMETERS)), delta)[
+            self.metric]) / self.start - 1
+
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        key = np.asarray(x, np.float64).tobytes()
+        x = np.asarray(x, np.float64)
+        key = x.tobytes()
         if self.last is None or self.last[0] != key:
-            delta = np.zeros(len(sens.SHOCKS))
-            delta[self.dims] = x
-            values, (_, g_delta) = self.program(np.zeros(len(sens.PARAMETERS)), delta)
-            self.last = (key, float(values[self.metric]) / self.start - 1,
-                         np.asarray(g_delta)[self.metric, self.dims] / self.start)
+            delta, structural = self._split(x)
+            scen = self.space.arrays(structural)
+            values, (_, g_delta) = self.program(np.zeros(len(sens.PARAMETERS)), delta,
+                                                self.pr.draws._replace(scen=scen))
+            grad = np.zeros(len(self.dims))
+            for j, d in enumerate(self.dims):
+                if d in sens.SHOCKS:
+                    grad[j] = float(np.asarray(g_delta)[self.metric,
+                                                        list(sens.SHOCKS).index(d)])
+                    grad[j] /= self.start
+                else:
+                    h = FD_STEP * self.sigma[j]
+                    up, down = (self.value(x + s * h * np.eye(len(x))[j]) for s in (1, -1))
+                    grad[j] = (up - down) / (2 * h)
+            self.last = (key, float(values[self.metric]) / self.start - 1, grad)
         return self.last[1], self.last[2]
 
 
 def reverse_stress(base="baseline", target: float = -0.3,
-                   dimensions: Sequence[str] = tuple(SCALES), draws: int = 4096,
+                   dimensions: Sequence[str] = tuple(sh.DIMENSIONS), draws: int = 4096,
                    seed: int | None = None, scales: Mapping[str, float] | None = None,
                    name: str | None = None) -> Result:
     """The most plausible shocks along ``dimensions`` that bring the median index change of
-    ``base`` to ``target`` or below (see the module)."""
-    unknown = [d for d in dimensions if d not in sens.SHOCKS]
+    ``base`` to ``target`` or below (see the module); ``scales`` replaces dimensions'
+    plausibility sds."""
+    unknown = [d for d in dimensions if d not in sh.DIMENSIONS]
     if unknown or not dimensions:
         raise ValueError(f"unknown shock dimension(s) {unknown or '(none)'}; allowed: "
-                         f"{', '.join(sens.SHOCKS)}")
-    sigma = np.array([{**SCALES, **(scales or {})}[d] for d in dimensions], np.float64)
-    if (sigma <= 0).any():
-        raise ValueError("every plausibility scale must be positive")
+                         f"{', '.join(sh.DIMENSIONS)}")
+    table = sh.scales(scales)
+    sigma = np.array([table[d][0] for d in dimensions], np.float64)
     pr = sens.problem(base, draws, seed)
-    dims = [list(sens.SHOCKS).index(d) for d in dimensions]
-    change = _MedianChange(pr, dims)
-    m0, _ = change(np.zeros(len(dims)))
+    space = sh.ShockSpace(base, pr.dtype)
+    change = _MedianChange(pr, space, dimensions, sigma)
+    m0, _ = change(np.zeros(len(dimensions)))
     if m0 <= target:
-        x = np.zeros(len(dims))
+        x = np.zeros(len(dimensions))
         ok, msg = True, f"the base's median change {m0:.1%} already reaches the target"
     else:
         x, ok, msg = _design_point(change, sigma, target)
@@ -118,11 +134,16 @@ def reverse_stress(base="baseline", target: float = -0.3,
     z2 = (x / sigma) ** 2
     shocks = {d: float(v) for d, v in zip(dimensions, x, strict=True)}
     name = name or f"{pr.name}_reverse_stress_{abs(round(100 * target))}"
-    return Result(pr.name, target, shocks, float(np.sqrt(z2.sum())),
+    distance = float(np.sqrt(z2.sum()))
+    doc = space.document(shocks, name, f"reverse stress test of {pr.name}: the most "
+                         f"plausible shocks (Mahalanobis distance {distance:.2f}) that take "
+                         f"the median index change to {target:.0%}")
+    return Result(pr.name, target, shocks, distance,
                   {d: float(v / z2.sum()) if z2.sum() > 0 else 0.0
                    for d, v in zip(dimensions, z2, strict=True)},
                   achieved, ok and achieved <= target + 1e-3, msg,
-                  scenario_yaml(base, shocks, name, target, float(np.sqrt(z2.sum()))))
+                  yaml.safe_dump(doc, sort_keys=False, allow_unicode=True),
+                  {d: table[d] for d in dimensions})
 
 
 MAX_ITERATIONS = 30
@@ -158,59 +179,22 @@ def single_shock(base="baseline", dimension: str = "capex_growth", target: float
                  seed: int | None = None) -> float:
     """The size of ``dimension``'s shock alone at which the median index change of ``base``
     equals ``target`` (Brent's method on forward runs; ``bracket`` defaults to -10 to +10
-    plausibility sds). Raises ValueError if the bracket holds no answer."""
+    plausibility sds, a useful life kept within 0.25-10 years). Raises ValueError if the
+    bracket holds no answer."""
+    if dimension not in sh.DIMENSIONS:
+        raise ValueError(f"unknown shock dimension {dimension!r}; allowed: "
+                         f"{', '.join(sh.DIMENSIONS)}")
     pr = sens.problem(base, draws, seed)
-    k = list(sens.SHOCKS).index(dimension)
-    start = float(pr.scen.init.index_level)
-    m = list(sens.METRICS).index("median_index")
+    sigma = sh.scales()[dimension][0]
+    change = _MedianChange(pr, sh.ShockSpace(base, pr.dtype), [dimension], np.array([sigma]))
+    lo, hi = bracket or (-10 * sigma, 10 * sigma)
+    if dimension == "useful_life":
+        life = float(change.space.base.life0_quarters) / 4
+        lo, hi = max(lo, 0.25 - life), min(hi, 10 - life)
 
     def gap(v: float) -> float:
-        delta = np.zeros(len(sens.SHOCKS))
-        delta[k] = v
-        return float(sens.metric_values(pr, np.zeros(len(sens.PARAMETERS)), delta)[m]
-                     ) / start - 1 - target
-    lo, hi = bracket or (-10 * SCALES[dimension], 10 * SCALES[dimension])
+        return change.value(np.array([v])) - target
     if gap(lo) * gap(hi) > 0:
         raise ValueError(f"no {dimension} shock in [{lo:g}, {hi:g}] brings the median change "
                          f"to {target:.0%}")
     return brentq(gap, lo, hi, xtol=1e-6)
-
-
-def _shifted_steps(steps, shift: float) -> list[dict]:
-    """A path of steps plus ``shift`` in every quarter (the path is 0 before its first step)."""
-    out = [] if steps and steps[0].start is None else [{"value": round(shift, 6)}]
-    for s in steps or ():
-        step = {"value": round(s.value + shift, 6)}
-        if s.start is not None:
-            step = {"from": s.start, **step}
-        out.append(step)
-    return out
-
-
-def scenario_yaml(base, shocks: Mapping[str, float], name: str, target: float,
-                  distance: float) -> str:
-    """A scenario file that extends ``base`` by ``shocks`` (each a shift in every quarter)."""
-    loaded = load(base)
-    sc = loaded.scenario
-    builtin = loaded.name in builtin_names() and isinstance(base, str) and base == loaded.name
-    doc: dict = {"name": name,
-                 "extends": loaded.name if builtin else str(Path(loaded.path).resolve()),
-                 "description": f"reverse stress test of {loaded.name}: the most plausible "
-                 f"shocks (Mahalanobis distance {distance:.2f}) that take the median index "
-                 f"change to {target:.0%}"}
-    for shock, value in shocks.items():
-        if value == 0:
-            continue
-        if shock == "capex_growth":
-            start = sc.settings.start
-            slow = sc.capex.slowdown
-            listed = slow if isinstance(slow, list) else [slow] if slow else []
-            doc.setdefault("capex", {})["slowdown"] = [
-                *(s.model_dump(by_alias=True) for s in listed),
-                {"start": start, "growth_shift": round(value, 6),
-                 "quarters": sc.settings.horizon_quarters}]
-            continue
-        section, field = FIELDS[shock].split(".")
-        current = getattr(getattr(sc, section), field)
-        doc.setdefault(section, {})[field] = _shifted_steps(current, value)
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)

@@ -53,18 +53,11 @@ from ..scenarios import compile_scenario, scenario
 from ..sim.engine import RNG_BLOCK, block_randoms, random_prior_rows, run_with_params
 from ..sim.engine.priors import draw_params
 from ..sim.model import PARAMETERS, Params
+from .shocks import PATHS
 
-SHOCKS: dict[str, tuple[str, str]] = {
-    "capex_growth": ("AI capex growth (annual log growth, every quarter)", "1/yr"),
-    "gdp_shift": ("real GDP growth", "1/yr"),
-    "erp_shift": ("equity risk premium of every group", "1/yr"),
-    "spread_shift": ("AI credit spread", "1/yr"),
-    "term_premium_shift": ("10-year term premium", "1/yr"),
-    "price_deflation": ("AI price decline (an AI-revenue shortfall)", "1/yr"),
-    "earnings_growth_shift": ("earnings growth of every group", "1/yr"),
-}
-"""Scenario paths whose size the sensitivities differentiate: a shift added in every
-quarter, reported per 1 percentage point (0.01)."""
+SHOCKS = PATHS
+"""Scenario paths whose size the sensitivities differentiate (``shocks.PATHS``): a shift
+added in every quarter, reported per 1 percentage point (0.01)."""
 
 SHOCK_STEP = 0.01
 """The size of the shock move reported (one percentage point of an annual rate)."""
@@ -104,6 +97,10 @@ class Problem:
     @property
     def scen(self):
         return self.draws.scen
+
+    def with_scenario(self, arrays) -> Problem:
+        """The same draws on another compiled scenario of the same shape (a shocked one)."""
+        return Problem(self.name, self.draws._replace(scen=arrays), self.prior_sd, self.dtype)
 
     def subset(self, start: int, stop: int) -> Problem:
         """The same problem on draws ``start:stop`` only (batches for error estimates)."""
@@ -204,14 +201,15 @@ def _values(d: Draws, theta, delta):
 
 
 def gradient_program(pr: Problem, metrics: Sequence[str] = tuple(METRICS)):
-    """The compiled function (theta, delta) -> (metric values (M,), (d/d theta (M, P),
-    d/d delta (M, K))) for ``metrics``: one forward pass, then one backward pass per metric.
-    Compiled once per shape and metric set, whatever the scenario."""
+    """The compiled function (theta, delta[, draws]) -> (metric values (M,), (d/d theta
+    (M, P), d/d delta (M, K))) for ``metrics``: one forward pass, then one backward pass per
+    metric; ``draws`` (default ``pr``'s) may carry another compiled scenario of the same
+    shape. Compiled once per shape and metric set, whatever the scenario."""
     metrics = tuple(metrics)
 
-    def run(theta, delta):
+    def run(theta, delta, draws=None):
         with precision(pr.dtype):
-            return _values_and_grads(pr.draws, jnp.asarray(theta, pr.dtype),
+            return _values_and_grads(draws or pr.draws, jnp.asarray(theta, pr.dtype),
                                      jnp.asarray(delta, pr.dtype), metrics)
     return run
 

@@ -19,6 +19,11 @@ the start, the call at and above it) is inverted for the vol ``sigma`` at which 
 gives that price (``implied_vol``, a bracketing root find). Its Monte Carlo standard error is
 that of the price over the vega: ``se(sigma) = se(P) / vega``.
 
+A summary run works too: its stored histogram of the index at every quarter end stands in
+for the draws (``outputs.summary.index_distribution``: each bin's centre weighted by its share
+of all the draws), which moves a price by at most half a bin's width times the probability
+of the bin that holds the strike.
+
 A vol trader reads the ATM term structure against the market's implied vol at the start (the
 ``implied_vol_start`` anchor, the dataset's ``volatility`` start value): "this scenario implies
 X vol points more than the market". ``tail_hedge_table`` prices the standard tail hedge (a
@@ -34,6 +39,8 @@ import pandas as pd
 import xarray as xr
 from scipy.optimize import brentq
 from scipy.special import ndtr
+
+from ..outputs.summary import index_distribution, weighted_quantile
 
 MATURITIES_Q: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
 """Option maturities in quarters (the issue's 1-8 quarters)."""
@@ -87,19 +94,6 @@ def _market(ds: xr.Dataset) -> tuple[float, float, float]:
             float(ds["volatility"].attrs["start_value"]))
 
 
-def _index_at(ds: xr.Dataset, quarters: int) -> np.ndarray:
-    """The index at the end of quarter ``quarters`` of every draw, (S, N) float64 (read from a
-    lazy store only for that quarter)."""
-    if "draw" not in ds.dims:
-        raise ValueError("the volatility surface needs every draw's path; this is a summary "
-                         "run (run without --summary-only, or with --format zarr)")
-    if not 1 <= quarters <= ds.sizes["time"]:
-        raise ValueError(f"maturity {quarters} quarters is outside the run's horizon of "
-                         f"{ds.sizes['time']} quarters")
-    return np.asarray(ds["index_level"].isel(time=quarters - 1).transpose("scenario", "draw")
-                      .values, np.float64)
-
-
 MEASURES = ("martingale", "physical")
 
 
@@ -123,17 +117,18 @@ def vol_surface(ds: xr.Dataset, maturities: Sequence[int] = MATURITIES_Q,
     se, iv, iv_se = price.copy(), price.copy(), price.copy()
     for j, m in enumerate(maturities):
         tau = m / 4
-        s_t = _index_at(ds, m)
+        s_t, w, n = index_distribution(ds, m)
         if measure == "martingale":
-            s_t = s_t * (spot * np.exp(rate * tau) / np.nanmean(s_t, axis=1, keepdims=True))
-        n = np.isfinite(s_t).sum(axis=1)
+            s_t = s_t * (spot * np.exp(rate * tau) / np.sum(w * s_t, axis=1, keepdims=True))
+        disc = np.exp(-rate * tau)
         for i, kk in enumerate(k):
             strike = kk * spot
             put = kk < 1.0
             payoff = np.maximum(strike - s_t, 0) if put else np.maximum(s_t - strike, 0)
-            disc = np.exp(-rate * tau)
-            price[:, j, i] = disc * np.nanmean(payoff, axis=1)
-            se[:, j, i] = disc * np.nanstd(payoff, axis=1, ddof=1) / np.sqrt(n)
+            mean = np.sum(w * payoff, axis=1)
+            price[:, j, i] = disc * mean
+            se[:, j, i] = disc * np.sqrt(np.sum(w * (payoff - mean[:, None]) ** 2, axis=1)
+                                         / np.maximum(n - 1, 1))
             for s in range(n_s):
                 iv[s, j, i] = implied_vol(price[s, j, i], spot, strike, tau, rate, put)
                 if np.isfinite(iv[s, j, i]):
@@ -172,22 +167,24 @@ def tail_hedge_table(ds: xr.Dataset, quarters: int = 1, moneyness: float = 0.9
     standard error and implied vol), and the expected return of buying it at the market's
     price if the scenario is right (model price / market price - 1)."""
     spot, rate, market = _market(ds)
-    s_t = _index_at(ds, quarters)
+    s_t, weights, n = index_distribution(ds, quarters)
     tau, strike = quarters / 4, moneyness * spot
     payoff = np.maximum(strike - s_t, 0)
     disc = np.exp(-rate * tau)
     market_price = float(black_scholes(spot, strike, tau, rate, market, put=True))
     rows = []
     for s, name in enumerate(ds["scenario"].values):
-        p = payoff[s][np.isfinite(payoff[s])]
-        model = disc * p.mean()
+        p, w = payoff[s], weights[s]
+        mean = float(np.sum(w * p))
+        model = disc * mean
+        q90, q99 = weighted_quantile(p, w, [0.9, 0.99])
         rows.append({
             "scenario": str(name), "maturity_quarters": quarters, "strike": strike,
-            "moneyness": moneyness, "p_pays": float((p > 0).mean()),
-            "mean_payoff": float(p.mean()), "payoff_q90": float(np.quantile(p, 0.9)),
-            "payoff_q99": float(np.quantile(p, 0.99)), "market_vol": market,
-            "market_price": market_price, "model_price": float(model),
-            "model_price_se": float(disc * p.std(ddof=1) / np.sqrt(p.size)),
+            "moneyness": moneyness, "p_pays": float(np.sum(w * (p > 0))),
+            "mean_payoff": mean, "payoff_q90": float(q90), "payoff_q99": float(q99),
+            "market_vol": market, "market_price": market_price, "model_price": model,
+            "model_price_se": float(disc * np.sqrt(np.sum(w * (p - mean) ** 2)
+                                                   / max(n[s] - 1, 1))),
             "model_implied_vol": implied_vol(model, spot, strike, tau, rate, True),
             "expected_return_at_market": float(model / market_price - 1),
         })

@@ -341,10 +341,12 @@ def fits_table(fits: list[Fit]) -> pd.DataFrame:
 
 
 def fitted_document(fits: list[Fit], moments: Mapping[str, Any],
-                    smm: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    smm: Mapping[str, Any] | None = None,
+                    shock_scales: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``fitted.yaml`` content for ``fits`` and ``moments`` (which carries the fitted
-    shock correlations under ``correlations``), and the simulated-moment fit ``smm``
-    (``calibration.smm.result_document``), whose estimates supersede those of ``fits``."""
+    shock correlations under ``correlations``), the simulated-moment fit ``smm``
+    (``calibration.smm.result_document``), whose estimates supersede those of ``fits``, and
+    the scenario shocks' plausibility scales (``calibration.scales.shock_scales``)."""
     moments = dict(moments)
     correlations = moments.pop("correlations", {})
     doc = {
@@ -356,18 +358,22 @@ def fitted_document(fits: list[Fit], moments: Mapping[str, Any],
     }
     if smm is not None:
         doc["smm"] = dict(smm)
+    if shock_scales is not None:
+        doc["shock_scales"] = dict(shock_scales)
     return doc
 
 
 def write_fit(out_dir, fits: list[Fit], moments: Mapping[str, Any],
-              smm: Mapping[str, Any] | None = None) -> list:
+              smm: Mapping[str, Any] | None = None,
+              shock_scales: Mapping[str, Any] | None = None) -> list:
     """Write ``fitted.yaml`` and ``fit.csv`` into ``out_dir`` (each via a temporary file and
     a rename, so an interrupted write leaves no half file). Returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     texts = {
         "fitted.yaml": "# Written by `aicapex calibrate --fit`; the default priors read it.\n"
-                       + yaml.safe_dump(fitted_document(fits, moments, smm), sort_keys=False,
+                       + yaml.safe_dump(fitted_document(fits, moments, smm, shock_scales),
+                                        sort_keys=False,
                                         width=100),
         "fit.csv": fits_table(fits).to_csv(),
     }

@@ -91,6 +91,12 @@ def _fit(args) -> int:
     for k, m in moments.items():
         if k != "correlations":
             out.print(f"history {k}: {m['value']:.4g} {m['unit']} ({m['data']})")
+    from ..calibration.scales import shock_scales
+
+    scales = shock_scales()
+    for k, v in scales.items():
+        out.print(f"shock scale {k}: {v['estimate']:.4g} +- {v['se']:.2g} {v['unit']} "
+                  f"({v['data']})")
     smm_doc = shipped_fit().get("smm")
     if not args.no_smm:
         from ..calibration.smm import fit_smm, result_document
@@ -110,6 +116,6 @@ def _fit(args) -> int:
         out.print(frame_table(res.target_checks(), "Moment targets"))
     if args.out is not None:
         with atomic_dir(args.out, args.overwrite) as tmp:
-            write_fit(tmp, fits, moments, smm_doc)
+            write_fit(tmp, fits, moments, smm_doc, scales)
         err.print(f"wrote {args.out}/fitted.yaml and fit.csv")
     return 0

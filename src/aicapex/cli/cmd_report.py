@@ -14,20 +14,34 @@ def add_parser(sub) -> None:
                      "scenarios' YAML) into a finished run's directory; it opens offline.",
                      ["aicapex report runs/nov", "aicapex run baseline --out runs/nov --report"])
     rp.add_argument("run_dir", type=Path, help="a directory written by aicapex run")
+    rp.add_argument("--sensitivities", action="store_true",
+                    help="add the autodiff sensitivities of the reference scenario (baseline "
+                    "if the run has it) as a tornado (compiles for about 30 s)")
+    rp.add_argument("--sensitivity-draws", type=int, default=8192, metavar="N",
+                    help="draws of --sensitivities (default 8192)")
 
 
 def run(args) -> int:
-    from ..outputs import RunDirectoryError, is_summary, open_run, write_report
+    from ..analysis import analyze
+    from ..outputs import RunDirectoryError, open_run, write_report
 
     try:
         ds, tables = open_run(args.run_dir)
     except RunDirectoryError as e:
         error(e)
         return EXIT_BAD_INPUT
-    analysis = None
-    if not is_summary(ds):  # a full-paths run: its implied vol, plausibility and drivers
-        from ..analysis import analyze
+    analysis = analyze(ds)
+    if args.sensitivities:
+        from ..analysis.plausibility import run_scenario
+        from ..analysis.sensitivity import sensitivity_table
+        from ..outputs.summary import reference_scenario
 
-        analysis = analyze(ds)
+        if args.sensitivity_draws < 1024:
+            error(f"--sensitivity-draws {args.sensitivity_draws}: at least 1024")
+            return EXIT_BAD_INPUT
+        ref = reference_scenario(ds["scenario"].values)
+        analysis["sensitivities"] = sensitivity_table(run_scenario(ds, ref),
+                                                      args.sensitivity_draws,
+                                                      int(ds.attrs["seed"]))
     print(write_report(ds, args.run_dir, tables.get("anchor_check"), analysis))
     return 0

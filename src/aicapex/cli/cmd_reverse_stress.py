@@ -24,9 +24,11 @@ def add_parser(sub) -> None:
                    help="the median index change to the horizon to reach, e.g. -0.3")
     p.add_argument("--shocks", help="comma-separated shock dimensions (default: all): "
                    "capex_growth, gdp_shift, erp_shift, spread_shift, term_premium_shift, "
-                   "price_deflation, earnings_growth_shift")
+                   "price_deflation, earnings_growth_shift, tariff_rate, useful_life, "
+                   "fed_path")
     p.add_argument("--scale", action="append", default=[], metavar="NAME=SD",
-                   help="a dimension's plausibility sd (annual decimal), replacing the default")
+                   help="a dimension's plausibility sd in its unit (annual decimal; years "
+                   "for useful_life), replacing the default (history's, else an assumption)")
     p.add_argument("--draws", type=int, default=4096, help="draws to solve on (default 4096)")
     p.add_argument("--confirm-draws", type=int, default=20_000,
                    help="draws of the confirming run (default 20000; 0 to skip)")
@@ -37,9 +39,10 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from ..analysis.reverse_stress import SCALES, reverse_stress, single_shock
+    from ..analysis.reverse_stress import reverse_stress, single_shock
+    from ..analysis.shocks import DIMENSIONS
 
-    dims = [d.strip() for d in args.shocks.split(",")] if args.shocks else list(SCALES)
+    dims = [d.strip() for d in args.shocks.split(",")] if args.shocks else list(DIMENSIONS)
     scales = {}
     for item in args.scale:
         name, _, value = item.partition("=")
@@ -63,15 +66,18 @@ def run(args) -> int:
               f"Mahalanobis distance {r.distance:.2f}, reached {r.achieved:.1%} on "
               f"{args.draws:,} draws" + ("" if r.success else f" (NOT reached: {r.message})"),
               highlight=False)
-    sigma = {**SCALES, **scales}
     for d, v in sorted(r.shocks.items(), key=lambda kv: -r.shares[kv[0]]):
-        out.print(f"  {d:<22} {v:+.4f}/yr  ({v / sigma[d]:+.2f} sd, {r.shares[d]:.0%} of "
-                  "the distance)", highlight=False)
+        sd, source = r.scales[d]
+        unit = DIMENSIONS[d][1]
+        out.print(f"  {d:<22} {v:+.4f} {unit:<8} ({v / sd:+.2f} sd of {sd:.4g}, "
+                  f"{r.shares[d]:.0%} of the distance; scale: {source.split(':')[0]})",
+                  highlight=False)
     if len(dims) == 1:
         try:
             alone = single_shock(args.base, dims[0], args.target, draws=args.draws,
                                  seed=args.seed)
-            out.print(f"  (root find of {dims[0]} alone: {alone:+.4f}/yr)", highlight=False)
+            out.print(f"  (root find of {dims[0]} alone: {alone:+.4f} {DIMENSIONS[dims[0]][1]})",
+                      highlight=False)
         except ValueError as e:
             out.print(f"  ({e})", highlight=False)
     if args.out is None:

@@ -242,12 +242,11 @@ def _run(args, stack: contextlib.ExitStack) -> int:
         err.print(labelled("warning:", "yellow", f" non-finite values ({listing}); written "
                            "because of --allow-nonfinite"))
     tables = {"anchor_check": run_anchor_table(ds, plan.scenarios)}
-    analysis = None
-    if not plan.summary_only and not streamed:  # implied vol, plausibility, drivers
-        from ..analysis import analyze
+    from ..analysis import analyze
 
-        analysis = analyze(ds)
-        tables.update(analysis["tables"])
+    # implied vol, plausibility; drivers where the run kept every draw's parameters
+    analysis = analyze(ds)
+    tables.update(analysis["tables"])
     try:
         write_run(ds, args.out, tables=tables, overwrite=args.overwrite,
                   plots=not args.no_plots, report=args.report,
@@ -257,8 +256,7 @@ def _run(args, stack: contextlib.ExitStack) -> int:
         return EXIT_BAD_INPUT
     err.print(f"wrote {args.out}/" + (f"{store.name}, " if store is not None else "")
               + "results.nc, summary.csv, tail_probabilities.csv, anchor_check.csv"
-              + (", vol_surface.csv, tail_hedge.csv, plausibility.csv, drivers.csv"
-                 if analysis else "")
+              + ", " + ", ".join(f"{k}.csv" for k in analysis["tables"])
               + ("" if args.no_plots else ", plots/") + (", report.html" if args.report else "")
               + ", manifest.json"
               + f" in {time.perf_counter() - t1:.1f}s", soft_wrap=True)

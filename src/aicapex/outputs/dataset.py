@@ -142,7 +142,9 @@ def to_dataset(arrays: Mapping[str, np.ndarray], scenario_names: Sequence[str],
 
 
 SUMMARY_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
-HIST_PLOT_BINS = 128
+INDEX_HIST_BINS = 512
+"""Bins of the stored index histograms of a summary run (enough to price options: a bin
+is a 256th of the pilot's range)."""
 
 
 def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequence[str],
@@ -151,7 +153,7 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
                        qs: Sequence[float] = SUMMARY_QUANTILES) -> xr.Dataset:
     """The summary-only result: per variable, quantiles over draws (quantile, scenario, time)
     with their error bounds, mean and standard deviation; tail probabilities; and a histogram
-    of the index at the horizon. ``attrs['mode'] == 'summary'`` marks it."""
+    of the index at every quarter end. ``attrs['mode'] == 'summary'`` marks it."""
     q, bound = quantiles_from_histogram(acc, lo, hi, qs)
     n = np.broadcast_to(np.asarray(acc.n, np.float64), (len(scenario_names),))  # per scenario
     mean, std = moments(acc)
@@ -174,20 +176,25 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
                                         "horizon > level)"})
     data_vars["p_below_start"] = (("scenario",), acc.below_start / n,
                                   {"units": "1", "long_name": "P(index below start at horizon)"})
-    # index at the horizon: the fine histogram summed into plotting bins
+    # the index at every quarter end: the fine histogram summed into INDEX_HIST_BINS bins,
+    # the draws outside its range (rare: the pilot's range widened by half on each side)
+    # counted in the end bins
     iv = list(VARIABLES).index("index_level")
-    counts = acc.counts[:, iv, -1, 1:-1]
-    fine = counts.shape[-1]
-    factor = fine // HIST_PLOT_BINS
-    coarse = counts[:, : factor * HIST_PLOT_BINS].reshape(len(scenario_names), HIST_PLOT_BINS,
-                                                          factor).sum(-1)
-    edges = np.linspace(lo[:, iv, -1], hi[:, iv, -1], HIST_PLOT_BINS + 1, axis=-1)
-    data_vars["index_horizon_counts"] = (("scenario", "hist_bin"), coarse,
-                                         {"units": "1", "long_name": "histogram of the "
-                                          "index at the horizon (draws)"})
-    data_vars["index_horizon_edges"] = (("scenario", "hist_edge"), edges,
-                                        {"units": "1", "long_name": "bin edges (index "
-                                         "points)"})
+    counts = acc.counts[:, iv, :, :].copy()
+    counts[..., 1] += counts[..., 0]
+    counts[..., -2] += counts[..., -1]
+    counts = counts[..., 1:-1]
+    factor = counts.shape[-1] // INDEX_HIST_BINS
+    coarse = counts[..., : factor * INDEX_HIST_BINS].reshape(
+        *counts.shape[:2], INDEX_HIST_BINS, factor).sum(-1)
+    edges = np.linspace(lo[:, iv, :], hi[:, iv, :], INDEX_HIST_BINS + 1, axis=-1)
+    data_vars["index_level_counts"] = (("scenario", "time", "hist_bin"), coarse,
+                                       {"units": "1", "long_name": "histogram of the index "
+                                        "at each quarter end (draws; those outside the range "
+                                        "in the end bins)"})
+    data_vars["index_level_edges"] = (("scenario", "time", "hist_edge"), edges,
+                                      {"units": "index points", "long_name": "bin edges of "
+                                       "index_level_counts"})
     coords = {
         "quantile": ("quantile", list(qs), {"long_name": "quantile over draws", "units": "1"}),
         "scenario": ("scenario", list(scenario_names), {"long_name": "scenario name"}),

@@ -31,7 +31,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .dataset import is_summary
-from .summary import reference_scenario
+from .summary import index_distribution, reference_scenario
 
 QS = (0.05, 0.25, 0.5, 0.75, 0.95)
 BANDS = ((0.05, 0.95, 0.14), (0.25, 0.75, 0.30))
@@ -210,14 +210,10 @@ def fan_grid(ds: xr.Dataset, var: str = "index_level", qs: xr.Dataset | None = N
 def _horizon_change(ds: xr.Dataset, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(change from the start at the horizon, weight) of one scenario: the draws (weights
     1/n) or, in summary mode, the stored histogram's bin centres and shares."""
-    start = ds["index_level"].attrs["start_value"]
-    if is_summary(ds):
-        counts = ds["index_horizon_counts"].sel(scenario=name).values.astype(float)
-        edges = ds["index_horizon_edges"].sel(scenario=name).values
-        return 0.5 * (edges[1:] + edges[:-1]) / start - 1.0, counts / max(counts.sum(), 1.0)
-    v = ds["index_level"].sel(scenario=name).isel(time=-1).values
-    v = v[np.isfinite(v)]
-    return v / start - 1.0, np.full(v.size, 1.0 / max(v.size, 1))
+    values, weights, _ = index_distribution(ds)
+    s = [str(n) for n in ds["scenario"].values].index(name)
+    keep = weights[s] > 0
+    return values[s][keep] / ds["index_level"].attrs["start_value"] - 1.0, weights[s][keep]
 
 
 def exceedance_chart(ds: xr.Dataset, ax=None):
@@ -259,9 +255,12 @@ def horizon_histogram(ds: xr.Dataset, var: str = "index_level", ax=None, bins: i
         x, w = _horizon_change(ds, name)
         colour, style = scenario_style(name)
         if is_summary(ds):
-            edges = ds["index_horizon_edges"].sel(scenario=name).values
+            # the stored bins, summed four by four (a 128th of the range: smooth enough)
+            counts = ds["index_level_counts"].sel(scenario=name).isel(time=-1).values
+            edges = ds["index_level_edges"].sel(scenario=name).isel(time=-1).values[::4]
+            shares = counts.reshape(-1, 4).sum(-1) / max(counts.sum(), 1.0)
             edges = (edges / ds["index_level"].attrs["start_value"] - 1.0) * 100
-            dens = w * 100 / np.diff(edges)
+            dens = shares * 100 / np.diff(edges)
         else:
             lo, hi = np.percentile(x, [0.5, 99.5]) * 100
             edges = np.linspace(lo, hi, bins + 1)

@@ -29,13 +29,14 @@ from .plots import (
     quantiles_of,
     regime_chart,
     scenario_colors,
+    sensitivity_chart,
     single,
     sweep_chart,
     tail_chart,
     tornado_chart,
     vol_chart,
 )
-from .summary import reference_scenario, tail_events, tail_probabilities
+from .summary import index_distribution, reference_scenario, tail_events, tail_probabilities
 
 FAN_SECTIONS = (
     ("S&P 500", ("index_level",)),
@@ -52,21 +53,16 @@ def _quantile(ds: xr.Dataset, var: str, q: float) -> xr.DataArray:
 
 def expected_shortfall(ds: xr.Dataset, level: float = 0.05) -> np.ndarray:
     """Mean index change from the start over the worst ``level`` of draws at the horizon,
-    per scenario (from the draws, or from the stored histogram in summary mode)."""
+    per scenario (Acerbi-Tasche: the boundary draw, or histogram bin, counts in part), from
+    the draws or, in summary mode, the stored histogram."""
     start = ds["index_level"].attrs["start_value"]
+    values, weights, _ = index_distribution(ds)
     out = []
-    for s in ds["scenario"].values:
-        if is_summary(ds):
-            counts = ds["index_horizon_counts"].sel(scenario=s).values.astype(float)
-            edges = ds["index_horizon_edges"].sel(scenario=s).values
-            mids = 0.5 * (edges[1:] + edges[:-1])
-            cum = np.cumsum(counts) / counts.sum()
-            take = np.clip(level - np.concatenate([[0], cum[:-1]]), 0, counts / counts.sum())
-            out.append(float(np.sum(take * mids) / level / start - 1.0))
-        else:
-            v = np.sort(ds["index_level"].sel(scenario=s).isel(time=-1).values)
-            k = max(1, int(np.floor(level * v.size)))
-            out.append(float(v[:k].mean() / start - 1.0))
+    for v, w in zip(values, weights, strict=True):
+        order = np.argsort(v)
+        v, w = v[order], w[order]
+        take = np.clip(level - np.concatenate([[0.0], np.cumsum(w)[:-1]]), 0.0, w)
+        out.append(float(np.sum(take * v) / level / start - 1.0))
     return np.array(out)
 
 
@@ -282,14 +278,20 @@ def _analysis_html(a) -> list[str]:
                       "expected_return_at_market": "%"})]
     if "plausibility" in a:
         p = a["plausibility"]
+        cols = {"scenario": "", "median_change": "%", "p_reference": "%", "one_in": ",.0f",
+                "about_once_in_years": ",.0f", "shock_distance": ".2f", "p_shocks": "%",
+                "shocks_once_in_years": ",.0f", "binding_shocks": ""}
         parts += ["<h2>How plausible is each scenario?</h2>",
-                  f"<p class='note'>Where each scenario's median index change sits in the "
-                  f"{html.escape(str(p['reference'].iloc[0]))} scenario's draws: the "
-                  "reference's probability of an outcome at least as bad, as 1 in N over the "
-                  "horizon and about once in so many years.</p>",
-                  _simple_table(p, "plausibility-table", {
-                      "scenario": "", "median_change": "%", "p_reference": "%",
-                      "one_in": ",.0f", "about_once_in_years": ",.0f"})]
+                  f"<p class='note'>Its outcome: where each scenario's median index change "
+                  f"sits in the {html.escape(str(p['reference'].iloc[0]))} scenario's "
+                  "draws, the reference's probability of an outcome at least as bad, as 1 in "
+                  "N over the horizon and about once in so many years. Its shocks: the "
+                  "Mahalanobis distance of what it changes against the reference, each "
+                  "driver in units of its plausibility scale (history's five-year swings "
+                  "where the data have them), the chance of a move that far along its "
+                  "direction, and the drivers that bind (docs/analysis.md).</p>",
+                  _simple_table(p[[c for c in cols if c in p]], "plausibility-table",
+                                {c: f for c, f in cols.items() if c in p})]
     if "drivers" in a:
         parts += ["<h2>What drives the outcome?</h2>",
                   "<p class='note'>The effect of a one-sd move of each prior on the index "
@@ -297,6 +299,21 @@ def _analysis_html(a) -> list[str]:
                   "and the share of the outcome's variance each explains alone.</p>",
                   f"<img alt='tornado of the drivers' src='data:image/png;base64,"
                   f"{_single_figure(lambda ax: tornado_chart(a['drivers'], ax=ax), (10, 5))}'>"]
+    elif a:
+        parts += ["<h2>What drives the outcome?</h2>",
+                  "<p class='note'>The drivers need every draw's sampled parameters, which a "
+                  "summary run does not keep: run with full paths for them, or see "
+                  "<code>aicapex sensitivities</code>.</p>"]
+    if "sensitivities" in a:
+        t = a["sensitivities"]
+        parts += ["<h2>Which assumption matters most? (autodiff)</h2>",
+                  f"<p class='note'>The derivative of the median index at the horizon of "
+                  f"{html.escape(str(t['scenario'].iloc[0]))} with respect to every prior's "
+                  "location and every shock's size, by reverse-mode autodiff in one backward "
+                  "pass, shown as the effect of a one-sd move of a prior or a 1pp shock "
+                  "(docs/analysis.md).</p>",
+                  f"<img alt='autodiff sensitivities' src='data:image/png;base64,"
+                  f"{_single_figure(lambda ax: sensitivity_chart(t, ax=ax), (10, 5))}'>"]
     return parts
 
 

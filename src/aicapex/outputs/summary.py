@@ -116,3 +116,43 @@ def reference_scenario(names: Sequence[str], given: str | None = None) -> str:
     if given is not None and given not in names:
         raise ValueError(f"scenario {given!r} is not in the run ({names})")
     return given or ("baseline" if "baseline" in names else names[0])
+
+
+def index_distribution(ds: xr.Dataset, quarters: int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The index at the end of quarter ``quarters`` (default: the horizon) as a weighted
+    sample, whatever the run's mode: ``(values, weights, n)``, values and weights (S, M)
+    float64 with each scenario's weights summing to 1, n (S,) the draws behind them. A
+    full-paths run gives its draws (weight ``1/n``, a non-finite draw 0); a summary run its
+    histogram's bin centres and shares (``index_level_counts``, exact to half a bin). A lazy
+    store is read only for that quarter."""
+    horizon = ds.sizes["time"]
+    quarters = horizon if quarters is None else quarters
+    if not 1 <= quarters <= horizon:
+        raise ValueError(f"quarter {quarters} is outside the run's horizon of {horizon} "
+                         "quarters")
+    t = quarters - 1
+    if is_summary(ds):
+        if "index_level_counts" not in ds:
+            raise ValueError("this summary run predates the stored index histograms; run it "
+                             "again")
+        counts = np.asarray(ds["index_level_counts"].isel(time=t).transpose(
+            "scenario", "hist_bin").values, np.float64)
+        edges = np.asarray(ds["index_level_edges"].isel(time=t).transpose(
+            "scenario", "hist_edge").values, np.float64)
+        n = counts.sum(axis=1)
+        return 0.5 * (edges[:, 1:] + edges[:, :-1]), counts / np.maximum(n, 1.0)[:, None], n
+    v = np.asarray(ds["index_level"].isel(time=t).transpose("scenario", "draw").values,
+                   np.float64)
+    finite = np.isfinite(v)
+    n = finite.sum(axis=1).astype(np.float64)
+    return (np.where(finite, v, 0.0), finite / np.maximum(n, 1.0)[:, None], n)
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Quantiles ``q`` of one weighted sample (1-D ``values``, ``weights`` summing to 1), by
+    the inverse of the weighted CDF (the sample quantile for equal weights)."""
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order])
+    idx = np.searchsorted(cum, np.asarray(q, np.float64) * cum[-1], side="left")
+    return values[order][np.clip(idx, 0, values.size - 1)]
