@@ -94,7 +94,19 @@ def test_the_reverse_stress_scenario_reaches_its_target_run_on_its_own():
     r = reverse_stress("baseline", -0.3, dims, draws=DRAWS, seed=0)
     assert r.success, r.message
     assert r.achieved == pytest.approx(-0.3, abs=2e-3)  # the constraint binds
-    assert r.distance > 1 and sum(r.shares.values()) == pytest.approx(1)
+    assert sum(r.shares.values()) == pytest.approx(1)
+    # the design point's first-order condition: in sds, it points along the median's
+    # gradient there (the nearest point of the linearised constraint)
+    from aicapex.analysis.reverse_stress import _MedianChange
+    from aicapex.analysis.shocks import ShockSpace
+
+    sigma = np.array([r.scales[d][0] for d in dims])
+    z = np.array([r.shocks[d] for d in dims]) / sigma
+    pr = sens.problem("baseline", draws=DRAWS, seed=0)
+    _, grad = _MedianChange(pr, ShockSpace("baseline"), dims, sigma)(z * sigma)
+    g = grad * sigma
+    assert np.dot(z, -g) / np.linalg.norm(z) / np.linalg.norm(g) > 0.99
+    assert r.distance == pytest.approx(np.linalg.norm(z))
     # the most plausible combination moves every shock the way that lowers the index
     assert r.shocks["spread_shift"] > 0 and r.shocks["erp_shift"] > 0
     assert r.shocks["gdp_shift"] < 0
@@ -120,3 +132,23 @@ def test_one_shock_alone_by_root_finding():
     assert 0 < v < 0.1 and got == pytest.approx(0.3, abs=1e-4)
     with pytest.raises(ValueError, match="no gdp_shift shock"):
         single_shock("baseline", "gdp_shift", target=-0.99, draws=DRAWS, seed=0)
+
+
+def test_a_structural_shock_alone_by_root_finding_on_the_recompiled_scenario():
+    """Tariffs are not additive in the model: the root find recompiles the scenario with the
+    shock, and the file it would write gives the same median; higher tariffs lower it."""
+    from aicapex.analysis.reverse_stress import _MedianChange, single_shock
+    from aicapex.analysis.shocks import ShockSpace
+
+    pr = sens.problem("baseline", draws=DRAWS, seed=0)
+    change = _MedianChange(pr, ShockSpace("baseline"), ["tariff_rate"], np.array([0.05]))
+    target = change.value(np.zeros(1)) - 0.05
+    v = single_shock("baseline", "tariff_rate", target=target, draws=DRAWS, seed=0)
+    assert v > 0
+    import aicapex
+
+    doc = ShockSpace("baseline").document({"tariff_rate": v})
+    again = sens.problem(aicapex.scenario(doc), draws=DRAWS, seed=0)
+    got = sens.metric_values(again, np.zeros(len(sens.PARAMETERS)),
+                             np.zeros(len(sens.SHOCKS)))[0] / 6600.0 - 1
+    assert got == pytest.approx(target, abs=1e-4)

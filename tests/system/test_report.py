@@ -12,18 +12,20 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from aicapex import cli
 from aicapex.scenarios.loader import parse_scenario_text
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-N_SUMMARY_FIGURES = 10
+N_SUMMARY_FIGURES = 11
 """The tail probabilities, the index's small multiples, five fan-chart sections, the
-exceedance curves, the bust probability and the attribution."""
+exceedance curves, the bust probability, the attribution and the implied vol (smile and term
+structure, from the stored histograms)."""
 
-N_FIGURES = N_SUMMARY_FIGURES + 2
-"""A full-paths run adds the implied-vol smile and term structure, and the drivers' tornado."""
+N_FIGURES = N_SUMMARY_FIGURES + 1
+"""A full-paths run adds the drivers' tornado."""
 
 
 def _run(tmp_path: Path, scenarios: list[str], name: str, extra=()) -> Path:
@@ -77,7 +79,14 @@ def test_report_command_on_a_summary_run(tmp_path):
     assert text.count('<tr class="scenario-row">') == 2
     assert len(re.findall(r"data:image/png;base64,", text)) == N_SUMMARY_FIGURES
     assert "n/a" in text[text.index('id="anchor-table"'):]  # rows a summary cannot give
-    assert 'id="vol-table"' not in text  # the implied vol needs every draw
+    # the analyses a summary can give, from its stored histograms; the drivers it cannot
+    for table in ("vol-table", "hedge-table", "plausibility-table"):
+        rows = re.search(f'<table id="{table}".*?<tbody>(.*?)</tbody>', text, re.S)
+        assert rows and rows.group(1).count("<tr>") == 2, table
+    assert "a summary run does not keep" in text
+    plaus = pd.read_csv(out / "plausibility.csv")
+    hawk = plaus.set_index("scenario").loc["fed_hawkish"]
+    assert hawk["binding_shocks"].startswith("fed_path") and hawk["shock_distance"] > 0
 
 
 def _chromium() -> str | None:

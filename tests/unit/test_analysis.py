@@ -182,3 +182,94 @@ def test_the_analysis_commands_refuse_bad_input(args, message, capsys):
 
     assert cli.main(args) == 2
     assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_summary_runs_histogram_prices_options_as_its_draws_do(gbm):
+    """The stored histogram (512 bins over the pilot's range widened by half each side)
+    stands in for the draws: the same draws binned give the same vols within a few bps."""
+    from aicapex.outputs.dataset import INDEX_HIST_BINS
+
+    v = gbm["index_level"].transpose("scenario", "time", "draw").values
+    lo, hi = v.min(-1, keepdims=True), v.max(-1, keepdims=True)
+    lo, hi = lo - 0.5 * (hi - lo), hi + 0.5 * (hi - lo)
+    edges = lo + (hi - lo) * np.linspace(0, 1, INDEX_HIST_BINS + 1)
+    counts = np.stack([[np.histogram(v[s, t], edges[s, t])[0] for t in range(v.shape[1])]
+                       for s in range(v.shape[0])])
+    dims = ("scenario", "time")
+    summary = xr.Dataset(
+        {"index_level": (("quantile", *dims), np.median(v, -1)[None], {"start_value": SPOT}),
+         "index_level_counts": ((*dims, "hist_bin"), counts),
+         "index_level_edges": ((*dims, "hist_edge"), edges),
+         "policy_rate": (dims, np.full(v.shape[:2], RATE), {"start_value": RATE}),
+         "volatility": (dims, np.full(v.shape[:2], MARKET), {"start_value": MARKET})},
+        coords={"quantile": [0.5], "scenario": gbm["scenario"].values,
+                "time": gbm["time"].values}, attrs={"mode": "summary"})
+    draws, hist = vol_surface(gbm)["implied_vol"], vol_surface(summary)["implied_vol"]
+    gap = np.abs(draws - hist).where(np.isfinite(draws) & (draws.moneyness >= 0.8))
+    assert float(gap.max()) < 0.002
+    d, h = (tail_hedge_table(x).set_index("scenario") for x in (gbm, summary))
+    np.testing.assert_allclose(h["model_price"], d["model_price"], rtol=0.01)
+    t = plausibility_table(summary).set_index("scenario")
+    assert t.loc["calm", "p_reference"] == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.fixture(scope="module")
+def space():
+    from aicapex.analysis.shocks import ShockSpace
+
+    return ShockSpace("baseline")
+
+
+def test_every_shock_moves_its_own_measure_by_its_size_and_nothing_else(space):
+    from aicapex.analysis.shocks import DIMENSIONS, measure, unmeasured
+
+    sizes = {"useful_life": -1.5, "fed_path": -0.01, "tariff_rate": 0.05}
+    for k, name in enumerate(DIMENSIONS):
+        x = space.arrays({name: sizes.get(name, 0.01)})
+        want = np.zeros(len(DIMENSIONS))
+        want[k] = sizes.get(name, 0.01)
+        # (the file's values are rounded to 1e-6: the Fed's odds move the sum by ~1e-8)
+        np.testing.assert_allclose(measure(x) - space.position, want, atol=1e-7,
+                                   err_msg=name)
+        assert unmeasured(x, space.base) == [], name
+    with pytest.raises(ValueError, match="unknown shock dimension"):
+        space.document({"gdp": 0.01})
+
+
+def test_the_plausibility_of_a_shock_vector():
+    from aicapex.analysis.shocks import plausibility, prior_shifts, scales
+    from aicapex.scenarios import compile_scenario, scenario
+
+    one = plausibility(np.array([2.0]), horizon_years=5)
+    assert one["distance"] == 2 and one["p_direction"] == pytest.approx(norm.cdf(-2))
+    assert one["chi2_percentile"] == pytest.approx(0.9545, abs=1e-4)  # |Z| < 2
+    assert one["about_once_in_years"] == pytest.approx(5 / norm.cdf(-2))
+    assert plausibility(np.array([3.0, 4.0]), 5)["distance"] == pytest.approx(5)
+    # history's scales where the fit has them, the stated assumption elsewhere
+    sc = scales({"gdp_shift": 0.02})
+    assert sc["gdp_shift"] == (0.02, "given") and sc["spread_shift"][1].startswith("history")
+    assert sc["useful_life"][1].startswith("assumption")
+    with pytest.raises(ValueError, match="positive"):
+        scales({"erp_shift": 0.0})
+    # a scenario's prior overrides, in sds of the reference's prior
+    base, short = (compile_scenario(scenario(n).scenario, dtype="float64")
+                   for n in ("baseline", "ai_revenue_shortfall"))
+    moved, other = prior_shifts(short, base)
+    assert moved["ai_revenue_2030_bn"] < -1 and other == []
+
+
+def test_each_scenarios_shocks_are_scored_against_the_reference(gbm):
+    import json
+
+    from aicapex.analysis.plausibility import shock_vectors
+    from aicapex.analysis.shocks import scales
+    from aicapex.scenarios import scenario
+
+    ds = gbm.copy()
+    ds.attrs["scenario_yaml"] = json.dumps({"calm": scenario("baseline").resolved_yaml,
+                                            "wild": scenario("credit_stress").resolved_yaml})
+    t = shock_vectors(ds, reference="calm").set_index("scenario")
+    spread = t.loc["wild", "spread_shift"]
+    assert spread > 0.005 and t.loc["calm", "shock_distance"] == 0
+    assert t.loc["wild", "shock_distance"] == pytest.approx(spread / scales()["spread_shift"][0])
+    assert t.loc["wild", "binding_shocks"] == "spread_shift 100%"

@@ -179,8 +179,8 @@ def single_shock(base="baseline", dimension: str = "capex_growth", target: float
                  seed: int | None = None) -> float:
     """The size of ``dimension``'s shock alone at which the median index change of ``base``
     equals ``target`` (Brent's method on forward runs; ``bracket`` defaults to -10 to +10
-    plausibility sds, a useful life kept within 0.25-10 years). Raises ValueError if the
-    bracket holds no answer."""
+    plausibility sds, within what a scenario file allows: ``ShockSpace.limits``). Raises
+    ValueError if the bracket holds no answer."""
     if dimension not in sh.DIMENSIONS:
         raise ValueError(f"unknown shock dimension {dimension!r}; allowed: "
                          f"{', '.join(sh.DIMENSIONS)}")
@@ -188,9 +188,8 @@ def single_shock(base="baseline", dimension: str = "capex_growth", target: float
     sigma = sh.scales()[dimension][0]
     change = _MedianChange(pr, sh.ShockSpace(base, pr.dtype), [dimension], np.array([sigma]))
     lo, hi = bracket or (-10 * sigma, 10 * sigma)
-    if dimension == "useful_life":
-        life = float(change.space.base.life0_quarters) / 4
-        lo, hi = max(lo, 0.25 - life), min(hi, 10 - life)
+    allowed = change.space.limits(dimension)
+    lo, hi = max(lo, allowed[0]), min(hi, allowed[1])
 
     def gap(v: float) -> float:
         return change.value(np.array([v])) - target

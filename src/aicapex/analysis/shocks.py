@@ -307,6 +307,17 @@ class ShockSpace:
                     getattr(getattr(sc, section), field), value, before)
         return doc
 
+    def limits(self, dimension: str) -> tuple[float, float]:
+        """The shocks of ``dimension`` the scenario file allows (a tariff rate in [0, 2], a
+        useful life in 0.25-10 years); unbounded elsewhere."""
+        if dimension == "tariff_rate":
+            rate = np.asarray(self.base.tariff_rate, np.float64)
+            return -float(rate.min()), 2.0 - float(rate.max())
+        if dimension == "useful_life":
+            life = float(self.base.life0_quarters) / 4.0
+            return 0.25 - life, 10.0 - life
+        return -math.inf, math.inf
+
     def arrays(self, shocks: Mapping[str, float]):
         """The compiled scenario with ``shocks`` applied (the base's when none is nonzero)."""
         if not any(shocks.values()):

@@ -193,8 +193,8 @@ def summary_to_dataset(acc, lo: np.ndarray, hi: np.ndarray, scenario_names: Sequ
                                         "at each quarter end (draws; those outside the range "
                                         "in the end bins)"})
     data_vars["index_level_edges"] = (("scenario", "time", "hist_edge"), edges,
-                                      {"units": "index points", "long_name": "bin edges of "
-                                       "index_level_counts"})
+                                      {"units": "1", "display_units": "index points",
+                                       "long_name": "bin edges of index_level_counts"})
     coords = {
         "quantile": ("quantile", list(qs), {"long_name": "quantile over draws", "units": "1"}),
         "scenario": ("scenario", list(scenario_names), {"long_name": "scenario name"}),
