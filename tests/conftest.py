@@ -20,6 +20,11 @@ from aicapex.scenarios import (
 )
 from aicapex.sim.model import PARAMETERS, Params
 
+# One chunk shape for every run that does not choose its own (results do not depend on it,
+# tests/engine checks that): each distinct shape is a compilation of ~10 s, and the suite is
+# compile-bound. The worker processes and the CLI's subprocesses inherit it.
+os.environ.setdefault("AICAPEX_CHUNK_SIZE", "1024")
+
 LEVELS = ("unit", "reference", "property", "engine", "system", "gpu")
 """The test directories, one marker each (registered in pyproject.toml)."""
 

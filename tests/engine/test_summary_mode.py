@@ -75,6 +75,7 @@ def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
     CPU: the same summary as one copy. (16 copies, not the GPU's 128, to spare the CPU's
     memory: 3 scenarios x 128 copies would take 1.8 GB.)"""
     _, summ = both
+    monkeypatch.delenv(plan.CHUNK_ENV, raising=False)  # the defaults themselves (conftest)
     for module in (plan, histograms):  # where the engine asks
         monkeypatch.setattr(module, "on_accelerator", lambda devices: True)
     # scenarios still one at a time, as on CPU: batched they agree only to float rounding
@@ -296,3 +297,13 @@ def test_a_scenario_keeps_its_colour_whatever_the_run():
     builtins = [scenario_style(n) for n in aicapex.builtin_names()
                 if not n.startswith("dotcom")]
     assert len(set(builtins)) == len(builtins)  # the library's scenarios are told apart
+
+
+def test_the_default_chunk_size_can_be_set_in_the_environment(monkeypatch):
+    monkeypatch.setenv(plan.CHUNK_ENV, "3072")
+    assert engine.default_chunk_size(True) == engine.default_chunk_size(False) == 3072
+    monkeypatch.setenv(plan.CHUNK_ENV, "lots")
+    with pytest.raises(ValueError, match="AICAPEX_CHUNK_SIZE='lots'"):
+        engine.default_chunk_size(True)
+    monkeypatch.delenv(plan.CHUNK_ENV)
+    assert engine.default_chunk_size(True) == plan.SUMMARY_CHUNK

@@ -3,6 +3,7 @@ per device."""
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import jax
@@ -41,11 +42,26 @@ ACCELERATOR_SUMMARY_CHUNK_MIN = 512 * RNG_BLOCK
 16)."""
 
 
+CHUNK_ENV = "AICAPEX_CHUNK_SIZE"
+"""Environment variable that replaces the default chunk size (draws), for every mode and
+device: fewer distinct chunk shapes mean fewer compilations (the test suite sets it)."""
+
+
 def default_chunk_size(summary: bool, device=None, n_scen: int = 1) -> int:
     """Draws per chunk for the devices that would run (``device`` as for ``runner.simulate_paths``)
     and a batch of ``n_scen`` scenarios: small cache-sized chunks on CPU, large ones on an
     accelerator (in summary mode smaller for more scenarios, see
-    ``ACCELERATOR_SUMMARY_CHUNK``)."""
+    ``ACCELERATOR_SUMMARY_CHUNK``); ``$AICAPEX_CHUNK_SIZE`` where set. Results do not depend
+    on the chunk size."""
+    if os.environ.get(CHUNK_ENV):
+        try:
+            size = int(os.environ[CHUNK_ENV])
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValueError(f"{CHUNK_ENV}={os.environ[CHUNK_ENV]!r}: give a positive number "
+                             "of draws, e.g. 8192")
+        return size
     if on_accelerator(resolve_devices(device)):
         if not summary:
             return ACCELERATOR_CHUNK
