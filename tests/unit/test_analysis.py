@@ -175,7 +175,11 @@ def test_the_sensitivity_tornado_draws_the_largest_effects():
     (["reverse-stress", "--scale", "spread_shift"], "write NAME=SD"),
     (["reverse-stress", "--shocks", "tariffs", "--confirm-draws", "0"],
      "unknown shock dimension"),
+    (["reverse-stress", "--scale", "tariffs=0.1", "--confirm-draws", "0"],
+     "unknown shock dimension"),
     (["sensitivities", "--draws", "0"], "--draws must be at least 1"),
+    (["report", "nowhere", "--sensitivities", "--sensitivity-draws", "10"],
+     "give at least 1024"),
 ])
 def test_the_analysis_commands_refuse_bad_input(args, message, capsys):
     from aicapex import cli

@@ -50,6 +50,8 @@ from scipy import stats
 
 from ..scenarios import builtin_names, compile_scenario, scenario, shipped_fit
 from ..scenarios.loader import library_dir
+from ..scenarios.schema import MOVES_BP
+from ..sim.model import PARAMETERS
 from ..sim.model.types import MOVE_GRID_BP, PRIOR_Z
 
 PATHS: dict[str, tuple[str, str]] = {
@@ -165,8 +167,6 @@ def prior_shifts(x, ref) -> tuple[dict[str, float], list[str]]:
     """The priors whose median ``x`` moves from ``ref``'s, each in sds of ``ref``'s prior
     (half its 16-84% range), and the prior changes that has no such measure (a fixed prior
     moved, or a spread changed with the median kept)."""
-    from ..sim.model import PARAMETERS
-
     a, b = np.asarray(x.prior_table, np.float64), np.asarray(ref.prior_table, np.float64)
     shifts, other = {}, []
     for i, spec in enumerate(PARAMETERS):
@@ -210,8 +210,6 @@ def _shifted_steps(steps, shift: float, before: float = 0.0) -> list[dict]:
 def _move_odds(odds: Mapping[str, float], w: float) -> dict[str, float]:
     """Meeting odds mixed with the odds one 25bp step lower (``w > 0``) or higher (``w < 0``)
     by the weight ``|w|``; moves at +-100bp stay where they are."""
-    from ..scenarios.schema import MOVES_BP
-
     names = {v: k for k, v in MOVES_BP.items()}
     step = -25 if w > 0 else 25
     out = {k: (1 - abs(w)) * p for k, p in odds.items()}

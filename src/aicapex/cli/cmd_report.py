@@ -25,6 +25,9 @@ def run(args) -> int:
     from ..analysis import analyze
     from ..outputs import RunDirectoryError, open_run, write_report
 
+    if args.sensitivities and args.sensitivity_draws < 1024:
+        error(f"--sensitivity-draws {args.sensitivity_draws}: give at least 1024")
+        return EXIT_BAD_INPUT
     try:
         ds, tables = open_run(args.run_dir)
     except RunDirectoryError as e:
@@ -36,9 +39,6 @@ def run(args) -> int:
         from ..analysis.sensitivity import sensitivity_table
         from ..outputs.summary import reference_scenario
 
-        if args.sensitivity_draws < 1024:
-            error(f"--sensitivity-draws {args.sensitivity_draws}: at least 1024")
-            return EXIT_BAD_INPUT
         ref = reference_scenario(ds["scenario"].values)
         analysis["sensitivities"] = sensitivity_table(run_scenario(ds, ref),
                                                       args.sensitivity_draws,
