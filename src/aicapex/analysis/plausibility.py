@@ -23,7 +23,6 @@ of the priors it overrides (in sds of the reference's prior), as a Mahalanobis d
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -31,6 +30,7 @@ import pandas as pd
 import xarray as xr
 import yaml
 
+from ..outputs import RunMetadata
 from ..outputs.dataset import is_summary
 from ..outputs.summary import index_distribution, reference_scenario
 from ..scenarios import compile_scenario, scenario
@@ -58,19 +58,20 @@ def _share_at_or_below(ds: xr.Dataset, s: int, level: float) -> float:
     return float(np.sum(weights[s] * (values[s] <= level)))
 
 
-def _resolved(text: str):
-    """A scenario from its resolved YAML (``extends:`` is kept there as a record only)."""
-    doc = yaml.safe_load(text)
-    doc.pop("extends", None)
-    return scenario(doc)
+def _run_yaml(ds: xr.Dataset) -> dict[str, str]:
+    """The resolved YAML of each scenario of a run (its metadata), by name."""
+    return {r.name: r.resolved_yaml for r in RunMetadata.of(ds).scenarios if r.resolved_yaml}
 
 
 def run_scenario(ds: xr.Dataset, name: str):
-    """Scenario ``name`` of a run, rebuilt from the resolved YAML the run carries."""
-    texts = json.loads(ds.attrs.get("scenario_yaml", "{}"))
+    """Scenario ``name`` of a run, rebuilt from the resolved YAML the run carries
+    (``extends:`` is kept there as a record only)."""
+    texts = _run_yaml(ds)
     if name not in texts:
         raise ValueError(f"the run carries no YAML of scenario {name!r}")
-    return _resolved(texts[name])
+    doc = yaml.safe_load(texts[name])
+    doc.pop("extends", None)
+    return scenario(doc)
 
 
 def shock_vectors(ds: xr.Dataset, reference: str | None = None,
@@ -79,14 +80,14 @@ def shock_vectors(ds: xr.Dataset, reference: str | None = None,
     against ``reference`` on every dimension (columns named by dimension, in their units),
     the distance, chi-square percentile, ``p_shocks`` (``Phi(-D)``), 1-in-N, about once in
     how many years, the binding dimensions and what no dimension measures."""
-    texts = json.loads(ds.attrs.get("scenario_yaml", "{}"))
+    texts = _run_yaml(ds)
     names = [str(n) for n in ds["scenario"].values]
     if set(names) - set(texts):
         raise ValueError("the run does not carry every scenario's YAML (attribute "
                          "scenario_yaml); the shocks' plausibility needs it")
     reference = reference_scenario(names, reference)
     dtype = "float64"
-    compiled = {n: compile_scenario(_resolved(texts[n]).scenario, dtype=dtype) for n in names}
+    compiled = {n: compile_scenario(run_scenario(ds, n).scenario, dtype=dtype) for n in names}
     sigma_src = sh.scales(scales)
     sigma = np.array([sigma_src[k][0] for k in sh.DIMENSIONS])
     ref_pos = sh.measure(compiled[reference])

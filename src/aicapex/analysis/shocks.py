@@ -184,8 +184,7 @@ def prior_shifts(x, ref) -> tuple[dict[str, float], list[str]]:
 def plausibility(z: np.ndarray, horizon_years: float, dof: int | None = None) -> dict:
     """The plausibility of a shock vector given in sds, ``z`` (its nonzero components): the
     distance ``D = |z|``, its chi-square percentile (``dof`` degrees of freedom, default
-    ``z.size``), ``p = Phi(-D)``
-    (``p_direction``), 1 in 1/p and about once in H/p years."""
+    ``z.size``), ``p = Phi(-D)`` (``p_direction``), 1 in 1/p and about once in H/p years."""
     z = np.asarray(z, np.float64)
     d = float(np.sqrt(np.sum(z**2)))
     p = float(stats.norm.sf(d))
