@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -17,6 +19,17 @@ def cli(*args, cwd=None, env: dict | None = None) -> subprocess.CompletedProcess
     return subprocess.run([sys.executable, "-m", "aicapex.cli", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=600,
                           env={**os.environ, **(env or {})})
+
+
+def in_process(*args) -> subprocess.CompletedProcess:
+    """``aicapex ARGS`` in this process, for what does not need a fresh one (a fresh process
+    costs ~8 s of imports, and its own compilations)."""
+    from aicapex.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def _cache_entries(cache: Path) -> dict[str, bytes]:
@@ -78,7 +91,7 @@ def test_run_end_to_end_and_reproducible(tmp_path):
             np.testing.assert_array_equal(first[v].values, second[v].values, err_msg=v)
 
     # an existing run is not overwritten without --overwrite
-    r = cli("run", "baseline", "--draws", "10", "--out", out1)
+    r = in_process("run", "baseline", "--draws", "10", "--out", out1)
     assert r.returncode == 2 and "--overwrite" in r.stderr
     assert (out1 / "results.nc").is_file()
 
@@ -88,21 +101,21 @@ def test_validate_broken_file_exit_2_with_location(tmp_path: Path):
     bad.write_text("name: bad\nfed:\n  meetings:\n    2025-12-10: {cut_25: 1.3, hold: 0}\n")
     good = tmp_path / "good.yaml"
     good.write_text("name: good\nextends: baseline\n")
-    r = cli("validate", good, bad)
+    r = in_process("validate", good, bad)
     assert r.returncode == 2
     assert f"{bad}:4: fed.meetings.2025-12-10.cut_25" in r.stderr.replace("\n", "")
     assert "Traceback" not in r.stderr
     assert "ok" in r.stdout
-    r = cli("run", bad, "--draws", "10", "--out", tmp_path / "x")
+    r = in_process("run", bad, "--draws", "10", "--out", tmp_path / "x")
     assert r.returncode == 2 and "cut_25" in r.stderr and not (tmp_path / "x").exists()
 
 
 def test_list_and_params():
-    r = cli("list")
+    r = in_process("list")
     assert r.returncode == 0
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "baseline" and lines[1].startswith("    Market consensus")
-    r = cli("params")
+    r = in_process("params")
     assert r.returncode == 0 and "ai_revenue_2030_bn" in r.stdout
 
 
@@ -136,7 +149,7 @@ def test_cpu_devices_split_the_work_and_change_no_result(tmp_path):
         for v in a.data_vars:
             np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
     # (the default, one device per core: test_run_end_to_end_and_reproducible)
-    bad = cli("run", "baseline", "--cpu-devices", "0", "--out", tmp_path / "bad")
+    bad = in_process("run", "baseline", "--cpu-devices", "0", "--out", tmp_path / "bad")
     assert bad.returncode == 2 and "--cpu-devices" in bad.stderr
 
 

@@ -555,8 +555,14 @@ def _section_model(section: str, base: type[Strict]) -> type[Strict]:
         "A number or a distribution (dist: normal, lognormal, uniform, triangular, beta).",
         json_schema_extra={"x-range": [p.lo, p.hi], "x-unit": p.unit}))
         for p in PARAMETERS if p.section == section}
-    return create_model(f"{section.capitalize()}Section", __base__=base, __doc__=(
-        f"{SECTION_DOCS[section]} {base.__doc__ or ''}".strip()), **fields)
+    # the generated fields carry their descriptions; the base's were read from its source
+    # when it was defined, and reading a generated class's "source" walks every loaded
+    # module (seconds at import), so this class does not look for docstrings
+    quiet = ConfigDict(**{**base.model_config, "use_attribute_docstrings": False})
+    return create_model(f"{section.capitalize()}Section", __base__=type(
+        base.__name__, (base,), {"model_config": quiet, "__doc__": base.__doc__,
+                                 "__module__": base.__module__}),
+        __doc__=f"{SECTION_DOCS[section]} {base.__doc__ or ''}".strip(), **fields)
 
 
 SECTIONS: dict[str, type[Strict]] = {k: _section_model(k, b) for k, b in _SECTION_BASES.items()}
