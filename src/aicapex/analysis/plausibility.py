@@ -47,15 +47,18 @@ def _median_changes(ds: xr.Dataset, start: float) -> np.ndarray:
     return np.nanmedian(v, axis=1) / start - 1
 
 
-def _share_at_or_below(ds: xr.Dataset, s: int, level: float) -> float:
-    """Scenario ``s``'s share of draws whose index at the horizon is at or below ``level``."""
+def _reference_cdf(ds: xr.Dataset, reference: str):
+    """The reference scenario's CDF of the index at the horizon, ``level -> share of draws
+    at or below it`` (its draws, or its stored histogram interpolated within the bin), and
+    the number of draws behind it."""
     if is_summary(ds):
-        counts = np.asarray(ds["index_level_counts"].isel(scenario=s, time=-1).values, float)
-        edges = np.asarray(ds["index_level_edges"].isel(scenario=s, time=-1).values, float)
+        one = ds.sel(scenario=reference).isel(time=-1)
+        counts = np.asarray(one["index_level_counts"].values, float)
+        edges = np.asarray(one["index_level_edges"].values, float)
         cum = np.concatenate([[0.0], np.cumsum(counts)]) / max(counts.sum(), 1.0)
-        return float(np.interp(level, edges, cum))
-    values, weights, _ = index_distribution(ds)
-    return float(np.sum(weights[s] * (values[s] <= level)))
+        return (lambda level: float(np.interp(level, edges, cum))), counts.sum()
+    values, weights, n = index_distribution(ds, scenario=reference)
+    return (lambda level: float(np.sum(weights[0] * (values[0] <= level)))), n[0]
 
 
 def _run_yaml(ds: xr.Dataset) -> dict[str, str]:
@@ -69,7 +72,11 @@ def run_scenario(ds: xr.Dataset, name: str):
     texts = _run_yaml(ds)
     if name not in texts:
         raise ValueError(f"the run carries no YAML of scenario {name!r}")
-    doc = yaml.safe_load(texts[name])
+    return _from_resolved(texts[name])
+
+
+def _from_resolved(text: str):
+    doc = yaml.safe_load(text)
     doc.pop("extends", None)
     return scenario(doc)
 
@@ -86,8 +93,8 @@ def shock_vectors(ds: xr.Dataset, reference: str | None = None,
         raise ValueError("the run does not carry every scenario's YAML (attribute "
                          "scenario_yaml); the shocks' plausibility needs it")
     reference = reference_scenario(names, reference)
-    dtype = "float64"
-    compiled = {n: compile_scenario(run_scenario(ds, n).scenario, dtype=dtype) for n in names}
+    compiled = {n: compile_scenario(_from_resolved(texts[n]).scenario, dtype="float64")
+                for n in names}
     sigma_src = sh.scales(scales)
     sigma = np.array([sigma_src[k][0] for k in sh.DIMENSIONS])
     ref_pos = sh.measure(compiled[reference])
@@ -128,15 +135,14 @@ def plausibility_table(ds: xr.Dataset, reference: str | None = None,
     reference = reference_scenario(names, reference)
     start = float(ds["index_level"].attrs["start_value"])
     medians = _median_changes(ds, start)
-    r = names.index(reference)
-    _, _, n_draws = index_distribution(ds)
+    cdf, n_ref = _reference_cdf(ds, reference)
     years = ds.sizes["time"] / 4
     rows = []
     for s, name in enumerate(names):
-        p = _share_at_or_below(ds, r, start * (1 + medians[s]))
+        p = cdf(start * (1 + medians[s]))
         rows.append({"scenario": name, "reference": reference, "median_change": medians[s],
                      "p_reference": p,
-                     "p_reference_se": float(np.sqrt(p * (1 - p) / max(n_draws[r], 1))),
+                     "p_reference_se": float(np.sqrt(p * (1 - p) / max(n_ref, 1))),
                      "one_in": 1 / p if p > 0 else float("inf"),
                      "about_once_in_years": years / p if p > 0 else float("inf"),
                      "horizon_years": years})

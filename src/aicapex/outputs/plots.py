@@ -210,10 +210,9 @@ def fan_grid(ds: xr.Dataset, var: str = "index_level", qs: xr.Dataset | None = N
 def _horizon_change(ds: xr.Dataset, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(change from the start at the horizon, weight) of one scenario: the draws (weights
     1/n) or, in summary mode, the stored histogram's bin centres and shares."""
-    values, weights, _ = index_distribution(ds)
-    s = [str(n) for n in ds["scenario"].values].index(name)
-    keep = weights[s] > 0
-    return values[s][keep] / ds["index_level"].attrs["start_value"] - 1.0, weights[s][keep]
+    values, weights, _ = index_distribution(ds, scenario=name)
+    keep = weights[0] > 0
+    return values[0][keep] / ds["index_level"].attrs["start_value"] - 1.0, weights[0][keep]
 
 
 def exceedance_chart(ds: xr.Dataset, ax=None):

@@ -118,20 +118,24 @@ def reference_scenario(names: Sequence[str], given: str | None = None) -> str:
     return given or ("baseline" if "baseline" in names else names[0])
 
 
-def index_distribution(ds: xr.Dataset, quarters: int | None = None
+def index_distribution(ds: xr.Dataset, quarters: int | None = None,
+                       scenario: str | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The index at the end of quarter ``quarters`` (default: the horizon) as a weighted
     sample, whatever the run's mode: ``(values, weights, n)``, values and weights (S, M)
     float64 with each scenario's weights summing to 1, n (S,) the draws behind them. A
     full-paths run gives its draws (weight ``1/n``, a non-finite draw 0); a summary run its
-    histogram's bin centres and shares (``index_level_counts``, exact to half a bin). A lazy
-    store is read only for that quarter."""
+    histogram's bin centres and shares (``index_level_counts``, exact to half a bin).
+    ``scenario`` keeps that one (S = 1). A lazy store is read only for that quarter (and
+    scenario)."""
     horizon = ds.sizes["time"]
     quarters = horizon if quarters is None else quarters
     if not 1 <= quarters <= horizon:
         raise ValueError(f"quarter {quarters} is outside the run's horizon of {horizon} "
                          "quarters")
     t = quarters - 1
+    if scenario is not None:
+        ds = ds.sel(scenario=[scenario])
     if is_summary(ds):
         if "index_level_counts" not in ds:
             raise ValueError("this summary run predates the stored index histograms; run it "
