@@ -156,7 +156,7 @@ def run_numpy(draws: int) -> dict:
     from aicapex.scenarios import compile_scenario, load_scenario
     from aicapex.sim.engine.host import tune_malloc
     from aicapex.sim.model import N_NORMALS, N_PARAMS, N_UNIFORMS, PRIOR_Z
-    from aicapex.sim.model.parameters import params_from_matrix
+    from aicapex.sim.model.catalog import params_from_matrix
     from aicapex.sim.model.reference import simulate_reference
 
     tune_malloc()  # the same process conditions as the engine's

@@ -49,7 +49,7 @@ def _ranges(batch, key, ids, rows, loop, real: bool):
     """Histogram ranges (S, V, T): from a pilot of the engine's size (``real``), else
     [-1000, 1000] for every variable (as measured before; most values then crowd into a few
     bins, the index level into the overflow bin)."""
-    shape = (batch.years.shape[0], len(sim.model.Outputs._fields), HORIZON)
+    shape = (batch.years.shape[0], len(sim.model.OUTPUT_NAMES), HORIZON)
     if not real:
         lo = jnp.full(shape, -1e3, batch.years.dtype)
         return lo, -lo

@@ -1,14 +1,28 @@
-"""Print the parameter tables of ``docs/model.md`` from the code: every block's parameters
+"""Print the generated tables of ``docs/model.md`` from the code: every block's parameters
 (``PARAMETERS`` in its ``aicapex.sim.model`` module) with unit, hard bounds, default prior and
-its source. ``tests/unit/test_docs.py`` checks that ``docs/model.md`` holds this output.
+its source, and every output (``OUTPUTS`` there) with its unit and meaning.
+``tests/unit/test_docs.py`` checks that ``docs/model.md`` holds both.
 
-    python docs/tables.py
+    python docs/tables.py            # the parameter tables
+    python docs/tables.py outputs    # the output table
 """
 
 from __future__ import annotations
 
+import sys
+
 from aicapex.scenarios import default_priors
-from aicapex.sim.model import capex, credit, earnings, macro, regime, revenue, valuation
+from aicapex.sim.model import (
+    capex,
+    credit,
+    earnings,
+    macro,
+    market,
+    regime,
+    revenue,
+    valuation,
+)
+from aicapex.sim.model.catalog import OUTPUTS
 
 MODULES = (macro, capex, revenue, earnings, credit, valuation, regime)
 
@@ -38,5 +52,16 @@ def tables() -> str:
     return "\n".join(out)
 
 
+def output_table() -> str:
+    """Every output in dataset order, with the module that declares it."""
+    home = {o.name: m.__name__.rsplit(".", 1)[-1]
+            for m in (*MODULES, market) for o in m.OUTPUTS}
+    out = [f"The {len(OUTPUTS)} outputs, each per draw and quarter (dataset order):\n",
+           "| output | unit | meaning | declared in |", "|---|---|---|---|"]
+    out += [f"| `{o.name}` | {o.unit} | {o.long_name} | `sim/model/{home[o.name]}.py` |"
+            for o in OUTPUTS]
+    return "\n".join(out) + "\n"
+
+
 if __name__ == "__main__":
-    print(tables())
+    print(output_table() if sys.argv[1:] == ["outputs"] else tables())

@@ -55,7 +55,7 @@ from .sim.engine import (
 )
 from .sim.engine.compile_cache import cache_counts, cache_dir_in_use, record_compiled
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
-from .sim.model import Outputs
+from .sim.model import N_OUTPUTS, OUTPUT_NAMES
 
 ScenarioRef = ScenarioLike
 """A built-in scenario's name, a YAML file's path, a mapping written as a file would be, a
@@ -113,7 +113,7 @@ class PathsTooLargeError(MemoryError):
 def paths_bytes(n_scenarios: int, draws: int, horizon: int, dtype: str) -> int:
     """Host memory (bytes) a run's full paths take: every output of every scenario, quarter
     and draw, e.g. 32 outputs x 4 bytes x 20 quarters = 2,560 bytes a draw in float32."""
-    return n_scenarios * horizon * draws * len(Outputs._fields) * np.dtype(dtype).itemsize
+    return n_scenarios * horizon * draws * N_OUTPUTS * np.dtype(dtype).itemsize
 
 
 def check_paths_fit(n_scenarios: int, draws: int, horizon: int, dtype: str) -> None:
@@ -315,12 +315,12 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     if plan.summary_only:
         acc, lo, hi = results
         meta = meta.with_nonfinite({name: int(acc.nonfinite[:, v].sum())
-                                    for v, name in enumerate(Outputs._fields)})
+                                    for v, name in enumerate(OUTPUT_NAMES)})
         return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
                                                     meta.to_attrs(), starts), swept)
     (paths,) = results
     meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-                                for name, a in paths.items() if name in Outputs._fields})
+                                for name, a in paths.items() if name in OUTPUT_NAMES})
     return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),
                                         starts, stats.parameters), swept)
 
@@ -337,12 +337,12 @@ def _open_store(path, plan: RunPlan, batch, tl: Timeline, starts, swept, chunk_s
     the sink that writes each chunk and counts its non-finite values."""
     chunk = run_chunk_draws(plan.draws, chunk_size, dev, len(plan.scenarios))
     rows = random_prior_rows(batch.prior_table)
-    lazy = store_template(list(Outputs._fields), len(plan.scenarios), plan.draws,
+    lazy = store_template(list(OUTPUT_NAMES), len(plan.scenarios), plan.draws,
                           plan.settings.horizon_quarters, plan.dtype, chunk, len(rows))
     tmpl = with_sweep_coords(to_dataset(lazy, plan.names, tl.quarter_ends(), {}, starts, rows),
                              swept)
     store = PathStore(path, tmpl, chunk, compression=compression)
-    nonfinite = dict.fromkeys(Outputs._fields, 0)
+    nonfinite = dict.fromkeys(OUTPUT_NAMES, 0)
 
     def sink(start: int, arrays: dict[str, np.ndarray]) -> None:
         for name in nonfinite:

@@ -15,7 +15,7 @@ import pytest
 from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
 from aicapex.sim import engine
 from aicapex.sim.engine import histograms, priors, scan
-from aicapex.sim.model import Outputs
+from aicapex.sim.model import N_OUTPUTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import counting_variants as variants
@@ -47,7 +47,7 @@ def test_histogram_counting_methods_give_identical_counts():
         return [np.asarray(r) for r in res]
 
     ref = counts("scatter", 1)
-    c = ref[0].reshape(1, len(Outputs._fields), 20, 66)
+    c = ref[0].reshape(1, N_OUTPUTS, 20, 66)
     assert c.sum() == c.shape[1] * 20 * n_valid - ref[5].sum()  # every finite valid value
     assert c[..., 0].sum() > 0 and c[..., -1].sum() > 0 and c[..., 1:-1].sum() > 0
     # 8 copies a histogram set apart; 48 = 16 side by side in a cache line x 3 sets apart

@@ -96,7 +96,7 @@ def test_only_priors_that_vary_get_random_numbers():
     from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
     from aicapex.scenarios.loader import parse_scenario_text
     from aicapex.sim.engine.priors import draw_params, random_prior_rows, sample_priors
-    from aicapex.sim.model.parameters import PARAM_INDEX
+    from aicapex.sim.model.catalog import PARAM_INDEX
 
     base = compile_scenario(load_scenario("baseline").scenario)
     rows = random_prior_rows(base.prior_table)

@@ -19,7 +19,7 @@ from aicapex import cli
 from aicapex.outputs.dataset import VARIABLES
 from aicapex.sim import engine
 from aicapex.sim.engine import histograms, plan
-from aicapex.sim.model import Outputs
+from aicapex.sim.model import N_OUTPUTS, OUTPUT_NAMES
 
 NAMES = ["baseline", "capex_slowdown", "fed_hawkish"]
 
@@ -87,7 +87,7 @@ def test_accelerator_path_counts_on_device_with_same_result(both, monkeypatch):
     assert [engine.default_chunk_size(True, n_scen=s) for s in (2, 4, 5, 16, 17, 100)] == [
         big // 2, big // 2, big // 4, big // 4, max(big // 8, floor), max(big // 16, floor)]
     assert engine.default_chunk_size(False, n_scen=16) == plan.ACCELERATOR_CHUNK
-    cells = len(Outputs._fields) * 20 * (engine.SUMMARY_BINS + 2)
+    cells = N_OUTPUTS * 20 * (engine.SUMMARY_BINS + 2)
     # capped by the memory share where the device reports its memory, by HIST_LANE_BYTES if not
     assert histograms.histogram_lanes([None], 3, 20, engine.SUMMARY_BINS) == min(
         histograms.HIST_LANES, histograms.HIST_LANE_BYTES // (4 * cells * 3))
@@ -136,7 +136,6 @@ def test_histogram_range_is_the_pilot_draws_range_and_needs_no_paths_program(dra
     summary run traces no paths program."""
     from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
     from aicapex.sim.engine.accumulate import histogram_range
-    from aicapex.sim.model import Outputs
 
     batch = stack_batch([compile_scenario(load_scenario(n).scenario, dtype="float32")
                          for n in ("baseline", "tariff_escalation")])
@@ -145,7 +144,7 @@ def test_histogram_range_is_the_pilot_draws_range_and_needs_no_paths_program(dra
                                              chunk_size=chunk)
     assert engine.trace_counts()["simulate_chunk"] == before
     paths, _ = engine.simulate_paths(batch, jax.random.key(11), pilot)
-    stacked = np.stack([paths[f] for f in Outputs._fields], axis=1).astype(np.float64)
+    stacked = np.stack([paths[f] for f in OUTPUT_NAMES], axis=1).astype(np.float64)
     want_lo, want_hi = histogram_range(stacked)
     np.testing.assert_array_equal(lo, want_lo)
     np.testing.assert_array_equal(hi, want_hi)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import aicapex
-from aicapex.sim.model.parameters import DT
+from aicapex.sim.model.catalog import DT
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from conftest import BUILTINS_2
 
 from aicapex.sim.engine import block_randoms, run_scenario
-from aicapex.sim.model.parameters import params_from_matrix
+from aicapex.sim.model.catalog import params_from_matrix
 from aicapex.sim.model.reference import simulate_reference
 
 pytestmark = pytest.mark.usefixtures("x64")  # float64 arithmetic, as the equations are written

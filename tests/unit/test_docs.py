@@ -1,5 +1,5 @@
-"""The model's documentation matches its code: ``docs/model.md`` holds the parameter tables
-the code generates, and every block function it names exists."""
+"""The model's documentation matches its code: ``docs/model.md`` holds the parameter and
+output tables the code generates, and every block function it names exists."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL_MD = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
 
 
-def test_model_doc_holds_the_generated_parameter_tables():
-    tables = runpy.run_path(str(ROOT / "docs" / "tables.py"))["tables"]()
-    assert tables in MODEL_MD, "docs/model.md is stale: paste `python docs/tables.py` into it"
+def test_model_doc_holds_the_generated_parameter_and_output_tables():
+    generated = runpy.run_path(str(ROOT / "docs" / "tables.py"))
+    assert generated["tables"]() in MODEL_MD, (
+        "docs/model.md is stale: paste `python docs/tables.py` into it")
+    assert generated["output_table"]() in MODEL_MD, (
+        "docs/model.md is stale: paste `python docs/tables.py outputs` into it")
 
 
 def test_every_block_function_the_model_doc_names_exists():

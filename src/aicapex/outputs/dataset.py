@@ -10,47 +10,8 @@ import pandas as pd
 import xarray as xr
 
 from ..sim.engine import DRAWDOWN_LEVELS, moments, quantiles_from_histogram
+from ..sim.model import OUTPUTS, REGIMES
 from ..sim.model import PARAMETERS as PARAM_SPECS
-from ..sim.model import REGIMES, Outputs
-
-_HUMAN: dict[str, tuple[str, str]] = {
-    "policy_rate": ("1/yr", "Fed policy rate (annual decimal)"),
-    "yield_10y": ("1/yr", "US 10-year Treasury yield (annual decimal)"),
-    "inflation": ("1/yr", "CPI inflation, annualised quarterly rate (decimal)"),
-    "gdp_growth": ("1/yr", "real GDP growth, annualised quarterly rate (decimal)"),
-    "unemployment": ("1", "unemployment rate (decimal)"),
-    "ai_capex": ("$bn/yr", "AI capital expenditure of the platforms, annualised"),
-    "ai_capacity": ("$bn/yr", "AI volume the capital in service can serve, at starting prices"),
-    "utilisation": ("1", "AI demand served / capacity"),
-    "ai_revenue": ("$bn/yr", "AI revenue, annualised"),
-    "ai_opex": ("$bn/yr", "AI operating cost, annualised"),
-    "depreciation": ("$bn/yr", "depreciation of AI capital, annualised"),
-    "net_book_value": ("$bn", "net book value of AI capital"),
-    "impairment": ("$bn", "impairment of AI capital booked in the quarter"),
-    "hw_revenue": ("$bn/yr", "revenue of AI hardware suppliers (NVDA, AVGO, AMD), annualised"),
-    "earnings_hw": ("$bn/yr",
-                    "net earnings of AI hardware suppliers, annualised (negative in a loss)"),
-    "earnings_platforms": ("$bn/yr",
-                           "operating net earnings of the platforms (other Mag-10), annualised"),
-    "earnings_platforms_gaap": ("$bn/yr",
-                                "GAAP net earnings of the platforms incl. impairments, annualised"),
-    "earnings_other": ("$bn/yr", "net earnings of the other 490 S&P 500 companies, annualised"),
-    "pe_hw": ("x", "P/E of AI hardware suppliers"),
-    "pe_platforms": ("x", "P/E of the platforms (on operating earnings)"),
-    "pe_other": ("x", "P/E of the other 490"),
-    "mcap_hw": ("$bn", "market cap of AI hardware suppliers"),
-    "mcap_platforms": ("$bn", "market cap of the platforms"),
-    "mcap_other": ("$bn", "market cap of the other 490"),
-    "mag10_weight": ("1", "Magnificent-Ten share of S&P 500 market cap"),
-    "index_level": ("index points", "S&P 500 level"),
-    "drawdown": ("1", "drawdown of the index from its running peak (quarter-end)"),
-    "realized_vol": ("1/yr", "realised index volatility, EWMA of quarterly returns, annualised"),
-    "volatility": ("1/yr", "conditional index volatility (regime x stochastic vol), annualised"),
-    "credit_spread": ("1/yr", "credit spread of AI borrowers (annual decimal)"),
-    "stress": ("stress units", "financial stress index (0 at the start; mean of spread, vol, "
-               "drawdown in units of 50bp, 5 vol points, 10%)"),
-    "regime": ("1", "narrative regime: 0 ramp, 1 wobble, 2 bust"),
-}
 
 CF_UNITS: dict[str, str] = {"1/yr": "1/yr", "1": "1", "$bn/yr": "billion_USD/yr",
                             "$bn": "billion_USD", "x": "1", "index points": "1",
@@ -59,9 +20,9 @@ CF_UNITS: dict[str, str] = {"1/yr": "1/yr", "1": "1", "$bn/yr": "billion_USD/yr"
 ``1``; money needs ``USD``, which ``aicapex.outputs.units.unit_registry`` defines)."""
 
 VARIABLES: dict[str, tuple[str, str, str]] = {
-    name: (CF_UNITS[human], long_name if human in ("1", "1/yr") else f"{long_name} ({human})",
-           human)
-    for name, (human, long_name) in _HUMAN.items()}
+    o.name: (CF_UNITS[o.unit], o.long_name if o.unit in ("1", "1/yr")
+             else f"{o.long_name} ({o.unit})", o.unit)
+    for o in OUTPUTS}
 """Each output's (CF units, long name with the human unit, human unit for axes)."""
 
 
@@ -74,8 +35,6 @@ def variable_attrs(name: str, **extra: Any) -> dict[str, Any]:
 TIME_ATTRS = {"long_name": "quarter end", "standard_name": "time", "axis": "T"}
 CONVENTIONS = "CF-1.10"
 
-
-assert set(VARIABLES) == set(Outputs._fields), "every output needs units and a long name"
 
 
 def start_values(init) -> dict[str, float]:

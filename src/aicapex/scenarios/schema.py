@@ -2,7 +2,7 @@
 
 Units: rates and growth are annual decimals (0.25 = 25%), money is $bn, quarters are written
 ``2026Q3``. Every model parameter can be set in its section (``revenue.ai_revenue_2030_bn``)
-or in ``parameters:``, as a number or a distribution; see ``aicapex.sim.model.parameters``.
+or in ``parameters:``, as a number or a distribution; see ``aicapex.sim.model.catalog``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ of workers or tasks.
 ``client`` is a ``dask.distributed.Client`` (only its ``scatter``, ``submit`` and futures'
 ``result`` are used, so this module imports no Dask); the workers need aicapex installed.
 The scenario batch is sent to the workers once (``scatter``), and each task sends back its
-contribution: summaries a few MB a task, paths ``S x T x draws x 32 x 4`` bytes.
+contribution: summaries a few MB a task, paths ``S x T x draws x N_OUTPUTS x 4`` bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-from ..model import Outputs, ScenarioArrays
+from ..model import N_OUTPUTS, ScenarioArrays
 from .accumulate import Accumulator, Parts, empty_accumulator, merge
 from .histograms import SUMMARY_BINS
 from .plan import default_chunk_size, run_chunk_blocks
@@ -126,7 +126,7 @@ def simulate_summaries_on(client, scen_batch: ScenarioArrays, key: jax.Array, n_
     futures = [client.submit(_summary_task, scen, key_data, draws, first, chunk_blocks,
                              (lo, hi), *common, pure=False) for first, draws in parts]
     shift = np.asarray(lo, dtype).astype(np.float64)  # as the devices hold it
-    acc = empty_accumulator(n_scen, len(Outputs._fields), horizon, SUMMARY_BINS, shift)
+    acc = empty_accumulator(n_scen, N_OUTPUTS, horizon, SUMMARY_BINS, shift)
     for (_, draws), future in zip(parts, futures, strict=True):
         acc = merge(acc, future.result())  # in block order
         if progress is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ..model import Outputs
+from ..model import N_OUTPUTS
 from . import kernels  # builds with nvcc on first use (load), never at import
 from .devices import on_accelerator
 
@@ -59,7 +59,7 @@ KERNEL_AGGREGATE = False
 
 def histogram_cells(horizon: int, bins: int) -> int:
     """Cells of one scenario's histogram set: every output x quarter x (bins + 2 outer)."""
-    return len(Outputs._fields) * horizon * (bins + 2)
+    return N_OUTPUTS * horizon * (bins + 2)
 
 
 def line_width(lanes: int) -> int:

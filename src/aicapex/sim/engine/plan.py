@@ -27,7 +27,7 @@ SUMMARY_CHUNK = 8 * RNG_BLOCK
 ACCELERATOR_CHUNK = 128 * RNG_BLOCK
 """Draws per chunk on a GPU with full paths: enough to fill the card (a quarter's scan step
 is ~80 small kernels, so a small chunk is all launch overhead), small enough that 16
-scenarios' paths (32 outputs x 20 quarters) fit on the card and in a host copy."""
+scenarios' paths (every output x 20 quarters) fit on the card and in a host copy."""
 
 ACCELERATOR_SUMMARY_CHUNK = 2048 * RNG_BLOCK
 """Draws per chunk on a GPU in summary mode for one scenario (nothing per draw leaves the

@@ -18,7 +18,7 @@ import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from ..model import Outputs, ScenarioArrays
+from ..model import N_OUTPUTS, OUTPUT_NAMES, ScenarioArrays
 from .accumulate import Accumulator, empty_accumulator, merge, range_from_extremes
 from .histograms import SUMMARY_BINS, histogram_lanes, summary_histogram_method
 from .host import tune_malloc
@@ -141,7 +141,7 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
 
     def finish(step, out):
         # (a dict comes back from JAX in key order: put the outputs in the model's order)
-        host = {name: _per_device(out[name]) for name in (*Outputs._fields, PARAMS)}
+        host = {name: _per_device(out[name]) for name in (*OUTPUT_NAMES, PARAMS)}
         for d in range(len(plan.devices)):
             start, valid = plan.chunk_draws(step * len(plan.devices) + d, n_draws)
             if not valid:
@@ -211,7 +211,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
     # first PILOT_BLOCKS blocks, whatever the chunks) counted, for their minimum and maximum;
     # the same compiled program as every later step, so summary mode compiles one program.
     pilot_draws = min(n_draws, PILOT_BLOCKS * RNG_BLOCK)
-    zero, one = (jax.device_put(jnp.full((n_scen, len(Outputs._fields), horizon), x, dtype),
+    zero, one = (jax.device_put(jnp.full((n_scen, N_OUTPUTS, horizon), x, dtype),
                                 rep) for x in (0, 1))
     t0 = time.perf_counter()
     pilot_steps = 0 if hist_range is not None else -(
@@ -227,7 +227,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
     pilot_s = time.perf_counter() - t0  # compilation included
     lo_d, hi_d = (jax.device_put(jnp.asarray(x, dtype), rep) for x in (lo, hi))
     shift = np.asarray(lo, dtype).astype(np.float64)  # the lower ends as the devices hold them
-    acc = [empty_accumulator(n_scen, len(Outputs._fields), horizon, bins, shift)]
+    acc = [empty_accumulator(n_scen, N_OUTPUTS, horizon, bins, shift)]
 
     def launch(step):
         valid = plan.step_draws(step, n_draws)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..model import Outputs, QuarterInputs, ScenarioArrays, initial_state, step
+from ..model import N_OUTPUTS, Outputs, QuarterInputs, ScenarioArrays, initial_state, step
 from .accumulate import DRAWDOWN_LEVELS
 from .histograms import HIST_METHODS, count_by_kernel, histogram_cells, line_width
 from .priors import draw_params
@@ -165,7 +165,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     p = draw_params(scen.prior_table, zp, prior_rows)
     n = normals.shape[-1]
     dtype = normals.dtype
-    n_var = len(Outputs._fields)
+    n_var = N_OUTPUTS
     horizon = scen.years.shape[0]
     valid = jnp.arange(n) < n_valid
     w = valid.astype(dtype)

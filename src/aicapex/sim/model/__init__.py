@@ -13,11 +13,26 @@ its parameters declared beside it, in the order ``step()`` evaluates them (``doc
 - ``valuation``  11 volatility, 12 P/E and expected growth
 - ``market``     13 market caps, the index, drawdown, realised volatility
 - ``step``       the quarter composed from the blocks, and the initial state
-- ``types``, ``parameters``: the containers and the parameter table; ``xla``: XLA-specific
-  forms of plain operations; ``reference``: an independent NumPy implementation (tests).
+- ``specs``: what a block declares (``ParamSpec``, ``OutputSpec``); ``catalog``: the
+  declarations gathered (``Params``, ``Outputs``); ``types``: the other containers;
+  ``xla``: XLA-specific forms of plain operations; ``reference``: an independent NumPy
+  implementation (tests).
 """
 
-from .parameters import DT, N_PARAMS, PARAM_INDEX, PARAM_NAMES, PARAMETERS, Params, ParamSpec
+from .catalog import (
+    DT,
+    N_OUTPUTS,
+    N_PARAMS,
+    OUTPUT_NAMES,
+    OUTPUTS,
+    PARAM_INDEX,
+    PARAM_NAMES,
+    PARAMETERS,
+    Outputs,
+    OutputSpec,
+    Params,
+    ParamSpec,
+)
 from .step import initial_state, step
 from .types import (
     MOVE_GRID_BP,
@@ -28,7 +43,6 @@ from .types import (
     REGIMES,
     SHOCKS,
     Initial,
-    Outputs,
     QuarterInputs,
     ScenarioArrays,
     Shocks,
@@ -37,8 +51,9 @@ from .types import (
 )
 
 __all__ = [
-    "DT", "MOVE_GRID_BP", "N_NORMALS", "N_PARAMS", "N_UNIFORMS", "N_VINTAGES", "PARAMETERS",
-    "PARAM_INDEX", "PARAM_NAMES", "PRIOR_Z", "REGIMES", "SHOCKS", "Initial", "Outputs",
-    "ParamSpec", "Params", "QuarterInputs", "ScenarioArrays", "Shocks", "State",
+    "DT", "MOVE_GRID_BP", "N_NORMALS", "N_OUTPUTS", "N_PARAMS", "N_UNIFORMS", "N_VINTAGES",
+    "OUTPUTS", "OUTPUT_NAMES", "PARAMETERS", "PARAM_INDEX", "PARAM_NAMES", "PRIOR_Z", "REGIMES",
+    "SHOCKS", "Initial", "OutputSpec", "Outputs", "ParamSpec", "Params", "QuarterInputs",
+    "ScenarioArrays", "Shocks", "State",
     "initial_state", "ring_length", "step",
 ]

@@ -8,15 +8,10 @@ Flows are annualised $bn, book values $bn; arrays (B,) unless noted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
-from .types import DT, SQRT_DT, ParamSpec
-
-if TYPE_CHECKING:
-    from .parameters import Params
-    from .types import QuarterInputs
+from .specs import OutputSpec, ParamSpec, ParamValues
+from .types import DT, SQRT_DT, QuarterInputs
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("capex_sigma", "capex", 0.0, 1.0, "1/yr", "annualised volatility of capex growth"),
@@ -35,8 +30,16 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "share of AI capex financed with new debt"),
 )
 
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("ai_capex", "$bn/yr", "AI capital expenditure of the platforms, annualised"),
+    OutputSpec("depreciation", "$bn/yr", "depreciation of AI capital, annualised"),
+    OutputSpec("net_book_value", "$bn", "net book value of AI capital"),
+    OutputSpec("impairment", "$bn", "impairment of AI capital booked in the quarter"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
 
-def capex(p: Params, log_capex, prev_capex, prev_ai_revenue, prev_ai_opex, prev_core_platform,
+
+def capex(p: ParamValues, log_capex, prev_capex, prev_ai_revenue, prev_ai_opex, prev_core_platform,
           prev_pressure, prev_spread, prev_utilisation, planned_growth, spread0, eps):
     """Block 4. Log AI capex follows the plan less funding discipline:
 

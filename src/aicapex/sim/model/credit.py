@@ -7,15 +7,10 @@ Rates are annual decimals, debt $bn, interest annualised $bn; arrays (B,).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
-from .types import DT, SQRT_DT, ParamSpec
-
-if TYPE_CHECKING:
-    from .parameters import Params
-    from .types import Initial
+from .specs import OutputSpec, ParamSpec, ParamValues
+from .types import DT, SQRT_DT, Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("spread_persistence", "credit", 0.0, 0.999, "1/quarter",
@@ -26,6 +21,14 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("spread_drawdown_beta", "credit", 0.0, 1.0, "1/yr",
               "spread per unit of index drawdown"),
 )
+
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("credit_spread", "1/yr", "credit spread of AI borrowers (annual decimal)"),
+    OutputSpec("stress", "stress units",
+               "financial stress index (0 at the start; mean of spread, "
+               "vol, drawdown in units of 50bp, 5 vol points, 10%)"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
 
 SPREAD_FLOOR = 0.0005
 """The AI-borrower spread stays above 5bp ..."""
@@ -44,7 +47,7 @@ STRESS_DRAWDOWN_UNIT = 0.10
 """... or a 10% drawdown."""
 
 
-def ai_debt(p: Params, prev_debt, prev_spread, y, capex_bn):
+def ai_debt(p: ParamValues, prev_debt, prev_spread, y, capex_bn):
     """Block 9a. Interest on last quarter's AI debt and the new debt:
 
         interest_t = Debt_{t-1} * (y_t + spread_{t-1})
@@ -56,7 +59,7 @@ def ai_debt(p: Params, prev_debt, prev_spread, y, capex_bn):
     return interest, debt
 
 
-def credit(p: Params, init: Initial, prev_shock, debt, earnings, dep, prev_drawdown, shift,
+def credit(p: ParamValues, init: Initial, prev_shock, debt, earnings, dep, prev_drawdown, shift,
            eps):
     """Block 9b. The AI-borrower credit spread:
 
@@ -74,7 +77,7 @@ def credit(p: Params, init: Initial, prev_shock, debt, earnings, dep, prev_drawd
     return jnp.clip(spread, SPREAD_FLOOR, SPREAD_CAP), shock
 
 
-def stress_index(p: Params, init: Initial, spread, vol, drawdown):
+def stress_index(p: ParamValues, init: Initial, spread, vol, drawdown):
     """Block 14. Financial stress, about 0 in a calm ramp:
 
         stress_t = ((s_t - s_0) / 50bp + (vol_t - vol_ramp) / 5pp + DD_t / 10%) / 3"""

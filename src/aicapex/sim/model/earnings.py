@@ -9,15 +9,10 @@ cyclical (they can turn negative in a capex collapse).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
-from .types import DT, SQRT_DT, ParamSpec
-
-if TYPE_CHECKING:
-    from .parameters import Params
-    from .types import Initial
+from .specs import OutputSpec, ParamSpec, ParamValues
+from .types import DT, SQRT_DT, Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     # block 8a: AI hardware suppliers
@@ -50,11 +45,25 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "AI productivity gain added to other-490 earnings growth and (half) to GDP"),
 )
 
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("hw_revenue", "$bn/yr",
+               "revenue of AI hardware suppliers (NVDA, AVGO, AMD), annualised"),
+    OutputSpec("earnings_hw", "$bn/yr",
+               "net earnings of AI hardware suppliers, annualised (negative in a loss)"),
+    OutputSpec("earnings_platforms", "$bn/yr",
+               "operating net earnings of the platforms (other Mag-10), annualised"),
+    OutputSpec("earnings_platforms_gaap", "$bn/yr",
+               "GAAP net earnings of the platforms incl. impairments, annualised"),
+    OutputSpec("earnings_other", "$bn/yr",
+               "net earnings of the other 490 S&P 500 companies, annualised"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
 HW_MARGIN_BOUNDS = (0.02, 0.95)
 """The hardware contribution margin (after tax, before operating costs) stays in [2%, 95%]."""
 
 
-def earnings_cycle(p: Params, prev_cycle, eps):
+def earnings_cycle(p: ParamValues, prev_cycle, eps):
     """Block 8 (cycle). The shared earnings cycle, the log deviation of every group's
     earnings from its trend:
 
@@ -65,7 +74,7 @@ def earnings_cycle(p: Params, prev_cycle, eps):
     return p.earnings_persistence * prev_cycle + p.earnings_sigma * SQRT_DT * eps
 
 
-def hardware(p: Params, init: Initial, capex_bn, prev_shift, prev_margin, prev_fixed,
+def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, prev_fixed,
              china_multiplier, growth_shift, years, cycle_change):
     """Block 8a. AI hardware suppliers' revenue and earnings. Revenue follows the capex of
     all their buyers: the platforms' capex K_t, the other AI buyers' spend (a multiple of it
@@ -98,7 +107,7 @@ def hardware(p: Params, init: Initial, capex_bn, prev_shift, prev_margin, prev_f
     return revenue, margin * revenue - fixed, shift, margin, fixed
 
 
-def platforms(p: Params, prev_core, nominal_growth, nominal_trend, growth_shift, ai_revenue_bn,
+def platforms(p: ParamValues, prev_core, nominal_growth, nominal_trend, growth_shift, ai_revenue_bn,
               ai_opex_bn, dep, imp, interest, cycle_change):
     """Block 8b. Platforms' earnings: core (non-AI) earnings grow with nominal GDP; the
     after-tax AI P&L is added; GAAP also books the impairment:
@@ -116,7 +125,7 @@ def platforms(p: Params, prev_core, nominal_growth, nominal_trend, growth_shift,
     return core, operating, gaap
 
 
-def other_490(p: Params, prev_earnings, nominal_growth, nominal_trend, growth_shift,
+def other_490(p: ParamValues, prev_earnings, nominal_growth, nominal_trend, growth_shift,
               tariff_change, cycle_change):
     """Block 8c. The other 490's earnings:
 

@@ -7,14 +7,10 @@ with the quarter's scenario inputs broadcast against it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
-from .types import DT, MOVE_GRID_BP, SQRT_DT, ParamSpec
-
-if TYPE_CHECKING:
-    from .parameters import Params
+from .specs import OutputSpec, ParamSpec, ParamValues
+from .types import DT, MOVE_GRID_BP, SQRT_DT
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     # block 1: policy rate
@@ -65,8 +61,17 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "unemployment rate at a zero output gap"),
 )
 
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("policy_rate", "1/yr", "Fed policy rate (annual decimal)"),
+    OutputSpec("yield_10y", "1/yr", "US 10-year Treasury yield (annual decimal)"),
+    OutputSpec("inflation", "1/yr", "CPI inflation, annualised quarterly rate (decimal)"),
+    OutputSpec("gdp_growth", "1/yr", "real GDP growth, annualised quarterly rate (decimal)"),
+    OutputSpec("unemployment", "1", "unemployment rate (decimal)"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
 
-def policy_rate(p: Params, prev_rate, prev_inflation, prev_stress, move_cdf, u):
+
+def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_stress, move_cdf, u):
     """Block 1. Policy rate after the quarter's meetings:
 
         move_t = MOVE_GRID_BP[n] * 1e-4,   n = #{g : u_t > F_t(g)}   (u_t ~ U(0, 1))
@@ -84,7 +89,7 @@ def policy_rate(p: Params, prev_rate, prev_inflation, prev_stress, move_cdf, u):
     return jnp.maximum(rate, 0.0)
 
 
-def inflation(p: Params, prev_core, prev_gap, tariff_impulse, eps):
+def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps):
     """Block 2. Core inflation is an AR(1) gap to target pushed by demand (a Phillips curve
     on last quarter's output gap); headline inflation adds the pass-through of the quarter's
     tariff impulse, a one-off rise of the price level spread over the pass-through window
@@ -100,7 +105,7 @@ def inflation(p: Params, prev_core, prev_gap, tariff_impulse, eps):
     return core + p.import_share * p.tariff_passthrough * tariff_impulse, core
 
 
-def yield_10y(p: Params, rate, prev_term_premium, shift, eps):
+def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps):
     """Block 3. The 10-year yield and its term premium (an AR(1)):
 
         tp_t  = tp_mean + tp_persistence * (tp_{t-1} - tp_mean)
@@ -114,7 +119,7 @@ def yield_10y(p: Params, rate, prev_term_premium, shift, eps):
     return y, tp
 
 
-def gdp_growth(p: Params, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rate,
+def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rate,
                prev_inflation, prev_return, shift, eps):
     """Block 6. Real GDP growth (annualised):
 
@@ -134,7 +139,7 @@ def gdp_growth(p: Params, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rat
             + 0.5 * p.ai_productivity_gain + shift + p.gdp_sigma * SQRT_DT * eps)
 
 
-def output_gap(p: Params, prev_gap, growth):
+def output_gap(p: ParamValues, prev_gap, growth):
     """Block 6 (gap). The output gap accumulates growth above trend and closes as potential
     output catches up; unemployment follows it by Okun's law:
 

@@ -6,15 +6,11 @@ points, (B,).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
-from .types import DT
+from .specs import OutputSpec
+from .types import DT, Initial
 from .xla import group_rows, nonnegative, sum_rows3
-
-if TYPE_CHECKING:
-    from .types import Initial
 
 REALIZED_VAR_MEMORY = 0.5
 """EWMA weight on last quarter's realised variance."""
@@ -24,6 +20,18 @@ HW_EARNINGS_FLOOR = 0.03
 """... and the hardware group's to earnings floored at 3% of its revenue: in a collapse with
 losses the market values it on sales (Cisco, Lucent, Nortel in 2001-02), so its market cap
 stays positive and defined."""
+
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("mcap_hw", "$bn", "market cap of AI hardware suppliers"),
+    OutputSpec("mcap_platforms", "$bn", "market cap of the platforms"),
+    OutputSpec("mcap_other", "$bn", "market cap of the other 490"),
+    OutputSpec("mag10_weight", "1", "Magnificent-Ten share of S&P 500 market cap"),
+    OutputSpec("index_level", "index points", "S&P 500 level"),
+    OutputSpec("drawdown", "1", "drawdown of the index from its running peak (quarter-end)"),
+    OutputSpec("realized_vol", "1/yr",
+               "realised index volatility, EWMA of quarterly returns, annualised"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
 
 
 def initial_earnings(init: Initial):

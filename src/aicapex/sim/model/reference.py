@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .parameters import Params
+from .catalog import Params
 from .types import DT, MOVE_GRID_BP, N_VINTAGES, ScenarioArrays
 
 

@@ -7,15 +7,10 @@ Arrays (B,); the regime is an int32 index into ``types.REGIMES``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
-from .types import DT, ParamSpec
-
-if TYPE_CHECKING:
-    from .parameters import Params
-    from .types import Initial
+from .specs import OutputSpec, ParamSpec, ParamValues
+from .types import DT, Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("p_ramp_to_wobble", "regime", 0.0, 1.0, "1/quarter", "base probability"),
@@ -39,6 +34,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "logit shift per 10% of last quarter's index drawdown beyond 10% (feedback)"),
 )
 
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("regime", "1", "narrative regime: 0 ramp, 1 wobble, 2 bust"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
 ORDER_SMOOTHING = 0.5
 """EWMA weight on the past order trend (block 10a)."""
 NOISE_TOLERANCE = 0.01
@@ -57,7 +57,7 @@ def order_growth(prev_growth, hw_revenue, prev_hw_revenue):
         hw_revenue / prev_hw_revenue) / DT
 
 
-def fragility(p: Params, init: Initial, utilisation, orders, guided_growth, spread, y, infl,
+def fragility(p: ParamValues, init: Initial, utilisation, orders, guided_growth, spread, y, infl,
               prev_drawdown):
     """Block 10a. Fragility f_t, a logit shift of the regime's transition probabilities. Each
     term is a fundamental (or feedback) that raises bust risk once it moves beyond its
@@ -84,12 +84,12 @@ def fragility(p: Params, init: Initial, utilisation, orders, guided_growth, spre
             / 0.10)
 
 
-def regime(p: Params, prev_regime, fragility, u, length=1.0):
+def regime(p: ParamValues, prev_regime, fragility, u, length=1.0):
     """Block 10b, the regime after the step (``transition`` without its probability)."""
     return transition(p, prev_regime, fragility, u, length)[0]
 
 
-def transition(p: Params, prev_regime, fragility, u, length=1.0):
+def transition(p: ParamValues, prev_regime, fragility, u, length=1.0):
     """Block 10b. One step of the chain, one uniform ``u`` per draw, and the log-probability
     of the step taken (what the score-function part of a sensitivity differentiates:
     ``analysis/sensitivity.py``):

@@ -8,15 +8,10 @@ Flows are annualised $bn; arrays (B,) unless noted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
-from .types import DT, SQRT_DT, ParamSpec
-
-if TYPE_CHECKING:
-    from .parameters import Params
-    from .types import Initial
+from .specs import OutputSpec, ParamSpec, ParamValues
+from .types import DT, SQRT_DT, Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("ai_revenue_2030_bn", "revenue", 1.0, 30_000.0, "$bn/yr",
@@ -42,12 +37,21 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "annual log decline of the cost of serving a unit of volume"),
 )
 
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("ai_capacity", "$bn/yr",
+               "AI volume the capital in service can serve, at starting prices"),
+    OutputSpec("utilisation", "1", "AI demand served / capacity"),
+    OutputSpec("ai_revenue", "$bn/yr", "AI revenue, annualised"),
+    OutputSpec("ai_opex", "$bn/yr", "AI operating cost, annualised"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
 CEILING_OVER_START = 1.01
 """The S-curve ceiling stays at least 1% above today's revenue (a lower one has no S-curve
 through today's level)."""
 
 
-def s_curve(p: Params, init: Initial, years):
+def s_curve(p: ParamValues, init: Initial, years):
     """Block 7a. Adoption S-curve: volume at starting prices ($bn/yr) ``years`` after the start,
 
         C     = max(ceiling_multiple * R2030, CEILING_OVER_START * R0)
@@ -63,7 +67,7 @@ def s_curve(p: Params, init: Initial, years):
     return ceiling / (1.0 + a * jnp.exp(-speed * years))
 
 
-def capacity(p: Params, init: Initial, years, in_service):
+def capacity(p: ParamValues, init: Initial, years, in_service):
     """Block 7b. Volume the AI capital in service can serve ($bn/yr at starting prices):
 
         C_t = AIrev_0 / start_utilisation * (S_t / S_0) * exp(capacity_growth * t)
@@ -74,7 +78,7 @@ def capacity(p: Params, init: Initial, years, in_service):
             * jnp.exp(p.capacity_growth * years))
 
 
-def ai_revenue(p: Params, init: Initial, years, prev_shock, prev_log_price, deflation,
+def ai_revenue(p: ParamValues, init: Initial, years, prev_shock, prev_log_price, deflation,
                capacity_bn, eps):
     """Block 7. AI revenue, its operating cost and the utilisation of capacity:
 

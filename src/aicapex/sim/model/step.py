@@ -11,14 +11,14 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .capex import capex, depreciation
+from .catalog import Outputs, Params
 from .credit import ai_debt, credit, stress_index
 from .earnings import earnings_cycle, hardware, other_490, platforms
 from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
 from .market import PLATFORM_EARNINGS_FLOOR, index, initial_earnings, priced_earnings
-from .parameters import Params
 from .regime import fragility, order_growth, transition
 from .revenue import ai_revenue, capacity
-from .types import DT, Outputs, QuarterInputs, ScenarioArrays, Shocks, State
+from .types import DT, QuarterInputs, ScenarioArrays, Shocks, State
 from .valuation import (
     EARNINGS_SMOOTHING,
     expected_growth,

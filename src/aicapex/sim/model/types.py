@@ -9,7 +9,6 @@ A batch of S scenarios stacks every ``ScenarioArrays`` leaf on a leading axis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,18 +19,6 @@ DT = 0.25
 """Length of a step, years."""
 SQRT_DT = DT**0.5
 
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """A model parameter: its name, the scenario-file section it is set in, the hard bounds
-    where the model stays defined, its unit and what it means."""
-
-    name: str
-    section: str
-    lo: float
-    hi: float
-    unit: str
-    doc: str
 
 N_VINTAGES = 40
 """Quarters a vintage of capex stays in the accounts: the longest useful life is 10 years."""
@@ -223,40 +210,3 @@ class QuarterInputs(NamedTuple):
     slot: Array              # ring slot written this quarter (int32)
     normals: Array           # (N_NORMALS, B) correlated
     uniforms: Array          # (N_UNIFORMS, B): the Fed's move, the regime transition
-
-
-class Outputs(NamedTuple):
-    """What a quarter reports per draw, each (B,); units in ``outputs/dataset.py``."""
-
-    policy_rate: Array
-    yield_10y: Array
-    inflation: Array
-    gdp_growth: Array
-    unemployment: Array
-    ai_capex: Array
-    ai_capacity: Array
-    utilisation: Array
-    ai_revenue: Array
-    ai_opex: Array
-    depreciation: Array
-    net_book_value: Array
-    impairment: Array
-    hw_revenue: Array
-    earnings_hw: Array
-    earnings_platforms: Array
-    earnings_platforms_gaap: Array
-    earnings_other: Array
-    pe_hw: Array
-    pe_platforms: Array
-    pe_other: Array
-    mcap_hw: Array
-    mcap_platforms: Array
-    mcap_other: Array
-    mag10_weight: Array
-    index_level: Array
-    drawdown: Array
-    realized_vol: Array
-    volatility: Array
-    credit_spread: Array
-    stress: Array
-    regime: Array

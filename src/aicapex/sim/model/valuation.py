@@ -8,17 +8,12 @@ Arrays are (B,) or, per group (hardware, platforms, other 490), (3, B).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax.numpy as jnp
 
 from .market import initial_earnings
-from .types import DT, SQRT_DT, ParamSpec
+from .specs import OutputSpec, ParamSpec, ParamValues
+from .types import DT, SQRT_DT, Initial
 from .xla import group_rows, only_row, row_is
-
-if TYPE_CHECKING:
-    from .parameters import Params
-    from .types import Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     # block 12: valuation
@@ -65,6 +60,15 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("sv_sigma", "volatility", 0.0, 1.5, "-", "volatility of log volatility, per quarter"),
 )
 
+OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("pe_hw", "x", "P/E of AI hardware suppliers"),
+    OutputSpec("pe_platforms", "x", "P/E of the platforms (on operating earnings)"),
+    OutputSpec("pe_other", "x", "P/E of the other 490"),
+    OutputSpec("volatility", "1/yr",
+               "conditional index volatility (regime x stochastic vol), annualised"),
+)
+"""What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
 EXPECTED_GROWTH_FLOOR = 0.02
 """Long-run growth expectations stay above ~real GDP growth (2%/yr)."""
 EARNINGS_SMOOTHING = 0.75
@@ -76,7 +80,7 @@ VOL_CAP = 2.0
 near 0.9 in 2008)."""
 
 
-def volatility(p: Params, prev_log_sv, reg, eps):
+def volatility(p: ParamValues, prev_log_sv, reg, eps):
     """Block 11. Conditional index volatility (annualised), known at the start of the quarter
     from last quarter's stochastic-volatility factor (so a return shock raises next
     quarter's volatility, through the correlation of ``eps.log_volatility`` with the market
@@ -94,20 +98,20 @@ def volatility(p: Params, prev_log_sv, reg, eps):
     return log_sv, jnp.minimum(vol_regime * jnp.exp(prev_log_sv), VOL_CAP)
 
 
-def market_beta(p: Params, init: Initial):
+def market_beta(p: ParamValues, init: Initial):
     """Market-cap-weighted P/E loading of the index at the start (scalar or (B,))."""
     mcap0 = init.pe * initial_earnings(init)
     weights = mcap0 / jnp.sum(mcap0)
     return weights[0] * p.beta_hw + weights[1] * p.beta_platforms + weights[2] * p.beta_other
 
 
-def initial_log_sv(p: Params, init: Initial):
+def initial_log_sv(p: ParamValues, init: Initial):
     """h_0 = log(implied_vol_0 / (ramp volatility * market beta)): the first quarter's
     conditional index volatility in a ramp equals the ``implied_vol_start`` anchor."""
     return jnp.log(init.volatility / (p.vol_ramp * market_beta(p, init)))
 
 
-def regime_premium(p: Params, reg):
+def regime_premium(p: ParamValues, reg):
     """Log P/E premium per group (3, B) in regime ``reg``: ramp 0, wobble and bust the
     ``premium_*`` parameters (one for the AI groups, one for the other 490)."""
     ai = jnp.where(reg == 1, p.premium_wobble_ai, jnp.where(reg == 2, p.premium_bust_ai, 0.0))
@@ -116,7 +120,7 @@ def regime_premium(p: Params, reg):
     return row_is(2, other, ai)
 
 
-def implied_erp(p: Params, init: Initial):
+def implied_erp(p: ParamValues, init: Initial):
     """Equity risk premium of each group (3, B) at the start, implied so that the fair
     multiple (block 12a, ramp, zero residual) equals today's P/E:
 
@@ -127,7 +131,7 @@ def implied_erp(p: Params, init: Initial):
             - init.yield_10y + p.long_run_growth)
 
 
-def fair_log_pe(p: Params, init: Initial, expected, y, stress_prev, liquidity, erp_shift, reg):
+def fair_log_pe(p: ParamValues, init: Initial, expected, y, stress_prev, liquidity, erp_shift, reg):
     """Block 12b. The fair log P/E of each group (3, B): a Gordon multiple on the long-run
     growth, plus the excess growth priced for ``excess_growth_years``, plus the regime's
     premium:
@@ -151,7 +155,7 @@ REFLEX_CAP = 0.25
 """Largest move of the platforms' log P/E from the capex reflex in one quarter."""
 
 
-def valuation(p: Params, fair, prev_residual, reg, prev_mcap_platforms, vol, capex_change,
+def valuation(p: ParamValues, fair, prev_residual, reg, prev_mcap_platforms, vol, capex_change,
               eps):
     """Block 12c. Log P/E of each group i (3, B): its fair value plus a residual that decays
     at ``pe_mean_reversion`` (the noise in multiples, and the capex reflex of a ramp):
@@ -173,7 +177,7 @@ def valuation(p: Params, fair, prev_residual, reg, prev_mcap_platforms, vol, cap
     return fair + residual, residual
 
 
-def expected_growth(p: Params, prev_expected, log_earnings, prev_smooth, utilisation,
+def expected_growth(p: ParamValues, prev_expected, log_earnings, prev_smooth, utilisation,
                     prev_utilisation):
     """Block 12a. Expected long-run growth adapts to the growth of smoothed log earnings
     (investors extrapolate persistent growth, not one quarter's noise) and, for the AI groups,

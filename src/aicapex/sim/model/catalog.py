@@ -1,4 +1,5 @@
-"""The model's per-draw parameters: names, hard bounds and units, gathered from the blocks.
+"""What the blocks declare, gathered: the model's per-draw parameters (``PARAMETERS``,
+``Params``) and the quantities it reports (``OUTPUTS``, ``Outputs``).
 
 Every number the quarterly step uses that is not a scenario path or an initial condition is a
 parameter. Each block's module declares its parameters beside its equations (``PARAMETERS``
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from . import capex, credit, earnings, macro, regime, revenue, valuation
-from .types import DT, ParamSpec
+from . import capex, credit, earnings, macro, market, regime, revenue, valuation
+from .specs import OutputSpec, ParamSpec
+from .types import DT
 
 PARAMETERS: tuple[ParamSpec, ...] = (macro.PARAMETERS + capex.PARAMETERS + revenue.PARAMETERS
                                      + earnings.PARAMETERS + credit.PARAMETERS
@@ -36,5 +38,18 @@ def params_from_matrix(matrix) -> Params:
     return Params(*(matrix[i] for i in range(N_PARAMS)))
 
 
-__all__ = ["DT", "N_PARAMS", "PARAMETERS", "PARAM_INDEX", "PARAM_NAMES", "ParamSpec", "Params",
-           "params_from_matrix"]
+OUTPUTS: tuple[OutputSpec, ...] = (macro.OUTPUTS + capex.OUTPUTS + revenue.OUTPUTS
+                                   + earnings.OUTPUTS + valuation.OUTPUTS + market.OUTPUTS
+                                   + credit.OUTPUTS + regime.OUTPUTS)
+"""Every quantity the model reports per draw and quarter, declared beside its block; the
+order is that of the dataset's variables and of the summary mode's rows."""
+OUTPUT_NAMES: tuple[str, ...] = tuple(o.name for o in OUTPUTS)
+N_OUTPUTS = len(OUTPUTS)
+
+Outputs = namedtuple("Outputs", OUTPUT_NAMES)
+Outputs.__doc__ = ("What a quarter reports per draw, each (B,) (one field per ``OUTPUTS`` "
+                   "entry, with its unit and meaning there).")
+
+
+__all__ = ["DT", "N_OUTPUTS", "N_PARAMS", "OUTPUTS", "OUTPUT_NAMES", "PARAMETERS", "PARAM_INDEX",
+           "PARAM_NAMES", "OutputSpec", "Outputs", "ParamSpec", "Params", "params_from_matrix"]
