@@ -7,12 +7,14 @@
     ...     {"capex.slowdown": {"start": "2027Q1", "growth_shift": -0.4, "quarters": 8}})
     >>> ds = aicapex.simulate(["baseline", cut, {"name": "combo",
     ...                        "extends": ["credit_stress", "tariff_escalation"]}])
+    >>> done = aicapex.run(["baseline", "credit_stress"], out="runs/nov")  # = aicapex run
     >>> ds, tables = aicapex.open_run("runs/nov")        # a finished run directory
 
 Layers, bottom to top, each importing only those below it (``docs/architecture.md``):
 ``runtime`` (process services) < ``sim.model`` (the economics, pure JAX) < ``sim.engine``
 (execution) < ``scenarios`` (what goes into a run) < ``outputs`` (what comes out) < ``api``
-(``simulate``) < ``calibration`` (workflows that judge the model through the API) < ``cli``.
+(``simulate``) < ``analysis`` and ``calibration`` (questions asked of runs, workflows that
+judge the model) < ``workflow`` (``run``: the whole run directory in one call) < ``cli``.
 Importing the package changes no global state: no matplotlib backend, no JAX or malloc
 setting.
 """
@@ -37,6 +39,7 @@ _EXPORTS = {
                 "write_plots", "write_run"),
     "scenarios": ("LoadedScenario", "Scenario", "ScenarioError", "ScenarioWarning",
                   "builtin_names", "explain", "load_scenario", "load_scenarios", "scenario"),
+    "workflow": ("FinishedRun", "NonFiniteResultsError", "run"),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -48,7 +51,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("api", "calibration", "cli", "outputs", "runtime", "scenarios", "sim"):
+    if name in ("analysis", "api", "calibration", "cli", "outputs", "runtime", "scenarios", "sim",
+                "workflow"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'aicapex' has no attribute {name!r}")
 
@@ -99,9 +103,12 @@ if TYPE_CHECKING:
         load_scenarios,
         scenario,
     )
+    from .workflow import FinishedRun, NonFiniteResultsError, run
 
 __all__ = [
+    "FinishedRun",
     "LoadedScenario",
+    "NonFiniteResultsError",
     "PathsTooLargeError",
     "RunMetadata",
     "RunPlan",
@@ -125,6 +132,7 @@ __all__ = [
     "plan_run",
     "quantiles",
     "regime_chart",
+    "run",
     "scenario",
     "simulate",
     "summary_table",

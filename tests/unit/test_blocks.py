@@ -15,7 +15,8 @@ from aicapex.scenarios.compile import (
     prior_quantiles,
     tariff_arrays,
 )
-from aicapex.scenarios.schema import Beta, LogNormal, Normal, Scenario, Triangular, Uniform
+from aicapex.scenarios.fields import Beta, LogNormal, Normal, Triangular, Uniform
+from aicapex.scenarios.schema import Scenario
 from aicapex.sim.engine.priors import sample_priors
 from aicapex.sim.model import earnings, macro, regime, revenue
 from aicapex.sim.model.types import DT, MOVE_GRID_BP, PRIOR_Z

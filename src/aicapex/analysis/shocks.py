@@ -49,8 +49,8 @@ import numpy as np
 from scipy import stats
 
 from ..scenarios import builtin_names, compile_scenario, scenario, shipped_fit
+from ..scenarios.fields import MOVES_BP
 from ..scenarios.loader import library_dir
-from ..scenarios.schema import MOVES_BP
 from ..sim.model import PARAMETERS
 from ..sim.model.types import MOVE_GRID_BP, PRIOR_Z
 

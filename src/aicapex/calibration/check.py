@@ -31,7 +31,7 @@ from ..scenarios import (
     shipped_fit,
     with_values,
 )
-from ..scenarios.schema import PathStep
+from ..scenarios.fields import PathStep
 from ..sim.model import PARAMETERS, PRIOR_Z
 
 COLUMNS = ["check", "target", "pass_low", "pass_high", "median", "5%", "95%", "unit", "source",

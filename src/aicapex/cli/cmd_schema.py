@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..scenarios.schema import json_schema
+    from ..scenarios.json_schema import json_schema
 
     text = json.dumps(json_schema(), indent=1) + "\n"
     if args.schema_out is None:

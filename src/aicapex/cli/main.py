@@ -152,7 +152,9 @@ def _command(argv: list[str] | None) -> int:
     try:
         _compile_cache(args)
         with contextlib.ExitStack() as held:
-            if getattr(args, "out", None) is not None:  # one command per output directory
+            claims = getattr(COMMANDS[args.command], "CLAIMS_OUTPUT", False)
+            if getattr(args, "out", None) is not None and not claims:  # one command per output
+                # directory (a command whose workflow holds it itself says CLAIMS_OUTPUT)
                 stale = held.enter_context(claim_output(args.out))
                 if stale:
                     err.print(f"note: removed {len(stale)} temporary director"

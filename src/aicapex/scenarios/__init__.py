@@ -12,8 +12,6 @@ from .fitted import shipped_fit
 from .initial import initial_conditions
 from .loader import (
     LoadedScenario,
-    ScenarioError,
-    ScenarioWarning,
     builtin_names,
     derived,
     load_scenario,
@@ -21,6 +19,7 @@ from .loader import (
     unique,
 )
 from .priors import SHOCK_CORRELATIONS, Prior, default_priors
+from .problems import ScenarioError, ScenarioWarning
 from .schema import Scenario
 from .sweep import expand
 

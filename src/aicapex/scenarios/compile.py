@@ -32,9 +32,7 @@ from ..sim.model import (
 )
 from .anchors import Anchor, anchor_values, with_values
 from .calendar import fomc_dates
-from .initial import initial_conditions
-from .priors import SHOCK_CORRELATIONS, default_priors
-from .schema import (
+from .fields import (
     MOVES_BP,
     Beta,
     Dist,
@@ -42,12 +40,14 @@ from .schema import (
     LogNormal,
     Normal,
     PathStep,
-    Scenario,
     Triangular,
     Uniform,
     as_dist,
     quarter_ordinal,
 )
+from .initial import initial_conditions
+from .priors import SHOCK_CORRELATIONS, default_priors
+from .schema import Scenario
 
 
 @dataclass(frozen=True)

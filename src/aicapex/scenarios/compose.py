@@ -16,15 +16,10 @@ from typing import Any
 
 import yaml
 
-from .loader import (
-    LoadedScenario,
-    _dotted,
-    _flow,
-    _Loader,
-    load_scenario,
-    parse_scenario_data,
-)
+from .loader import LoadedScenario, _flow, load_scenario, parse_scenario_data
+from .problems import _dotted
 from .schema import Scenario
+from .yaml_read import _Loader
 
 ScenarioLike = str | Path | Mapping[str, Any] | Scenario | LoadedScenario
 """What ``simulate`` and ``scenario`` take: a built-in's name, a YAML file's path, a mapping
