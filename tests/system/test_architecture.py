@@ -1,5 +1,6 @@
 """The architecture holds: the layer contract (import-linter, configured in pyproject.toml), no
-private name used outside its package, and no global state changed by importing aicapex."""
+private name used outside its package, no source file over 500 lines, and no global state
+changed by importing aicapex."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ def _resolve(node: ast.ImportFrom, module: str, path: Path) -> str | None:
 
 def _is_private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
+
+
+MAX_LINES = 500
+"""The longest a module in ``src/`` may be (a project rule): split a longer one by concern."""
+
+
+def test_no_source_file_is_longer_than_the_limit():
+    long = {str(p.relative_to(SRC)): n for p in sorted(SRC.rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
 
 
 def test_no_private_name_is_used_outside_its_package():

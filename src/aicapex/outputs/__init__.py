@@ -15,16 +15,14 @@ from .plots import (
     regime_chart,
     regime_probabilities,
     scenario_style,
-    sensitivity_chart,
     single,
     sweep_chart,
     tail_chart,
-    tornado_chart,
-    vol_chart,
     write_plots,
 )
 from .reader import RunDirectoryError, open_run
 from .report import write_report
+from .risk_charts import sensitivity_chart, tornado_chart, vol_chart
 from .store import PathStore, StoreError, open_paths
 from .summary import horizon_table, quantiles, summary_table, tail_events, tail_probabilities
 from .writers import (

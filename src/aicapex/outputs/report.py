@@ -29,13 +29,11 @@ from .plots import (
     quantiles_of,
     regime_chart,
     scenario_colors,
-    sensitivity_chart,
     single,
     sweep_chart,
     tail_chart,
-    tornado_chart,
-    vol_chart,
 )
+from .risk_charts import sensitivity_chart, tornado_chart, vol_chart
 from .summary import index_distribution, reference_scenario, tail_events, tail_probabilities
 
 FAN_SECTIONS = (
