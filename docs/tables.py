@@ -5,6 +5,7 @@ its source, and every output (``OUTPUTS`` there) with its unit and meaning.
 
     python docs/tables.py            # the parameter tables
     python docs/tables.py outputs    # the output table
+    python docs/tables.py paths      # the scenario-path table
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from aicapex.sim.model import (
     credit,
     earnings,
     macro,
-    market,
     regime,
     revenue,
     valuation,
 )
-from aicapex.sim.model.catalog import OUTPUTS
+from aicapex.sim.model.catalog import BLOCKS, OUTPUTS, PATHS
 
 MODULES = (macro, capex, revenue, earnings, credit, valuation, regime)
 
@@ -55,7 +55,7 @@ def tables() -> str:
 def output_table() -> str:
     """Every output in dataset order, with the module that declares it."""
     home = {o.name: m.__name__.rsplit(".", 1)[-1]
-            for m in (*MODULES, market) for o in m.OUTPUTS}
+            for m in BLOCKS for o in getattr(m, "OUTPUTS", ())}
     out = [f"The {len(OUTPUTS)} outputs, each per draw and quarter (dataset order):\n",
            "| output | unit | meaning | declared in |", "|---|---|---|---|"]
     out += [f"| `{o.name}` | {o.unit} | {o.long_name} | `sim/model/{home[o.name]}.py` |"
@@ -63,5 +63,21 @@ def output_table() -> str:
     return "\n".join(out) + "\n"
 
 
+def path_table() -> str:
+    """Every scenario path the blocks read, with where a file sets it and its shock dimension."""
+    home = {s.name: m.__name__.rsplit(".", 1)[-1] for m in BLOCKS for s in getattr(m, "PATHS", ())}
+    out = [f"The {len(PATHS)} declared scenario paths (`PathSpec`), each a number or dated "
+           "steps:\n",
+           "| path | scenario file | unit | range | default | meaning | shock dimension (sd) "
+           "| declared in |", "|---|---|---|---|---|---|---|---|"]
+    for s in PATHS:
+        shock = f"{s.shock} ({s.shock_scale:g})" if s.shock else "—"
+        out.append(f"| `{s.name}` | {s.file_field} | {s.unit} | [{s.lo:g}, {s.hi:g}] | "
+                   f"{s.default:g} | {s.doc} | {shock} | `sim/model/{home[s.name]}.py` |")
+    return "\n".join(out) + "\n"
+
+
 if __name__ == "__main__":
-    print(output_table() if sys.argv[1:] == ["outputs"] else tables())
+    which = sys.argv[1:]
+    print(output_table() if which == ["outputs"] else path_table() if which == ["paths"]
+          else tables())

@@ -31,18 +31,9 @@ from typing import Any
 
 import xarray as xr
 
+from . import api  # its functions looked up at each call (tests replace them)
 from .analysis import analyze
-from .api import (
-    PathsTooLargeError,
-    RunPlan,
-    RunSettingError,
-    ScenarioRef,
-    nonfinite_counts,
-    paths_bytes,
-    plan_run,
-    simulate,
-    use_cpu_devices,
-)
+from .api import PathsTooLargeError, RunPlan, RunSettingError, ScenarioRef
 from .calibration.check import run_anchor_table
 from .outputs import RunMetadata, check_free_space, check_output_dir, claim_output, write_run
 from .outputs.store import FORMATS
@@ -126,13 +117,13 @@ def split_cpu(cpu_devices: int | None, device: str | None) -> str | None:
     the user configured host devices or JAX already runs in this process (its devices then
     stay as they are). Returns the device the run then uses (``cpu`` when split on request)."""
     if cpu_devices is not None:
-        use_cpu_devices(cpu_devices)
+        api.use_cpu_devices(cpu_devices)
         return "cpu"  # also where JAX's default is a GPU
     if device == "gpu" or "xla_force_host_platform_device_count" in os.environ.get(
             "XLA_FLAGS", "") or "JAX_NUM_CPU_DEVICES" in os.environ:
         return device
     with contextlib.suppress(RuntimeError):  # JAX already runs in this process
-        use_cpu_devices(DEFAULT_CPU_DEVICES)
+        api.use_cpu_devices(DEFAULT_CPU_DEVICES)
     return device
 
 
@@ -200,7 +191,7 @@ def run(scenarios: ScenarioRef | Sequence[ScenarioRef], out: str | Path, *,
                 f"of an interrupted earlier run: {', '.join(map(str, stale))}")
         streamed = format is not None
         try:
-            plan = plan_run(scenarios, draws=draws, seed=seed, dtype=dtype,
+            plan = api.plan_run(scenarios, draws=draws, seed=seed, dtype=dtype,
                             summary_only=summary_only,
                             fallback_to_summary=not (paths or streamed), streamed=streamed)
         except PathsTooLargeError as e:
@@ -211,7 +202,7 @@ def run(scenarios: ScenarioRef | Sequence[ScenarioRef], out: str | Path, *,
                 "--format zarr to stream them to disk)")
         # a disk too small for the results, found before simulating (streamed paths are
         # compressed, but random numbers compress little: the raw size is the bound)
-        check_free_space(out, 0 if plan.summary_only else paths_bytes(
+        check_free_space(out, 0 if plan.summary_only else api.paths_bytes(
             len(plan.scenarios), plan.draws, plan.settings.horizon_quarters, plan.dtype))
         status(f"simulating {len(plan.scenarios)} scenario(s) ({', '.join(plan.names)}) x "
                f"{plan.draws:,} draws" + (f", streaming the paths to {format}"
@@ -240,7 +231,7 @@ def _simulate_and_write(plan: RunPlan, out: Path, stack: contextlib.ExitStack, s
         tick = progress(label, plan.draws) if callable(progress) else progress
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
-            ds = simulate(step, chunk_size=chunk_size, device=device,
+            ds = api.simulate(step, chunk_size=chunk_size, device=device,
                           common_random_numbers=crn, antithetic=antithetic, progress=tick,
                           client=client, store=store if step.streamed else None,
                           compression=compression)
@@ -253,7 +244,8 @@ def _simulate_and_write(plan: RunPlan, out: Path, stack: contextlib.ExitStack, s
     meta = RunMetadata.of(ds)
     status(f"simulated in {t1 - t0:.1f}s ({compile_note(meta)}) on {meta.device} "
            f"({meta.dtype}); writing outputs")
-    bad = {k: v for k, v in nonfinite_counts(stored if stored is not None else ds).items() if v}
+    counts = api.nonfinite_counts(stored if stored is not None else ds)
+    bad = {k: v for k, v in counts.items() if v}
     if stored is not None:
         stored.close()  # the run directory takes the store next
     if bad:

@@ -12,12 +12,14 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL_MD = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
 
 
-def test_model_doc_holds_the_generated_parameter_and_output_tables():
+def test_model_doc_holds_the_generated_parameter_output_and_path_tables():
     generated = runpy.run_path(str(ROOT / "docs" / "tables.py"))
     assert generated["tables"]() in MODEL_MD, (
         "docs/model.md is stale: paste `python docs/tables.py` into it")
     assert generated["output_table"]() in MODEL_MD, (
         "docs/model.md is stale: paste `python docs/tables.py outputs` into it")
+    assert generated["path_table"]() in MODEL_MD, (
+        "docs/model.md is stale: paste `python docs/tables.py paths` into it")
 
 
 def test_every_block_function_the_model_doc_names_exists():

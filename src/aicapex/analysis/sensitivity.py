@@ -53,7 +53,7 @@ from ..scenarios import compile_scenario, scenario
 from ..sim.engine import RNG_BLOCK, block_randoms, random_prior_rows, run_with_params
 from ..sim.engine.priors import draw_params
 from ..sim.model import PARAMETERS, Params
-from .shocks import PATHS
+from .shocks import PATHS, shift_paths
 
 SHOCKS = PATHS
 """Scenario paths whose size the sensitivities differentiate (``shocks.PATHS``): a shift
@@ -137,8 +137,7 @@ def outcomes(d: Draws, theta, delta) -> dict[str, jax.Array]:
     """Every draw's outcomes (B,) and the log-probability of its regime path, for the shifts
     ``theta`` (P,) added to the parameters and ``delta`` (K,) to the ``SHOCKS`` paths."""
     p = Params(*(v + theta[i] for i, v in enumerate(d.params)))
-    scen = d.scen._replace(**{name: getattr(d.scen, name) + delta[k]
-                              for k, name in enumerate(SHOCKS)})
+    scen = shift_paths(d.scen, [delta[k] for k in range(len(SHOCKS))])
     out, final = run_with_params(scen, p, d.normals, d.uniforms)
     start = scen.init.index_level
     return {"index": out.index_level[-1], "change": out.index_level[-1] / start - 1,

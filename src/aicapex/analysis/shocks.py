@@ -52,18 +52,21 @@ from ..scenarios import builtin_names, compile_scenario, scenario, shipped_fit
 from ..scenarios.fields import MOVES_BP
 from ..scenarios.loader import library_dir
 from ..sim.model import PARAMETERS
+from ..sim.model import PATH_NAMES as MODEL_PATH_NAMES
+from ..sim.model import PATHS as MODEL_PATHS
 from ..sim.model.types import MOVE_GRID_BP, PRIOR_Z
+
+_DECLARED = [spec for spec in MODEL_PATHS if spec.shock]
+"""The scenario paths the model declares as shock dimensions (``PathSpec.shock``)."""
 
 PATHS: dict[str, tuple[str, str]] = {
     "capex_growth": ("AI capex growth (annual log growth, every quarter)", "1/yr"),
-    "gdp_shift": ("real GDP growth", "1/yr"),
-    "erp_shift": ("equity risk premium of every group", "1/yr"),
-    "spread_shift": ("AI credit spread", "1/yr"),
-    "term_premium_shift": ("10-year term premium", "1/yr"),
-    "price_deflation": ("AI price decline (an AI-revenue shortfall)", "1/yr"),
+    **{spec.name: (spec.shock, spec.unit) for spec in _DECLARED},
     "earnings_growth_shift": ("earnings growth of every group", "1/yr"),
 }
-"""Path shocks: the ``ScenarioArrays`` path each shifts in every quarter, (label, unit)."""
+"""Path shocks: the ``ScenarioArrays`` path each shifts in every quarter, (label, unit). The
+declared paths come from their specs; AI capex growth (compiled from the growth plan and the
+slowdowns) and the earnings shift of every group (a (T, 3) path) are composed here."""
 
 STRUCTURAL: dict[str, tuple[str, str]] = {
     "tariff_rate": ("US effective tariff rate, from the start", "fraction"),
@@ -77,27 +80,43 @@ DIMENSIONS: dict[str, tuple[str, str]] = {**PATHS, **STRUCTURAL}
 ASSUMED: dict[str, tuple[float, str]] = {
     "capex_growth": (0.15, "assumption: a five-year average 15pp below plan is one sd (the "
                      "built-in slowdown's -0.4 a year for 6 quarters averages 2.7 sd)"),
-    "price_deflation": (0.05, "assumption: 5pp a year of extra AI price decline"),
+    **{spec.name: (spec.shock_scale, spec.shock_scale_why) for spec in _DECLARED},
     "tariff_rate": (0.05, "assumption: a third of 2025's rise of the effective rate, "
                     "2.4% to 17% (anchors), the largest in 90 years"),
     "useful_life": (1.0, "assumption: one year (hyperscalers moved server lives from 3-4 to "
                     "5-6 years in 2020-23; KUP gives 3-10 years)"),
-    "gdp_shift": (0.01, "assumption: 1pp a year"),
-    "erp_shift": (0.01, "assumption: 1pp"),
-    "spread_shift": (0.01, "assumption: 100bp"),
-    "term_premium_shift": (0.005, "assumption: 50bp"),
     "earnings_growth_shift": (0.02, "assumption: 2pp a year"),
     "fed_path": (0.02, "assumption: 200bp of cumulative moves"),
 }
 """The scale of each dimension where history gives none (the fitted ones replace these)."""
 
 FIELDS: dict[str, str] = {
-    "gdp_shift": "gdp.shift", "erp_shift": "valuation.erp_shift",
-    "spread_shift": "credit.spread_shift", "term_premium_shift": "rates.term_premium_shift",
-    "price_deflation": "revenue.price_deflation", "earnings_growth_shift": "earnings.growth_shift",
+    **{spec.name: spec.file_field for spec in _DECLARED},
+    "earnings_growth_shift": "earnings.growth_shift",
     "tariff_rate": "tariffs.effective_rate",
 }
 """The scenario-file field of each shock written as a path of dated steps."""
+
+_missing = [k for k in DIMENSIONS if k not in ASSUMED or ASSUMED[k][0] is None]
+if _missing:
+    raise ValueError(f"shock dimensions without an assumed scale: {_missing} (give the "
+                     "PathSpec a shock_scale)")
+
+
+def path_of(x, name: str):
+    """Path ``name`` of a compiled scenario: a declared one from ``x.paths``, else the
+    field of that name (``capex_growth``, ``earnings_growth_shift``)."""
+    return getattr(x.paths, name) if name in MODEL_PATH_NAMES else getattr(x, name)
+
+
+def shift_paths(x, deltas):
+    """The compiled scenario ``x`` with ``deltas[k]`` added to the ``k``-th path of
+    ``PATHS`` in every quarter (differentiable: ``deltas`` may be traced)."""
+    own = {k: getattr(x, k) + d for k, d in zip(PATHS, deltas, strict=True)
+           if k not in MODEL_PATH_NAMES}
+    declared = {k: getattr(x.paths, k) + d for k, d in zip(PATHS, deltas, strict=True)
+                if k in MODEL_PATH_NAMES}
+    return x._replace(paths=x.paths._replace(**declared), **own)
 
 
 def scales(overrides: Mapping[str, float] | None = None) -> dict[str, tuple[float, str]]:
@@ -132,9 +151,9 @@ def expected_moves(x) -> float:
 
 def measure(x) -> np.ndarray:
     """A compiled scenario's position (K,) on every dimension of ``DIMENSIONS``."""
-    pos = {k: float(np.mean(np.asarray(getattr(x, k), np.float64))) for k in PATHS}
+    pos = {k: float(np.mean(np.asarray(path_of(x, k), np.float64))) for k in PATHS}
     # the liquidity relief of the premium is a negative shift of it
-    pos["erp_shift"] -= float(np.mean(np.asarray(x.erp_liquidity, np.float64)))
+    pos["erp_shift"] -= float(np.mean(np.asarray(x.paths.erp_liquidity, np.float64)))
     pos["tariff_rate"] = float(np.mean(x.tariff_rate))
     pos["useful_life"] = float(np.mean(x.life_quarters)) / 4.0
     pos["fed_path"] = expected_moves(x)
@@ -146,15 +165,19 @@ _MEASURED = {*PATHS, "tariff_rate", "tariff_change", "tariff_impulse", "life_qua
              "nbv_weights", "dep_prestart", "imp_prestart", "nbv_prestart", "svc_weights",
              "svc_prestart", "fed_move_cdf", "impair_on_change", "erp_liquidity",
              "prior_table"}
+"""The compiled fields and declared paths some dimension measures."""
 
 
 def unmeasured(x, ref) -> list[str]:
     """The compiled fields in which ``x`` differs from ``ref`` that no dimension measures."""
     out = []
-    for name in type(x)._fields:
-        if name in _MEASURED or name == "init":
+    fields = [(n, getattr(x, n), getattr(ref, n)) for n in type(x)._fields
+              if n not in ("init", "paths")]
+    fields += [(n, getattr(x.paths, n), getattr(ref.paths, n)) for n in MODEL_PATH_NAMES]
+    for name, a, b in fields:
+        if name in _MEASURED:
             continue
-        a, b = np.asarray(getattr(x, name)), np.asarray(getattr(ref, name))
+        a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-9):
             out.append(name)
     return out + prior_shifts(x, ref)[1]

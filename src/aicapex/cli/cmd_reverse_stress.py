@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .console import EXIT_BAD_INPUT, EXIT_FAILED, add_command, error, out
+from .console import EXIT_BAD_INPUT, EXIT_FAILED, LazyHelp, add_command, error, out
+
+
+def _dimensions_help() -> str:
+    from ..analysis.shocks import DIMENSIONS
+
+    return "comma-separated shock dimensions (default: all): " + ", ".join(DIMENSIONS)
 
 
 def add_parser(sub) -> None:
@@ -22,10 +28,7 @@ def add_parser(sub) -> None:
                    help="the scenario to stress (default: baseline)")
     p.add_argument("--target", type=float, default=-0.3,
                    help="the median index change to the horizon to reach, e.g. -0.3")
-    p.add_argument("--shocks", help="comma-separated shock dimensions (default: all): "
-                   "capex_growth, gdp_shift, erp_shift, spread_shift, term_premium_shift, "
-                   "price_deflation, earnings_growth_shift, tariff_rate, useful_life, "
-                   "fed_path")
+    p.add_argument("--shocks", help=LazyHelp(_dimensions_help))
     p.add_argument("--scale", action="append", default=[], metavar="NAME=SD",
                    help="a dimension's plausibility sd in its unit (annual decimal; years "
                    "for useful_life), replacing the default (history's, else an assumption)")

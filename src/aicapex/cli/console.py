@@ -94,6 +94,29 @@ def check_out(path, overwrite: bool) -> bool:
     return True
 
 
+class LazyHelp:
+    """An argument's help text made only when ``--help`` prints it: text derived from the
+    model's declarations (which import JAX) costs nothing to a command that does not ask."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __mod__(self, params) -> str:  # what argparse's formatter does with a help string
+        return self.make() % params
+
+    def __contains__(self, item) -> bool:
+        return item in self.make()
+
+    def __str__(self) -> str:
+        return self.make()
+
+    def __getattr__(self, name: str):  # any other string method (strip, splitlines, ...)
+        return getattr(self.make(), name)
+
+
 def add_cache_flag(p) -> None:
     p.add_argument("--no-compile-cache", action="store_true",
                    help="do not keep compiled programs on disk (default: kept in "

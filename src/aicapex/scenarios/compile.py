@@ -24,10 +24,12 @@ from ..sim.model import (
     MOVE_GRID_BP,
     N_VINTAGES,
     PARAMETERS,
+    PATHS,
     PRIOR_Z,
     SHOCKS,
     Initial,
     ScenarioArrays,
+    ScenarioPaths,
     ring_length,
 )
 from .anchors import Anchor, anchor_values, with_values
@@ -151,6 +153,14 @@ def earnings_shifts(scen: Scenario, tl: Timeline) -> np.ndarray:
     common = step_path(e.growth_shift, tl, 0.0)
     own = [step_path(x, tl, 0.0) for x in (e.hardware_shift, e.platforms_shift, e.other_shift)]
     return common[:, None] + np.stack(own, axis=1)
+
+
+def scenario_paths(scen: Scenario, tl: Timeline) -> ScenarioPaths:
+    """Every declared path (``sim.model.PATHS``) over the horizon, (T,) each: the steps the
+    scenario file gives at ``section.field``, the spec's default before the first and where it
+    gives none."""
+    return ScenarioPaths(*(step_path(getattr(getattr(scen, spec.section), spec.field), tl,
+                                     spec.default) for spec in PATHS))
 
 
 def quarter_lengths(tl: Timeline, as_of: dt.date) -> np.ndarray:
@@ -343,13 +353,7 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         svc_weights=weights.svc, svc_prestart=weights.svc_pre @ vintage0,
         life_quarters=life_q, life_change_quarters=change_q, life0_quarters=life0_q,
         impair_on_change=float(bool(ch.impairment)) if ch else 0.0,
-        china_multiplier=step_path(scen.hardware.china_multiplier, tl, 1.0),
-        price_deflation=step_path(scen.revenue.price_deflation, tl, 0.0),
-        erp_liquidity=step_path(scen.valuation.erp_liquidity, tl, 0.0),
-        term_premium_shift=step_path(scen.rates.term_premium_shift, tl, 0.0),
-        spread_shift=step_path(scen.credit.spread_shift, tl, 0.0),
-        gdp_shift=step_path(scen.gdp.shift, tl, 0.0),
-        erp_shift=step_path(scen.valuation.erp_shift, tl, 0.0),
+        paths=scenario_paths(scen, tl),
         earnings_growth_shift=earnings_shifts(scen, tl),
         shock_scale=np.sqrt(quarter_lengths(tl, as_of)),
         years=(np.arange(T) + 1.0) * DT, shock_chol=shock_cholesky(SHOCK_CORRELATIONS),

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..sim.model import MOVE_GRID_BP, PARAM_NAMES, PARAMETERS
+from ..sim.model import MOVE_GRID_BP, PARAM_NAMES, PARAMETERS, PATHS, PathSpec
 from .anchors import anchor_problems, default_anchors, with_values
 from .calendar import fomc_dates
 from .fields import (
@@ -126,11 +126,6 @@ class TariffsBase(Strict):
     """Quarters over which a tariff change passes into prices, 1-12."""
 
 
-class RatesBase(Strict):
-    term_premium_shift: BoundedPath(-0.03, 0.05, "a term-premium shift") | None = None
-    """Added to the 10-year term premium, an annual decimal in [-0.03, 0.05]."""
-
-
 class CapexBase(Strict):
     growth_by_year: dict[Annotated[int, Field(ge=1900, le=2200)],
                          Annotated[float, Field(ge=-0.9, le=3.0, allow_inf_nan=False)]] = {}  # noqa: RUF012 (pydantic copies it)
@@ -145,16 +140,6 @@ class DepreciationBase(Strict):
     """Useful life of AI servers in years, 0.25-10 (default: the anchor, 6)."""
     change: LifeChange | None = None
     """A change of the useful life during the run."""
-
-
-class RevenueBase(Strict):
-    price_deflation: BoundedPath(-0.5, 1.0, "an AI price deflation rate") | None = None
-    """Annual fall in AI prices per unit of capacity, a decimal in [-0.5, 1]."""
-
-
-class HardwareBase(Strict):
-    china_multiplier: BoundedPath(0.0, 10.0, "a China revenue multiplier") | None = None
-    """Multiplier of AI hardware suppliers' China revenue, in [0, 10] (0 = lost)."""
 
 
 EarningsShift = BoundedPath(-0.5, 0.5, "an earnings growth shift")
@@ -175,43 +160,19 @@ class EarningsBase(Strict):
     """Added to the other 490's earnings growth, in [-0.5, 0.5]."""
 
 
-class GdpBase(Strict):
-    """``shift``: annual real GDP growth added by the scenario (a recession path)."""
-
-    shift: BoundedPath(-0.15, 0.15, "a GDP growth shift") | None = None
-    """Annual real GDP growth added, a decimal in [-0.15, 0.15]."""
-
-
-class CreditBase(Strict):
-    spread_shift: BoundedPath(-0.02, 0.10, "a credit-spread shift") | None = None
-    """Added to AI borrowers' credit spread, an annual decimal in [-0.02, 0.10]
-    (0.015 = 150bp)."""
-
-
-ErpShift = BoundedPath(-0.1, 0.2, "an equity-risk-premium shift")
-
-
-class ValuationBase(Strict):
-    """``erp_liquidity`` lowers and ``erp_shift`` raises every group's equity risk premium
-    (annual decimals); either moves prices in the quarter it happens."""
-
-    erp_liquidity: ErpShift | None = None
-    """Lowers every group's equity risk premium, an annual decimal in [-0.1, 0.2]."""
-    erp_shift: ErpShift | None = None
-    """Raises every group's equity risk premium, an annual decimal in [-0.1, 0.2]."""
-
-
 class Empty(Strict):
     pass
 
 
 _SECTION_BASES: dict[str, type[Strict]] = {
-    "fed": FedBase, "inflation": Empty, "tariffs": TariffsBase, "rates": RatesBase,
-    "gdp": GdpBase, "capex": CapexBase, "depreciation": DepreciationBase,
-    "revenue": RevenueBase, "hardware": HardwareBase, "earnings": EarningsBase,
-    "credit": CreditBase,
-    "valuation": ValuationBase, "volatility": Empty, "regime": Empty,
+    "fed": FedBase, "inflation": Empty, "tariffs": TariffsBase, "rates": Empty,
+    "gdp": Empty, "capex": CapexBase, "depreciation": DepreciationBase,
+    "revenue": Empty, "hardware": Empty, "earnings": EarningsBase,
+    "credit": Empty, "valuation": Empty, "volatility": Empty, "regime": Empty,
 }
+"""Each section's hand-written fields (those with a structure of their own); the paths of
+``sim.model.PATHS`` and the parameters of ``sim.model.PARAMETERS`` are added from their
+declarations (``_section_model``)."""
 
 
 SECTION_DOCS = {
@@ -232,8 +193,17 @@ SECTION_DOCS = {
 }
 
 
+def _path_field(spec: PathSpec) -> tuple[Any, Any]:
+    """The scenario-file field of a declared path: a number or dated steps within its range."""
+    return (BoundedPath(spec.lo, spec.hi, spec.what) | None, Field(
+        default=None, description=f"{spec.doc[0].upper()}{spec.doc[1:]}; values in "
+        f"[{spec.lo:g}, {spec.hi:g}] (unit {spec.unit}), a number or a list of "
+        "{from: 2026Q1, value: ...} steps."))
+
+
 def _section_model(section: str, base: type[Strict]) -> type[Strict]:
-    fields = {p.name: (Dist | None, Field(
+    fields = {s.field: _path_field(s) for s in PATHS if s.section == section}
+    fields |= {p.name: (Dist | None, Field(
         default=None, description=f"{p.doc}. Unit: {p.unit}; values in [{p.lo:g}, {p.hi:g}]. "
         "A number or a distribution (dist: normal, lognormal, uniform, triangular, beta).",
         json_schema_extra={"x-range": [p.lo, p.hi], "x-unit": p.unit}))
@@ -249,8 +219,8 @@ def _section_model(section: str, base: type[Strict]) -> type[Strict]:
 
 
 SECTIONS: dict[str, type[Strict]] = {k: _section_model(k, b) for k, b in _SECTION_BASES.items()}
-_unplaced = {p.section for p in PARAMETERS} - set(SECTIONS)
-assert not _unplaced, f"parameters in sections with no schema: {_unplaced}"
+_unplaced = {p.section for p in (*PARAMETERS, *PATHS)} - set(SECTIONS)
+assert not _unplaced, f"parameters or paths in sections with no schema: {_unplaced}"
 
 
 MAX_SWEEP_FIELDS = 8

@@ -28,10 +28,14 @@ from .catalog import (
     PARAM_INDEX,
     PARAM_NAMES,
     PARAMETERS,
+    PATH_NAMES,
+    PATHS,
     Outputs,
     OutputSpec,
     Params,
     ParamSpec,
+    PathSpec,
+    ScenarioPaths,
 )
 from .step import initial_state, step
 from .types import (
@@ -52,8 +56,8 @@ from .types import (
 
 __all__ = [
     "DT", "MOVE_GRID_BP", "N_NORMALS", "N_OUTPUTS", "N_PARAMS", "N_UNIFORMS", "N_VINTAGES",
-    "OUTPUTS", "OUTPUT_NAMES", "PARAMETERS", "PARAM_INDEX", "PARAM_NAMES", "PRIOR_Z", "REGIMES",
-    "SHOCKS", "Initial", "OutputSpec", "Outputs", "ParamSpec", "Params", "QuarterInputs",
-    "ScenarioArrays", "Shocks", "State",
-    "initial_state", "ring_length", "step",
+    "OUTPUTS", "OUTPUT_NAMES", "PARAMETERS", "PARAM_INDEX", "PARAM_NAMES", "PATHS",
+    "PATH_NAMES", "PRIOR_Z", "REGIMES", "SHOCKS", "Initial", "OutputSpec", "Outputs",
+    "ParamSpec", "Params", "PathSpec", "QuarterInputs", "ScenarioArrays", "ScenarioPaths",
+    "Shocks", "State", "initial_state", "ring_length", "step",
 ]

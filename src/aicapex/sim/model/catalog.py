@@ -1,5 +1,7 @@
 """What the blocks declare, gathered: the model's per-draw parameters (``PARAMETERS``,
-``Params``) and the quantities it reports (``OUTPUTS``, ``Outputs``).
+``Params``), the scenario paths its blocks read (``PATHS``, ``ScenarioPaths``) and the
+quantities it reports (``OUTPUTS``, ``Outputs``). Each block module declares its own beside
+its equations; nothing else lists them.
 
 Every number the quarterly step uses that is not a scenario path or an initial condition is a
 parameter. Each block's module declares its parameters beside its equations (``PARAMETERS``
@@ -18,12 +20,14 @@ from __future__ import annotations
 from collections import namedtuple
 
 from . import capex, credit, earnings, macro, market, regime, revenue, valuation
-from .specs import OutputSpec, ParamSpec
+from .specs import OutputSpec, ParamSpec, PathSpec
 from .types import DT
 
-PARAMETERS: tuple[ParamSpec, ...] = (macro.PARAMETERS + capex.PARAMETERS + revenue.PARAMETERS
-                                     + earnings.PARAMETERS + credit.PARAMETERS
-                                     + valuation.PARAMETERS + regime.PARAMETERS)
+BLOCKS = (macro, capex, revenue, earnings, credit, valuation, regime, market)
+"""The block modules in the order of ``docs/model.md``; their declarations are gathered in
+this order (a parameter's position is its random-number stream: add new modules last)."""
+
+PARAMETERS: tuple[ParamSpec, ...] = tuple(p for m in BLOCKS for p in getattr(m, "PARAMETERS", ()))
 
 PARAM_NAMES: tuple[str, ...] = tuple(p.name for p in PARAMETERS)
 PARAM_INDEX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
@@ -38,9 +42,16 @@ def params_from_matrix(matrix) -> Params:
     return Params(*(matrix[i] for i in range(N_PARAMS)))
 
 
-OUTPUTS: tuple[OutputSpec, ...] = (macro.OUTPUTS + capex.OUTPUTS + revenue.OUTPUTS
-                                   + earnings.OUTPUTS + valuation.OUTPUTS + market.OUTPUTS
-                                   + credit.OUTPUTS + regime.OUTPUTS)
+PATHS: tuple[PathSpec, ...] = tuple(p for m in BLOCKS for p in getattr(m, "PATHS", ()))
+"""Every scenario path a block reads, declared beside it: the schema's path fields, the
+compiled ``ScenarioArrays.paths`` and each quarter's ``QuarterInputs.paths`` come from these."""
+PATH_NAMES: tuple[str, ...] = tuple(p.name for p in PATHS)
+
+ScenarioPaths = namedtuple("ScenarioPaths", PATH_NAMES)
+ScenarioPaths.__doc__ = ("A scenario's paths, one field per ``PATHS`` entry: (T,) compiled, a "
+                         "scalar in a quarter's inputs; (S, T) in a batch.")
+
+OUTPUTS: tuple[OutputSpec, ...] = tuple(o for m in BLOCKS for o in getattr(m, "OUTPUTS", ()))
 """Every quantity the model reports per draw and quarter, declared beside its block; the
 order is that of the dataset's variables and of the summary mode's rows."""
 OUTPUT_NAMES: tuple[str, ...] = tuple(o.name for o in OUTPUTS)
@@ -50,6 +61,12 @@ Outputs = namedtuple("Outputs", OUTPUT_NAMES)
 Outputs.__doc__ = ("What a quarter reports per draw, each (B,) (one field per ``OUTPUTS`` "
                    "entry, with its unit and meaning there).")
 
+for _kind, _names in (("parameter", PARAM_NAMES), ("path", PATH_NAMES), ("output", OUTPUT_NAMES)):
+    if len(set(_names)) != len(_names):
+        raise ValueError(f"a {_kind} is declared twice: "
+                         f"{sorted(n for n in _names if _names.count(n) > 1)}")
 
-__all__ = ["DT", "N_OUTPUTS", "N_PARAMS", "OUTPUTS", "OUTPUT_NAMES", "PARAMETERS", "PARAM_INDEX",
-           "PARAM_NAMES", "OutputSpec", "Outputs", "ParamSpec", "Params", "params_from_matrix"]
+
+__all__ = ["BLOCKS", "DT", "N_OUTPUTS", "N_PARAMS", "OUTPUTS", "OUTPUT_NAMES", "PARAMETERS",
+           "PARAM_INDEX", "PARAM_NAMES", "PATHS", "PATH_NAMES", "OutputSpec", "Outputs",
+           "ParamSpec", "Params", "PathSpec", "ScenarioPaths", "params_from_matrix"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .specs import OutputSpec, ParamSpec, ParamValues
+from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -29,6 +29,14 @@ OUTPUTS: tuple[OutputSpec, ...] = (
                "vol, drawdown in units of 50bp, 5 vol points, 10%)"),
 )
 """What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
+PATHS: tuple[PathSpec, ...] = (
+    PathSpec("spread_shift", "credit", "spread_shift", -0.02, 0.10, "1/yr",
+             "added to AI borrowers' credit spread, an annual decimal (0.015 = 150bp; block 9b)",
+             "a credit-spread shift", shock="AI credit spread", shock_scale=0.01,
+             shock_scale_why="assumption: 100bp"),
+)
+"""The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
 SPREAD_FLOOR = 0.0005
 """The AI-borrower spread stays above 5bp ..."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .specs import OutputSpec, ParamSpec, ParamValues
+from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -58,6 +58,13 @@ OUTPUTS: tuple[OutputSpec, ...] = (
                "net earnings of the other 490 S&P 500 companies, annualised"),
 )
 """What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
+PATHS: tuple[PathSpec, ...] = (
+    PathSpec("china_multiplier", "hardware", "china_multiplier", 0.0, 10.0, "x",
+             "multiplier of AI hardware suppliers' China revenue (0 = lost; block 8a)",
+             "a China revenue multiplier", default=1.0),
+)
+"""The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
 HW_MARGIN_BOUNDS = (0.02, 0.95)
 """The hardware contribution margin (after tax, before operating costs) stays in [2%, 95%]."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .specs import OutputSpec, ParamSpec, ParamValues
+from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, MOVE_GRID_BP, SQRT_DT
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -69,6 +69,17 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("unemployment", "1", "unemployment rate (decimal)"),
 )
 """What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
+PATHS: tuple[PathSpec, ...] = (
+    PathSpec("term_premium_shift", "rates", "term_premium_shift", -0.03, 0.05, "1/yr",
+             "added to the 10-year term premium, an annual decimal (block 3)",
+             "a term-premium shift", shock="10-year term premium", shock_scale=0.005,
+             shock_scale_why="assumption: 50bp"),
+    PathSpec("gdp_shift", "gdp", "shift", -0.15, 0.15, "1/yr",
+             "annual real GDP growth added (a recession path; block 6)", "a GDP growth shift",
+             shock="real GDP growth", shock_scale=0.01, shock_scale_why="assumption: 1pp a year"),
+)
+"""The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
 
 def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_stress, move_cdf, u):

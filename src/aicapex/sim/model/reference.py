@@ -28,7 +28,8 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
     """Simulate one scenario. ``p`` fields are (B,) arrays; ``normals`` (T, 9, B) independent
     standard normals; ``uniforms`` (T, 2, B). Returns outputs keyed as ``Outputs``, (T, B)."""
     f = np.float64
-    sc = {k: np.asarray(v, f) for k, v in scen._asdict().items() if k != "init"}
+    sc = {k: np.asarray(v, f) for k, v in scen._asdict().items() if k not in ("init", "paths")}
+    sc.update({k: np.asarray(v, f) for k, v in scen.paths._asdict().items()})
     ini = {k: np.asarray(v, f) for k, v in scen.init._asdict().items()}
     p = Params(*(np.asarray(x, f) for x in p))
     T, _, B = normals.shape

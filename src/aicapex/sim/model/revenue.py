@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .specs import OutputSpec, ParamSpec, ParamValues
+from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -45,6 +45,14 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("ai_opex", "$bn/yr", "AI operating cost, annualised"),
 )
 """What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
+PATHS: tuple[PathSpec, ...] = (
+    PathSpec("price_deflation", "revenue", "price_deflation", -0.5, 1.0, "1/yr",
+             "annual fall in AI prices per unit of capacity, a decimal (block 7)",
+             "an AI price deflation rate", shock="AI price decline (an AI-revenue shortfall)",
+             shock_scale=0.05, shock_scale_why="assumption: 5pp a year of extra AI price decline"),
+)
+"""The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
 CEILING_OVER_START = 1.01
 """The S-curve ceiling stays at least 1% above today's revenue (a lower one has no S-curve

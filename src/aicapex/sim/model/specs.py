@@ -1,5 +1,6 @@
-"""What the blocks declare beside their equations: their parameters (``ParamSpec``) and the
-quantities they report (``OutputSpec``), and the type the blocks read parameters through.
+"""What the blocks declare beside their equations: their parameters (``ParamSpec``), the
+scenario paths they read (``PathSpec``), the quantities they report (``OutputSpec``), and the
+type the blocks read parameters through.
 
 This module is the model's ground floor: it imports nothing of the model, so every block can
 declare its specs here and ``catalog`` gathers them without an import circle.
@@ -22,6 +23,39 @@ class ParamSpec:
     hi: float
     unit: str
     doc: str
+
+
+@dataclass(frozen=True)
+class PathSpec:
+    """A scenario input that is a path over the quarters, written in a scenario file as a
+    number or dated steps (``{from: 2026Q3, value: ...}``) and read by a block every quarter.
+
+    ``name``: the field of ``catalog.ScenarioPaths`` (each (T,)) and of a quarter's inputs
+    (``x.paths.<name>``); ``section``/``field``: where a scenario file sets it
+    (``gdp.shift``); ``lo``/``hi``: the values a file may give; ``unit``, ``doc``: what it
+    is; ``what``: the value's noun in an error ("a GDP growth shift"); ``default``: its value
+    where the file sets none. A path that is also a dimension of the shock space
+    (``analysis/shocks.py``: plausibility, reverse stress tests, sensitivities) gives its
+    ``shock`` label and the ``shock_scale`` (one plausibility sd, in its unit) assumed where
+    history gives none, with the reason in ``shock_scale_why``."""
+
+    name: str
+    section: str
+    field: str
+    lo: float
+    hi: float
+    unit: str
+    doc: str
+    what: str
+    default: float = 0.0
+    shock: str | None = None
+    shock_scale: float | None = None
+    shock_scale_why: str = ""
+
+    @property
+    def file_field(self) -> str:
+        """Where a scenario file sets it, dotted (``gdp.shift``)."""
+        return f"{self.section}.{self.field}"
 
 
 @dataclass(frozen=True)

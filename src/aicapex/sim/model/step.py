@@ -40,7 +40,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, x.fed_move_cdf, u_fed)
     infl, core_infl = inflation(p, s.core_inflation, s.output_gap, x.tariff_impulse,
                                 eps.inflation)
-    y, tp = yield_10y(p, rate, s.term_premium, x.term_premium_shift, eps.term_premium)
+    y, tp = yield_10y(p, rate, s.term_premium, x.paths.term_premium_shift, eps.term_premium)
 
     # 4-5: AI capex, its vintage and the depreciation of all vintages
     log_c, pressure, guided_growth = capex(
@@ -53,7 +53,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
 
     # 6: growth (it reads this quarter's capex), the output gap and unemployment
     g = gdp_growth(p, capex_bn, s.capex_bn, s.nominal_gdp_bn, x.tariff_impulse, s.policy_rate,
-                   s.inflation, s.index_return, x.gdp_shift, eps.gdp)
+                   s.inflation, s.index_return, x.paths.gdp_shift, eps.gdp)
     gap, unemployment = output_gap(p, s.output_gap, g)
     ngdp = nominal_gdp(s.nominal_gdp_bn, g, infl)
     nominal_growth = g + infl
@@ -62,14 +62,15 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     # 7: AI capacity and revenue
     cap = capacity(p, init, x.years, in_service)
     revenue, opex, rev_shock, log_price, util = ai_revenue(
-        p, init, x.years, s.revenue_shock, s.log_price, x.price_deflation, cap, eps.ai_revenue)
+        p, init, x.years, s.revenue_shock, s.log_price, x.paths.price_deflation, cap,
+        eps.ai_revenue)
 
     # 8a: hardware; 9a: AI debt and its interest; 8b-8c: platforms and the other 490
     shift = x.earnings_growth_shift
     cycle = earnings_cycle(p, s.earnings_cycle, eps.earnings)
     dcycle = cycle - s.earnings_cycle
     hw_rev, e_hw, hw_shift, margin, fixed = hardware(
-        p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, x.china_multiplier,
+        p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, x.paths.china_multiplier,
         shift[0], x.years, dcycle)
     interest, debt = ai_debt(p, s.ai_debt_bn, s.credit_spread, y, capex_bn)
     core, e_platform, e_gaap = platforms(p, s.core_platform_bn, nominal_growth, nominal_trend,
@@ -80,7 +81,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
 
     # 9b: the AI credit spread
     spread, spread_shock = credit(p, init, s.spread_shock, debt, e_platform, dep, s.drawdown,
-                                  x.spread_shift, eps.credit_spread)
+                                  x.paths.spread_shift, eps.credit_spread)
 
     # 10: fragility and the regime; 11: volatility
     orders = order_growth(s.hw_orders, hw_rev, s.hw_revenue_bn)
@@ -92,7 +93,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     log_e = priced_earnings(e_hw, hw_rev, e_platform, core, e_other)
     g_e, smooth_e = expected_growth(p, s.expected_growth, log_e, s.smooth_log_earnings, util,
                                     s.utilisation)
-    fair = fair_log_pe(p, init, g_e, y, s.stress, x.erp_liquidity, x.erp_shift, reg)
+    fair = fair_log_pe(p, init, g_e, y, s.stress, x.paths.erp_liquidity, x.paths.erp_shift, reg)
     log_pe, residual = valuation(p, fair, s.pe_residual, reg, s.mcap_bn[1], vol,
                                  capex_bn - s.capex_bn, eps.valuation)
     mcap, total, level, ret, peak, dd, rv = index(init, log_pe, log_e, s.index_level, s.peak,

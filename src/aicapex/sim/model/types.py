@@ -117,15 +117,9 @@ class ScenarioArrays(NamedTuple):
     life_change_quarters: Array  # (T,) new life applied to all vintages in quarter t, 0 = none
     life0_quarters: Array      # () useful life of the vintages installed before the start
     impair_on_change: Array    # () 1.0 to book an impairment when the life is cut
-    china_multiplier: Array    # (T,) multiplier of hardware China revenue
-    price_deflation: Array     # (T,) annual log decline of the AI price index
-    erp_liquidity: Array       # (T,) reduction of the equity risk premium from liquidity
-    term_premium_shift: Array  # (T,) scenario shift of the 10y term premium
-    spread_shift: Array        # (T,) scenario shift of the AI credit spread
     svc_weights: Array         # (T, L) 1 where a ring slot's vintage is in service in quarter t
     svc_prestart: Array        # (T,) $bn cost of the pre-start vintages in service in quarter t
-    gdp_shift: Array           # (T,) annual real growth added by the scenario
-    erp_shift: Array           # (T,) scenario shift of every group's equity risk premium
+    paths: Any                 # catalog.ScenarioPaths: every declared path, each (T,)
     earnings_growth_shift: Array  # (T, 3) annual log growth added to each group's earnings
     shock_scale: Array         # (T,) sqrt(quarter length / DT): the stub first quarter < 1
     years: Array               # (T,) years from the start to the end of quarter t
@@ -195,15 +189,9 @@ class QuarterInputs(NamedTuple):
     dep_prestart: Array
     imp_prestart: Array
     nbv_prestart: Array
-    china_multiplier: Array
-    price_deflation: Array
-    erp_liquidity: Array
-    term_premium_shift: Array
-    spread_shift: Array
     svc_weights: Array       # (L,)
     svc_prestart: Array
-    gdp_shift: Array
-    erp_shift: Array
+    paths: Any               # catalog.ScenarioPaths of scalars: the quarter's paths
     earnings_growth_shift: Array  # (3,)
     shock_scale: Array
     years: Array

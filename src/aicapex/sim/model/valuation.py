@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .market import initial_earnings
-from .specs import OutputSpec, ParamSpec, ParamValues
+from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial
 from .xla import group_rows, only_row, row_is
 
@@ -68,6 +68,17 @@ OUTPUTS: tuple[OutputSpec, ...] = (
                "conditional index volatility (regime x stochastic vol), annualised"),
 )
 """What the blocks of this module report every quarter (``catalog.Outputs``)."""
+
+PATHS: tuple[PathSpec, ...] = (
+    PathSpec("erp_liquidity", "valuation", "erp_liquidity", -0.1, 0.2, "1/yr",
+             "lowers every group's equity risk premium, an annual decimal (block 12)",
+             "an equity-risk-premium shift"),
+    PathSpec("erp_shift", "valuation", "erp_shift", -0.1, 0.2, "1/yr",
+             "raises every group's equity risk premium, an annual decimal (block 12)",
+             "an equity-risk-premium shift", shock="equity risk premium of every group",
+             shock_scale=0.01, shock_scale_why="assumption: 1pp"),
+)
+"""The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
 EXPECTED_GROWTH_FLOOR = 0.02
 """Long-run growth expectations stay above ~real GDP growth (2%/yr)."""
