@@ -14,6 +14,7 @@ from jax import lax
 
 from ..model import N_NORMALS, N_PARAMS, N_UNIFORMS
 from . import threefry
+from .streams import PARAM_STREAMS
 
 RNG_BLOCK = 1024
 """Draws per logical random-number block; chunks are whole numbers of blocks."""
@@ -26,7 +27,8 @@ def block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool = False,
     parameters), B = len(block_ids) * RNG_BLOCK.
 
     Every row of a block has its own key: row r of block k (normals and uniforms: r = t * n +
-    i for quarter t and shock i; prior scores: r = the parameter's index) is drawn from
+    i for quarter t and shock i; prior scores: r = the parameter's stream, ``streams.stream``
+    of its name, so no parameter's draws depend on the others declared) is drawn from
     ``fold_in(split(fold_in(key, k))[j], r)``. So a draw's numbers depend neither on the
     chunk size, nor on the horizon (quarter t's numbers are the same for any horizon > t),
     nor on which other parameters are random; and the numbers come out in the (row, draw)
@@ -87,7 +89,7 @@ def _block_randoms(key, block_ids, horizon: int, dtype, antithetic: bool, prior_
     normal, uniform = _samplers(dtype)
     normals = rows(0, range(horizon * N_NORMALS), normal, jnp.negative)
     uniforms = rows(1, range(horizon * N_UNIFORMS), uniform, lambda u: 1.0 - u)
-    zp = (rows(2, prior_rows, normal, jnp.negative) if prior_rows
+    zp = (rows(2, [PARAM_STREAMS[i] for i in prior_rows], normal, jnp.negative) if prior_rows
           else jnp.zeros((0, nb), dtype))
     return (normals.reshape(horizon, N_NORMALS, nb), uniforms.reshape(horizon, N_UNIFORMS, nb),
             zp)
