@@ -53,8 +53,8 @@ def _ranges(batch, key, ids, rows, loop, real: bool):
     if not real:
         lo = jnp.full(shape, -1e3, batch.years.dtype)
         return lo, -lo
-    out = engine.simulate_chunk(batch, key, ids, np.uint32(0), engine.PILOT_BLOCKS, True, False,
-                                rows, loop)
+    out = engine.simulate_chunk(batch, key, ids, np.uint32(0), engine.ChunkSpec(
+        engine.PILOT_BLOCKS, prior_rows=rows, loop_scenarios=loop))
     lo, hi = histogram_range(np.stack([np.asarray(a, np.float64) for a in out], axis=1))
     return jnp.asarray(lo, batch.years.dtype), jnp.asarray(hi, batch.years.dtype)
 
@@ -68,8 +68,9 @@ def check_kernel(batch, blocks: int) -> bool:
     lo, hi = _ranges(batch, key, ids, rows, loop, True)
     n_valid = np.int32(blocks * engine.RNG_BLOCK - 1000)  # a padded tail, as a last chunk has
     res = {hist: jax.device_get(engine.summarize_chunk(
-        batch, key, ids, np.uint32(0), n_valid, lo, hi, blocks, True, engine.SUMMARY_BINS,
-        False, lanes, rows, hist, loop)) for hist, lanes in (("scatter", 128), ("cuda", 1))}
+        batch, key, ids, np.uint32(0), n_valid, lo, hi, engine.ChunkSpec(
+            blocks, prior_rows=rows, loop_scenarios=loop, bins=engine.SUMMARY_BINS,
+            lanes=lanes, hist=hist))) for hist, lanes in (("scatter", 128), ("cuda", 1))}
     same = all(np.array_equal(a, b) for a, b in zip(res["scatter"], res["cuda"], strict=True))
     print(f"{batch.years.shape[0]:3} scen  CUDA kernel counts equal the scatter's: {same}; "
           f"{int(np.sum(res['cuda'][0])):,} values counted", flush=True)
@@ -91,7 +92,8 @@ def variants(batch, blocks: int, args):
 
     def make_model():  # a fresh jit: reads ``loop`` and the engine's globals when traced
         def f(first):
-            out = engine.simulate_chunk(batch, key, ids, first, blocks, True, False, rows, loop)
+            out = engine.simulate_chunk(batch, key, ids, first, engine.ChunkSpec(
+                blocks, prior_rows=rows, loop_scenarios=loop))
             return [a.sum(-1) for a in out]
         return jax.jit(f)
     model = make_model()
@@ -99,9 +101,11 @@ def variants(batch, blocks: int, args):
 
     def summ(lanes, hist="scatter"):
         def f(first):
-            res = engine.summarize_chunk(batch, key, ids, first, np.int32(n), lo, hi, blocks,
-                                         True, engine.SUMMARY_BINS, False, lanes, rows, hist,
-                                         loop)
+            res = engine.summarize_chunk(batch, key, ids, first, np.int32(n), lo, hi,
+                                         engine.ChunkSpec(blocks, prior_rows=rows,
+                                                          loop_scenarios=loop,
+                                                          bins=engine.SUMMARY_BINS,
+                                                          lanes=lanes, hist=hist))
             return [jnp.sum(r) for r in res]
         return jax.jit(f)
 

@@ -148,8 +148,9 @@ def test_fixed_parameters_as_scalars_change_no_result():
     rows = priors.random_prior_rows(batch.prior_table)
     assert 0 < len(rows) < batch.prior_table.shape[1]
     key, ids = jax.random.key(4), jnp.zeros(2, jnp.uint32)
-    some = engine.simulate_chunk(batch, key, ids, np.uint32(3), 2, True, False, rows)
-    every = engine.simulate_chunk(batch, key, ids, np.uint32(3), 2, True, False, None)
+    some = engine.simulate_chunk(batch, key, ids, np.uint32(3),
+                                 engine.ChunkSpec(2, prior_rows=rows))
+    every = engine.simulate_chunk(batch, key, ids, np.uint32(3), engine.ChunkSpec(2))
     for name in some._fields:
         np.testing.assert_array_equal(np.asarray(getattr(some, name)),
                                       np.asarray(getattr(every, name)), err_msg=name)
@@ -170,7 +171,8 @@ def test_scenarios_in_a_loop_match_the_batched_program():
         batch = stack_batch([compile_scenario(load_scenario(n).scenario) for n in order])
         rows = priors.random_prior_rows(batch.prior_table)
         out = engine.simulate_chunk(batch, jax.random.key(4), jnp.zeros(3, jnp.uint32),
-                                    np.uint32(3), 2, True, False, rows, loop)
+                                    np.uint32(3), engine.ChunkSpec(2, prior_rows=rows,
+                                                                   loop_scenarios=loop))
         return {k: np.asarray(v, np.float64) for k, v in out._asdict().items()}
 
     loop, batched, reversed_loop = (chunk(names, True), chunk(names, False),

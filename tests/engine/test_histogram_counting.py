@@ -30,7 +30,7 @@ def test_histogram_counting_methods_give_identical_counts():
     key, ids = jax.random.key(4), jnp.arange(1, dtype=jnp.uint32)
     rows = priors.random_prior_rows(batch.prior_table)
     paths = np.stack([np.asarray(o) for o in engine.simulate_chunk(
-        batch, key, ids, np.uint32(0), 1, True, False, rows)], axis=1)  # (S, V, T, B)
+        batch, key, ids, np.uint32(0), engine.ChunkSpec(1, prior_rows=rows))], axis=1)
     q = np.nanquantile(paths, [0.1, 0.9], axis=-1)
     lo, hi = (jnp.asarray(np.where(q[1] > q[0], x, x - 1.0), jnp.float32) for x in (q[0], q[1]))
     n_valid = np.int32(engine.RNG_BLOCK - 77)
@@ -39,9 +39,9 @@ def test_histogram_counting_methods_give_identical_counts():
         variants.HIST_ONEHOT = onehot
         try:
             # a fresh jit: HIST_ONEHOT is read while tracing
-            res = jax.jit(engine.summarize_chunk.__wrapped__, static_argnums=range(7, 14))(
-                batch, key, ids, np.uint32(0), n_valid, lo, hi, 1, True, 64, False, lanes, rows,
-                hist)
+            res = jax.jit(engine.summarize_chunk.__wrapped__, static_argnums=(7,))(
+                batch, key, ids, np.uint32(0), n_valid, lo, hi,
+                engine.ChunkSpec(1, prior_rows=rows, bins=64, lanes=lanes, hist=hist))
         finally:
             variants.HIST_ONEHOT = jnp.bfloat16
         return [np.asarray(r) for r in res]
@@ -86,5 +86,5 @@ def test_per_quarter_counting_methods_match_bincount(method):
 
 def test_unknown_counting_method_is_refused():
     with pytest.raises(ValueError, match="hist must be one of"):
-        scan.run_scenario_summary(None, None, None, None, None, None, None, 8, 1,
-                                  hist="bincount")
+        scan.run_scenario_summary(None, None, None, None, None, None, None,
+                                  scan.ChunkSpec(1, bins=8, hist="bincount"))

@@ -50,8 +50,7 @@ import pandas as pd
 
 from ..api import precision, prng_key
 from ..scenarios import compile_scenario, scenario
-from ..sim.engine import RNG_BLOCK, block_randoms, random_prior_rows, run_with_params
-from ..sim.engine.priors import draw_params
+from ..sim.engine import RNG_BLOCK, random_prior_rows, run_with_params, scenario_draws
 from ..sim.model import PARAMETERS, Params
 from .shocks import PATHS, shift_paths
 
@@ -121,13 +120,9 @@ def problem(ref="baseline", draws: int = 8192, seed: int | None = None,
     seed = loaded.scenario.settings.seed if seed is None else seed
     with precision(dtype):
         scen = compile_scenario(loaded.scenario, dtype=dtype)
-        rows = random_prior_rows(scen.prior_table)
-        n_blocks = -(-draws // RNG_BLOCK)
-        normals, uniforms, zp = block_randoms(prng_key(seed),
-                                              jnp.arange(n_blocks, dtype=jnp.uint32),
-                                              scen.years.shape[0], jnp.dtype(dtype), False,
-                                              rows)
-        params = draw_params(scen.prior_table, zp, rows)
+        normals, uniforms, params = scenario_draws(
+            scen, prng_key(seed), np.uint32(0), -(-draws // RNG_BLOCK),
+            prior_rows=random_prior_rows(scen.prior_table))
         n = normals.shape[-1]
         sd = np.array([float(np.std(np.broadcast_to(np.asarray(v), (n,)))) for v in params])
     return Problem(loaded.name, Draws(scen, normals, uniforms, tuple(params)), sd, dtype)

@@ -23,12 +23,39 @@ from .plan import default_chunk_size, run_chunk_draws
 from .priors import random_prior_rows
 from .rng import RNG_BLOCK, block_randoms
 from .runner import PARAMS, PILOT_BLOCKS, RunStats, simulate_paths, simulate_summaries
-from .scan import run_scenario, run_with_params, simulate_chunk, summarize_chunk, trace_counts
+from .scan import (
+    ChunkSpec,
+    run_scenario,
+    run_with_params,
+    scenario_draws,
+    simulate_chunk,
+    summarize_chunk,
+    trace_counts,
+)
 
 __all__ = [
-    "DRAWDOWN_LEVELS", "PARAMS", "PILOT_BLOCKS", "RNG_BLOCK", "SUMMARY_BINS", "Accumulator",
-    "RunStats", "block_randoms", "default_chunk_size", "moments", "quantiles_from_histogram",
-    "random_prior_rows", "run_chunk_draws", "run_scenario", "run_with_params", "simulate_chunk",
-    "simulate_paths", "simulate_paths_on", "simulate_summaries", "simulate_summaries_on",
-    "summarize_chunk", "trace_counts",
+    "DRAWDOWN_LEVELS",
+    "PARAMS",
+    "PILOT_BLOCKS",
+    "RNG_BLOCK",
+    "SUMMARY_BINS",
+    "Accumulator",
+    "ChunkSpec",
+    "RunStats",
+    "block_randoms",
+    "default_chunk_size",
+    "moments",
+    "quantiles_from_histogram",
+    "random_prior_rows",
+    "run_chunk_draws",
+    "run_scenario",
+    "run_with_params",
+    "scenario_draws",
+    "simulate_chunk",
+    "simulate_paths",
+    "simulate_paths_on",
+    "simulate_summaries",
+    "simulate_summaries_on",
+    "summarize_chunk",
+    "trace_counts",
 ]

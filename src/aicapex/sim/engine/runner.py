@@ -25,7 +25,7 @@ from .host import tune_malloc
 from .packing import Layout, unpack
 from .plan import AXIS, plan_run
 from .rng import RNG_BLOCK
-from .scan import simulate_chunk, summarize_chunk, trace_counts
+from .scan import ChunkSpec, simulate_chunk, summarize_chunk, trace_counts
 
 PARAMS = "parameters"
 """The key of each draw's sampled parameters among a paths run's arrays."""
@@ -82,19 +82,16 @@ def _traced_since(before: dict[str, int]) -> dict[str, int]:
     return {k: v - before[k] for k, v in trace_counts().items()}
 
 
-@partial(jax.jit, static_argnames=("layout", "mesh", "n_blocks", "common", "antithetic",
-                                   "prior_rows", "loop_scenarios"))
+@partial(jax.jit, static_argnames=("layout", "mesh", "spec"))
 def _simulate_step(scen_buffers, layout: Layout, key, stream_ids, first_blocks, mesh,
-                   n_blocks: int, common: bool, antithetic: bool, prior_rows,
-                   loop_scenarios: bool):
+                   spec: ChunkSpec):
     """``simulate_chunk`` of the scenario batch packed in ``scen_buffers`` (``packing.pack``) on
     every device of ``mesh``, device d from ``first_blocks[d]``: the outputs by name, (D, S,
     T, B), and the sampled parameters as ``PARAMS``, (D, S, len(prior_rows), B)."""
     scen_batch = unpack(scen_buffers, layout)
 
     def body(sc, k, sid, fb):
-        out, params = simulate_chunk(sc, k, sid, fb[0], n_blocks, common, antithetic,
-                                     prior_rows, loop_scenarios, with_params=True)
+        out, params = simulate_chunk(sc, k, sid, fb[0], spec, with_params=True)
         return jax.tree.map(lambda a: a[None], {**out._asdict(), PARAMS: params})
     return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(AXIS)),
                          out_specs=P(AXIS), check_vma=False)(scen_batch, key, stream_ids,
@@ -133,11 +130,12 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
     plan = plan_run(scen_batch, key, n_draws, chunk_size, stream_ids, device, summary=False,
                     first_block=first_block, per_chunk=chunk_blocks)
     results: dict[str, np.ndarray] = {}
+    spec = ChunkSpec(plan.per_chunk, common_random_numbers, antithetic, plan.prior_rows,
+                     plan.loop_scenarios)
+
     def launch(step):
         return _simulate_step(plan.scen, plan.scen_layout, plan.key, plan.stream_ids,
-                              plan.first_blocks(step), plan.mesh, plan.per_chunk,
-                              common_random_numbers, antithetic, plan.prior_rows,
-                              plan.loop_scenarios)
+                              plan.first_blocks(step), plan.mesh, spec)
 
     def finish(step, out):
         # (a dict comes back from JAX in key order: put the outputs in the model's order)
@@ -199,13 +197,15 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
     lanes = histogram_lanes(plan.devices, n_scen, horizon, bins) if hist == "scatter" else 1
     rep = NamedSharding(plan.mesh, P())
 
+    spec = ChunkSpec(plan.per_chunk, common_random_numbers, antithetic, plan.prior_rows,
+                     plan.loop_scenarios, bins, lanes, hist)
+
     def run_step(step, n_valid, lo, hi):
         return _summarize_step(plan.scen, plan.scen_layout, plan.key, plan.stream_ids,
                                plan.first_blocks(step),
                                jax.device_put(np.asarray(n_valid, np.int32),
                                               NamedSharding(plan.mesh, P(AXIS))),
-                               lo, hi, plan.mesh, plan.per_chunk, common_random_numbers, bins,
-                               antithetic, lanes, plan.prior_rows, plan.loop_scenarios, hist)
+                               lo, hi, plan.mesh, spec)
 
     # The pilot: the first steps' program once more, with only the pilot draws (the run's
     # first PILOT_BLOCKS blocks, whatever the chunks) counted, for their minimum and maximum;
@@ -254,19 +254,16 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
                                     _traced_since(traced), hist_name)
 
 
-@partial(jax.jit, static_argnames=("layout", "mesh", "n_blocks", "common", "bins",
-                                   "antithetic", "lanes", "prior_rows", "loop_scenarios", "hist"))
+@partial(jax.jit, static_argnames=("layout", "mesh", "spec"))
 def _summarize_step(scen_buffers, layout: Layout, key, stream_ids, first_blocks, n_valid, lo,
-                    hi, mesh, n_blocks: int, common: bool, bins: int, antithetic: bool,
-                    lanes: int, prior_rows, loop_scenarios: bool, hist):
+                    hi, mesh, spec: ChunkSpec):
     """``summarize_chunk`` of the scenario batch packed in ``scen_buffers`` (``packing.pack``) on
     every device of ``mesh``, device d from ``first_blocks[d]`` with ``n_valid[d]`` real
     draws: each result with a leading device axis (D, ...)."""
     scen_batch = unpack(scen_buffers, layout)
 
     def body(sc, k, sid, fb, nv, lo_, hi_):
-        res = summarize_chunk(sc, k, sid, fb[0], nv[0], lo_, hi_, n_blocks, common, bins,
-                              antithetic, lanes, prior_rows, hist, loop_scenarios)
+        res = summarize_chunk(sc, k, sid, fb[0], nv[0], lo_, hi_, spec)
         return tuple(r[None] for r in res)
     return jax.shard_map(body, mesh=mesh, in_specs=(P(), P(), P(), P(AXIS), P(AXIS), P(), P()),
                          out_specs=P(AXIS), check_vma=False)(scen_batch, key, stream_ids,

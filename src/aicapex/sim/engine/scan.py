@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import jax
@@ -35,23 +36,62 @@ def _each_scenario(fn, loop: bool, *batched):
     return jax.vmap(fn)(*batched)
 
 
-def _over_batch(run, scen_batch, per_scenario: tuple, key, stream_ids, block_ids, common: bool,
-                antithetic: bool, prior_rows, loop: bool):
+@dataclass(frozen=True)
+class ChunkSpec:
+    """What a chunk program is compiled for, one static argument (each distinct spec is one
+    program): ``n_blocks`` draw blocks of ``RNG_BLOCK``; ``common`` random numbers shared by
+    the scenarios, else each scenario's stream; ``antithetic`` pairs; ``prior_rows``, the
+    parameters sampled (``priors.random_prior_rows`` of the batch; None: all);
+    ``loop_scenarios``, the scenarios one after another (the CPU's choice) or batched (an
+    accelerator's, ``plan.loop_scenarios_on``). Summary mode adds ``bins``, ``lanes`` and
+    ``hist`` (``run_scenario_summary``)."""
+
+    n_blocks: int
+    common: bool = True
+    antithetic: bool = False
+    prior_rows: tuple[int, ...] | None = None
+    loop_scenarios: bool = True
+    bins: int = 0
+    lanes: int = 1
+    hist: str | Callable = "scatter"
+
+
+def block_ids(first_block, n_blocks: int):
+    """The ids of blocks ``first_block .. first_block + n_blocks - 1`` (uint32)."""
+    return first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
+
+
+def scenario_draws(scen: ScenarioArrays, key, first_block, n_blocks: int,
+                   antithetic: bool = False, prior_rows: tuple[int, ...] | None = None):
+    """One scenario's random numbers and sampled parameters for blocks ``first_block ..
+    first_block + n_blocks - 1``, exactly as a run with common random numbers draws them:
+    normals (T, N_NORMALS, B), uniforms (T, N_UNIFORMS, B) and ``Params`` (the parameters
+    ``prior_rows`` (B,), the others scalars). What the sensitivities differentiate through."""
+    normals, uniforms, zp = block_randoms(key, block_ids(first_block, n_blocks),
+                                          scen.years.shape[0], scen.years.dtype, antithetic,
+                                          prior_rows)
+    return normals, uniforms, draw_params(scen.prior_table, zp, prior_rows)
+
+
+def _over_batch(run, scen_batch, per_scenario: tuple, key, stream_ids, first_block,
+                spec: ChunkSpec):
     """``run(scen, normals, uniforms, zp, *per_scenario)`` for every scenario of the batch
     (``per_scenario``: further arrays with a leading axis S), on the random numbers of the
-    blocks ``block_ids``: drawn once and shared (``common``) or from each scenario's stream
+    chunk's blocks: drawn once and shared (``spec.common``) or from each scenario's stream
     (``fold_in(key, stream_id)``)."""
     horizon = scen_batch.years.shape[1]
     dtype = scen_batch.years.dtype
+    ids = block_ids(first_block, spec.n_blocks)
 
     def draws(k):
-        return block_randoms(k, block_ids, horizon, dtype, antithetic, prior_rows)
-    if common:
+        return block_randoms(k, ids, horizon, dtype, spec.antithetic, spec.prior_rows)
+    if spec.common:
         rnd = draws(key)
-        return _each_scenario(lambda sc, *a: run(sc, *rnd, *a), loop, scen_batch, *per_scenario)
+        return _each_scenario(lambda sc, *a: run(sc, *rnd, *a), spec.loop_scenarios,
+                              scen_batch, *per_scenario)
     return _each_scenario(
-        lambda sc, stream, *a: run(sc, *draws(jax.random.fold_in(key, stream)), *a), loop,
-        scen_batch, stream_ids, *per_scenario)
+        lambda sc, stream, *a: run(sc, *draws(jax.random.fold_in(key, stream)), *a),
+        spec.loop_scenarios, scen_batch, stream_ids, *per_scenario)
 
 
 _TRACES: Counter[str] = Counter()
@@ -110,22 +150,16 @@ def run_with_params(scen: ScenarioArrays, p, normals, uniforms):
     return out, final
 
 
-@partial(jax.jit, static_argnames=("n_blocks", "common", "antithetic", "prior_rows",
-                                   "loop_scenarios", "with_params"))
-def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_blocks: int,
-                   common: bool, antithetic: bool = False,
-                   prior_rows: tuple[int, ...] | None = None,
-                   loop_scenarios: bool = True, with_params: bool = False):
-    """Simulate draws ``[first_block, first_block + n_blocks) * RNG_BLOCK`` of every scenario
-    in the batch. Returns ``Outputs`` with leaves (S, T, B). Compiled once per (shapes,
-    n_blocks, common, antithetic, random parameters, loop_scenarios); every scenario number
-    is traced. ``prior_rows``: the parameters to sample (``random_prior_rows`` of the batch,
-    computed on the host; default all). ``loop_scenarios``: run the scenarios one after
-    another (the CPU's choice) or batched (an accelerator's), see
-    ``plan.loop_scenarios_on``. ``with_params``: also return each draw's sampled parameters,
-    the rows ``prior_rows`` of the parameter matrix, (S, len(prior_rows), B)."""
+@partial(jax.jit, static_argnames=("spec", "with_params"))
+def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, spec: ChunkSpec,
+                   with_params: bool = False):
+    """Simulate draws ``[first_block, first_block + spec.n_blocks) * RNG_BLOCK`` of every
+    scenario in the batch. Returns ``Outputs`` with leaves (S, T, B). Compiled once per
+    (shapes, ``spec``); every scenario number is traced. ``with_params``: also return each
+    draw's sampled parameters, the rows ``spec.prior_rows`` of the parameter matrix,
+    (S, len(prior_rows), B)."""
     _TRACES["simulate_chunk"] += 1  # runs only while tracing
-    block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
+    prior_rows = spec.prior_rows
 
     def run(*a):
         out, params = run_scenario(*a, prior_rows=prior_rows)
@@ -133,13 +167,11 @@ def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_b
             return out
         rows = range(params.shape[0]) if prior_rows is None else prior_rows
         return out, params[jnp.asarray(rows, jnp.int32)] if len(rows) else params[:0]
-    return _over_batch(run, scen_batch, (), key, stream_ids, block_ids, common, antithetic,
-                       prior_rows, loop_scenarios)
+    return _over_batch(run, scen_batch, (), key, stream_ids, first_block, spec)
 
 
 def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_valid,
-                         bins: int, lanes: int, prior_rows: tuple[int, ...] | None = None,
-                         hist: str | Callable = "scatter"):
+                         spec: ChunkSpec):
     """Like ``run_scenario`` but reduces every quarter inside the scan instead of emitting the
     float paths (see ``accumulate.Accumulator`` for the fields). ``lo``/``hi`` are (V, T).
 
@@ -151,11 +183,13 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     ``np.bincount`` on the host (+7% for one scenario, +19% for 16, measured); on a GPU many
     copies keep draws that land in one bin from queueing on one atomic add.
 
-    ``hist`` picks how the counts are made, all exactly equal (tested): ``"scatter"`` (the
+    ``spec.bins`` cells between ``lo`` and ``hi``, ``spec.lanes`` copies; ``spec.hist`` picks
+    how the counts are made, all exactly equal (tested): ``"scatter"`` (the
     above, the engine's choice on CPU), ``"cuda"`` (``histograms.count_by_kernel``:
     shared-memory histograms in a CUDA kernel, the choice on a CUDA GPU where it builds), or a
     function ``f(idx, keep, cells, lanes) -> (V, cells)`` that counts one quarter's cell
     indices (the variants of ``benchmarks/counting_variants.py``)."""
+    bins, lanes, hist, prior_rows = spec.bins, spec.lanes, spec.hist, spec.prior_rows
     if not callable(hist) and hist not in HIST_METHODS:
         raise ValueError(f"hist must be one of {HIST_METHODS} or a function, not {hist!r}")
     per_quarter = hist if callable(hist) else None
@@ -228,20 +262,13 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     return counts, total, total_sq, minimum, maximum, nonfinite, dd_exceed, below, jnp.sum(w)
 
 
-@partial(jax.jit, static_argnames=("n_blocks", "common", "bins", "antithetic", "lanes",
-                                   "prior_rows", "hist", "loop_scenarios"))
+@partial(jax.jit, static_argnames=("spec",))
 def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_valid, lo, hi,
-                    n_blocks: int, common: bool, bins: int, antithetic: bool = False,
-                    lanes: int = 1, prior_rows: tuple[int, ...] | None = None,
-                    hist: str | Callable = "scatter", loop_scenarios: bool = True):
+                    spec: ChunkSpec):
     """Simulate a chunk and reduce it on the device to its ``Accumulator`` contribution, the
     histogram counts flat (S * V * T * (bins + 2),); the float paths are never materialised.
-    ``n_valid`` draws of the chunk are real; ``lo``/``hi`` are (S, V, T); ``loop_scenarios``
-    as for ``simulate_chunk``."""
+    ``n_valid`` draws of the chunk are real; ``lo``/``hi`` are (S, V, T)."""
     _TRACES["summarize_chunk"] += 1
-    block_ids = first_block + jnp.arange(n_blocks, dtype=jnp.uint32)
-    run = partial(run_scenario_summary, n_valid=n_valid, bins=bins, lanes=lanes,
-                  prior_rows=prior_rows, hist=hist)
-    res = _over_batch(run, scen_batch, (lo, hi), key, stream_ids, block_ids, common, antithetic,
-                      prior_rows, loop_scenarios)
+    run = partial(run_scenario_summary, n_valid=n_valid, spec=spec)
+    res = _over_batch(run, scen_batch, (lo, hi), key, stream_ids, first_block, spec)
     return (res[0].reshape(-1), *res[1:])
