@@ -45,14 +45,7 @@ from .scenarios import (
     unique,
 )
 from .scenarios.schema import Settings
-from .sim.engine import (
-    random_prior_rows,
-    run_chunk_draws,
-    simulate_paths,
-    simulate_paths_on,
-    simulate_summaries,
-    simulate_summaries_on,
-)
+from .sim.engine import RunConfig, execute, random_prior_rows, run_chunk_draws
 from .sim.engine.compile_cache import cache_counts, cache_dir_in_use, record_compiled
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
 from .sim.model import N_OUTPUTS, OUTPUT_NAMES
@@ -293,32 +286,29 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     batch = stack_batch(arrays)
     writer = (_open_store(store, plan, batch, tl, starts, swept, chunk_size, dev, compression)
               if store is not None else None)
-    extra = {"sink": writer.sink} if writer is not None else {}
-    if client is None:  # this process's devices, or the cluster's workers
-        run = simulate_summaries if plan.summary_only else simulate_paths
-        head, extra = (), {**extra, "device": dev}
-    else:
-        run = simulate_summaries_on if plan.summary_only else simulate_paths_on
-        head = (client,)
+    config = RunConfig(plan.draws, summary=plan.summary_only, chunk_size=chunk_size,
+                       common_random_numbers=common_random_numbers,
+                       stream_ids=tuple(int(x) for x in streams), antithetic=antithetic,
+                       device=dev if client is None else None, client=client)
     stored0, found0 = cache_counts()
     t1 = time.perf_counter()
     with (precision(plan.dtype), progress_bar(progress, plan) as tick,
           writer.store if writer is not None else contextlib.nullcontext()):  # removed on failure
-        *results, stats = run(*head, batch, prng_key(plan.seed), plan.draws,
-                              chunk_size=chunk_size, common_random_numbers=common_random_numbers,
-                              stream_ids=streams, antithetic=antithetic, progress=tick, **extra)
+        result = execute(batch, prng_key(plan.seed), config, progress=tick,
+                         sink=writer.sink if writer is not None else None)
+    stats = result.stats
     t2 = time.perf_counter()
     meta = _metadata(plan, dev, client, stats, common_random_numbers, antithetic, t0, t1, t2,
                      stored0, found0)
     if writer is not None:
         return open_paths(writer.store.commit(meta.with_nonfinite(writer.nonfinite).to_attrs()))
     if plan.summary_only:
-        acc, lo, hi = results
+        acc, lo, hi = result.summary
         meta = meta.with_nonfinite({name: int(acc.nonfinite[:, v].sum())
                                     for v, name in enumerate(OUTPUT_NAMES)})
         return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
                                                     meta.to_attrs(), starts), swept)
-    (paths,) = results
+    paths = result.paths
     meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
                                 for name, a in paths.items() if name in OUTPUT_NAMES})
     return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),

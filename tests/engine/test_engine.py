@@ -258,3 +258,26 @@ def test_scenario_batch_packs_into_one_buffer_per_dtype_and_back_exactly(compile
         want = np.asarray(want)
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def test_the_one_entry_runs_every_mode_with_the_modes_own_draws():
+    """``execute`` with a ``RunConfig`` gives what the mode's own function gives, and refuses
+    settings that cannot go together."""
+    import jax
+    import pytest
+
+    from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
+
+    batch = stack_batch([compile_scenario(load_scenario("baseline").scenario)])
+    key = jax.random.key(9)
+    got = engine.execute(batch, key, engine.RunConfig(1024))
+    want, _ = engine.simulate_paths(batch, key, 1024)
+    assert got.summary is None
+    for name, a in want.items():
+        np.testing.assert_array_equal(got.paths[name], a, err_msg=name)
+    summary = engine.execute(batch, key, engine.RunConfig(1024, summary=True))
+    assert summary.paths is None and summary.summary[0].counts.sum() > 0
+    with pytest.raises(ValueError, match="at least one draw"):
+        engine.RunConfig(0)
+    with pytest.raises(ValueError, match="a sink takes full paths"):
+        engine.execute(batch, key, engine.RunConfig(1024, summary=True), sink=print)

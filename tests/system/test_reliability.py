@@ -188,14 +188,16 @@ def test_manifest_records_the_run(tmp_path):
 
 
 def test_nonfinite_values_fail_loudly_unless_allowed(tmp_path, monkeypatch):
-    real = api.simulate_paths
+    from aicapex.sim.engine import entry as engine_entry
+
+    real = engine_entry.simulate_paths
 
     def poisoned(*args, **kwargs):
         res, stats = real(*args, **kwargs)
         res["earnings_hw"][0, 3, :5] = np.nan
         return res, stats
 
-    monkeypatch.setattr(api, "simulate_paths", poisoned)
+    monkeypatch.setattr(engine_entry, "simulate_paths", poisoned)
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "a"),
