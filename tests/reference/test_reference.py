@@ -57,3 +57,25 @@ def test_long_horizon_with_life_cut_matches_reference():
                 "index_level"):
         np.testing.assert_allclose(np.asarray(getattr(out, var)), ref[var], rtol=1e-8,
                                    atol=1e-9, err_msg=var)
+
+
+def test_pinned_macro_paths_match_reference():
+    """Every pin of ``tests/property/test_pins.py``'s scenario, set and released, in both."""
+    import sys
+    from pathlib import Path
+
+    from aicapex.scenarios import compile_scenario
+    from aicapex.scenarios.loader import parse_scenario_text
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "property"))
+    from test_pins import PINNED
+
+    sc = compile_scenario(parse_scenario_text(PINNED).scenario, dtype="float64")
+    assert np.isnan(sc.paths.pin_gdp_growth).any() and not np.isnan(sc.paths.pin_gdp_growth).all()
+    normals, uniforms, zp = block_randoms(jax.random.key(8), jnp.arange(1, dtype=jnp.uint32),
+                                          sc.years.shape[0], jnp.float64)
+    out, pmat = _run(jax.tree.map(jnp.asarray, sc), normals, uniforms, zp)
+    ref = simulate_reference(sc, params_from_matrix(np.asarray(pmat)), np.asarray(normals),
+                             np.asarray(uniforms))
+    for var, got in out._asdict().items():
+        np.testing.assert_allclose(np.asarray(got), ref[var], rtol=1e-8, atol=1e-9, err_msg=var)

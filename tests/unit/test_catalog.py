@@ -97,12 +97,15 @@ def test_a_declared_path_reaches_every_table_derived_from_it(spec):
     # compilation: the default where the file says nothing, the file's steps where it does
     base = compile_scenario(aicapex.scenario("baseline").scenario, dtype="float64")
     value = _inside(spec)
-    steps = [{"value": spec.default}, {"from": "2026Q3", "value": value}]
+    # a pin's default is NaN (the model's own), written null in a file
+    steps = [{"value": None if spec.pin else spec.default}, {"from": "2026Q3", "value": value}]
     x = compile_scenario(aicapex.scenario("baseline").with_overrides(
         {spec.file_field: steps}).scenario, dtype="float64")
     path = np.asarray(getattr(x.paths, spec.name))
-    assert np.all(np.asarray(getattr(base.paths, spec.name)) == spec.default)
-    assert path[0] == spec.default and path[-1] == pytest.approx(value)
+    default = np.asarray(getattr(base.paths, spec.name))
+    assert np.array_equal(default, np.full_like(default, spec.default), equal_nan=True)
+    assert np.array_equal(path[:1], [spec.default], equal_nan=True)
+    assert path[-1] == pytest.approx(value)
 
     # the engine: each quarter's inputs carry the path by name
     T = path.shape[0]

@@ -178,7 +178,7 @@ def unmeasured(x, ref) -> list[str]:
         if name in _MEASURED:
             continue
         a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-9):
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True):
             out.append(name)
     return out + prior_shifts(x, ref)[1]
 

@@ -77,12 +77,13 @@ class Timeline:
 
 
 def step_path(steps: Sequence[PathStep] | None, tl: Timeline, before: float) -> np.ndarray:
-    """A (T,) path from ``{from, value}`` steps; ``before`` until the first step."""
+    """A (T,) path from ``{from, value}`` steps; ``before`` until the first step; a pin's
+    null value is NaN (not pinned)."""
     out = np.full(tl.horizon, before, dtype=np.float64)
     for s in steps or ():
         i0 = 0 if s.start is None else max(tl.quarter_of(s.start), 0)
         if i0 < tl.horizon:
-            out[i0:] = s.value
+            out[i0:] = np.nan if s.value is None else s.value
     return out
 
 

@@ -292,11 +292,28 @@ Path = Annotated[list[PathStep], BeforeValidator(_number_to_path)]
 """A number (constant) or a list of ``{from: 2026Q1, value: ...}`` steps."""
 
 
-def _bounded_path(steps: list[PathStep] | None, lo: float, hi: float, what: str):
+class PinStep(Strict):
+    """From quarter ``from`` (the start when omitted) on, the variable is ``value``; a
+    ``null`` value hands it back to the model's own equation from that quarter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True,
+                              use_attribute_docstrings=True)
+    start: Quarter | None = Field(default=None, alias="from")
+    """The first quarter of the step, like 2026Q3 (the run's start when omitted)."""
+    value: Finite | None
+    """The value from that quarter on, in the field's unit; null: the model's own."""
+
+
+PinPath = Annotated[list[PinStep], BeforeValidator(_number_to_path)]
+"""A number (pinned in every quarter) or a list of ``{from: 2001Q1, value: ...}`` steps whose
+value may be null (the model's own from there)."""
+
+
+def _bounded_path(steps: list | None, lo: float, hi: float, what: str):
     if steps is not None:
         _check_path(steps)
         for i, s in enumerate(steps):
-            if not lo <= s.value <= hi:
+            if s.value is not None and not lo <= s.value <= hi:
                 raise FieldError(f"{what} is in [{lo:g}, {hi:g}], got {s.value:g}", i, "value")
     return steps
 
@@ -309,9 +326,10 @@ class _Range(AfterValidator):
         object.__setattr__(self, "range", (lo, hi))
 
 
-def BoundedPath(lo: float, hi: float, what: str) -> Any:  # noqa: N802 (a type, by use)
-    """A ``Path`` whose values must lie in [lo, hi] (``what`` names them in the error)."""
-    return Annotated[Path, _Range(lo, hi, what)]
+def BoundedPath(lo: float, hi: float, what: str, pin: bool = False) -> Any:  # noqa: N802
+    """A ``Path`` (with ``pin``, a ``PinPath``) whose values must lie in [lo, hi] (``what``
+    names them in the error). A function that makes a type, so named like one."""
+    return Annotated[PinPath if pin else Path, _Range(lo, hi, what)]
 
 MOVES_BP: dict[str, int] = {
     "cut_100": -100, "cut_75": -75, "cut_50": -50, "cut_25": -25, "hold": 0,

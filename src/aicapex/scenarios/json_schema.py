@@ -30,7 +30,7 @@ def json_schema() -> dict[str, Any]:
         node = {k: fix(v) for k, v in node.items()}
         if node.get("discriminator", {}).get("propertyName") == "dist":
             return {"anyOf": [{"type": "number"}, node]}
-        if node.get("items") == {"$ref": "#/$defs/PathStep"}:
+        if node.get("items") in ({"$ref": "#/$defs/PathStep"}, {"$ref": "#/$defs/PinStep"}):
             return {"anyOf": [{"type": "number"}, node]}
         lo_hi = node.get("x-range")
         if lo_hi:

@@ -168,7 +168,7 @@ _SECTION_BASES: dict[str, type[Strict]] = {
     "fed": FedBase, "inflation": Empty, "tariffs": TariffsBase, "rates": Empty,
     "gdp": Empty, "capex": CapexBase, "depreciation": DepreciationBase,
     "revenue": Empty, "hardware": Empty, "earnings": EarningsBase,
-    "credit": Empty, "valuation": Empty, "volatility": Empty, "regime": Empty,
+    "credit": Empty, "valuation": Empty, "volatility": Empty, "regime": Empty, "pin": Empty,
 }
 """Each section's hand-written fields (those with a structure of their own); the paths of
 ``sim.model.PATHS`` and the parameters of ``sim.model.PARAMETERS`` are added from their
@@ -190,15 +190,19 @@ SECTION_DOCS = {
     "valuation": "Valuations: equity risk premia, P/E mean reversion and the S&P 500.",
     "volatility": "Volatility: stochastic volatility of returns.",
     "regime": "Regimes: the boom, bust and recovery of the AI cycle.",
+    "pin": ("Macro variables set to a path for chosen quarters (FRB/US's exogenize): the "
+            "model's own equation steps aside there and everything downstream responds; a "
+            "null step hands the variable back to the model."),
 }
 
 
 def _path_field(spec: PathSpec) -> tuple[Any, Any]:
     """The scenario-file field of a declared path: a number or dated steps within its range."""
-    return (BoundedPath(spec.lo, spec.hi, spec.what) | None, Field(
+    return (BoundedPath(spec.lo, spec.hi, spec.what, spec.pin) | None, Field(
         default=None, description=f"{spec.doc[0].upper()}{spec.doc[1:]}; values in "
         f"[{spec.lo:g}, {spec.hi:g}] (unit {spec.unit}), a number or a list of "
-        "{from: 2026Q1, value: ...} steps."))
+        "{from: 2026Q1, value: ...} steps" + (
+            " (value null: the model's own from that quarter)." if spec.pin else ".")))
 
 
 def _section_model(section: str, base: type[Strict]) -> type[Strict]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
-from .types import DT, MOVE_GRID_BP, SQRT_DT
+from .types import DT, MOVE_GRID_BP, SQRT_DT, pinned
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     # block 1: policy rate
@@ -78,11 +78,27 @@ PATHS: tuple[PathSpec, ...] = (
     PathSpec("gdp_shift", "gdp", "shift", -0.15, 0.15, "1/yr",
              "annual real GDP growth added (a recession path; block 6)", "a GDP growth shift",
              shock="real GDP growth", shock_scale=0.01, shock_scale_why="assumption: 1pp a year"),
+    PathSpec("pin_policy_rate", "pin", "policy_rate", 0.0, 0.25, "1/yr",
+             "the policy rate after the quarter's meetings, in place of block 1",
+             "a pinned policy rate", default=float("nan"), pin=True),
+    PathSpec("pin_core_inflation", "pin", "core_inflation", -0.1, 0.25, "1/yr",
+             "core inflation, annualised, in place of block 2's core (tariffs still add)",
+             "a pinned core inflation rate", default=float("nan"), pin=True),
+    PathSpec("pin_yield_10y", "pin", "yield_10y", -0.02, 0.25, "1/yr",
+             "the 10-year Treasury yield, in place of block 3", "a pinned 10-year yield",
+             default=float("nan"), pin=True),
+    PathSpec("pin_gdp_growth", "pin", "gdp_growth", -0.4, 0.4, "1/yr",
+             "real GDP growth, annualised, in place of block 6's equation",
+             "a pinned GDP growth rate", default=float("nan"), pin=True),
+    PathSpec("pin_unemployment", "pin", "unemployment", 0.0, 0.3, "1",
+             "the unemployment rate; the output gap follows by Okun's law (block 6)",
+             "a pinned unemployment rate", default=float("nan"), pin=True),
 )
 """The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
 
-def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_stress, move_cdf, u):
+def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_stress, move_cdf, u,
+                pin=jnp.nan):
     """Block 1. Policy rate after the quarter's meetings:
 
         move_t = MOVE_GRID_BP[n] * 1e-4,   n = #{g : u_t > F_t(g)}   (u_t ~ U(0, 1))
@@ -91,16 +107,17 @@ def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_stress, move_cdf
         r_t    = max(r_{t-1} + move_t + policy_pull * (r*_t - r_{t-1}) - put_t, 0)
 
     ``move_cdf`` (G,) is the CDF F_t of the quarter's total meeting move over
-    ``MOVE_GRID_BP``; ``u`` (B,) one uniform per draw picks the move by inversion."""
+    ``MOVE_GRID_BP``; ``u`` (B,) one uniform per draw picks the move by inversion. A pinned
+    quarter (``pin.policy_rate``) sets r_t to the pin."""
     n_below = jnp.sum(u[None, :] > move_cdf[:-1, None], axis=0)
     move = (MOVE_GRID_BP[0] + 25.0 * n_below) * 1e-4
     rule_rate = p.neutral_rate + p.taylor_weight * (prev_inflation - p.inflation_target)
     put = jnp.where(prev_stress > p.fed_put_threshold, p.fed_put_cut, 0.0)
     rate = prev_rate + move + p.policy_pull * (rule_rate - prev_rate) - put
-    return jnp.maximum(rate, 0.0)
+    return pinned(jnp.maximum(rate, 0.0), pin)
 
 
-def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps):
+def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps, pin=jnp.nan):
     """Block 2. Core inflation is an AR(1) gap to target pushed by demand (a Phillips curve
     on last quarter's output gap); headline inflation adds the pass-through of the quarter's
     tariff impulse, a one-off rise of the price level spread over the pass-through window
@@ -110,28 +127,32 @@ def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps):
                  + phillips_slope * x_{t-1} + inflation_sigma * sqrt(DT) * eps.inflation
         pi_t   = core_t + import_share * tariff_passthrough * impulse_t
 
-    Returns (pi_t, core_t), annualised quarterly rates."""
-    core = (p.inflation_target + p.inflation_persistence * (prev_core - p.inflation_target)
-            + p.phillips_slope * prev_gap + p.inflation_sigma * SQRT_DT * eps)
+    A pinned quarter (``pin.core_inflation``) sets core_t to the pin (the next quarter's AR(1)
+    starts from it). Returns (pi_t, core_t), annualised quarterly rates."""
+    core = pinned(p.inflation_target + p.inflation_persistence * (prev_core - p.inflation_target)
+                  + p.phillips_slope * prev_gap + p.inflation_sigma * SQRT_DT * eps, pin)
     return core + p.import_share * p.tariff_passthrough * tariff_impulse, core
 
 
-def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps):
+def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps, pin=jnp.nan):
     """Block 3. The 10-year yield and its term premium (an AR(1)):
 
         tp_t  = tp_mean + tp_persistence * (tp_{t-1} - tp_mean)
                 + tp_sigma * sqrt(DT) * eps.term_premium
         y_t   = neutral_rate + long_rate_beta * (r_t - neutral_rate) + tp_t + shift_t
 
-    Returns (y_t, tp_t)."""
+    A pinned quarter (``pin.yield_10y``) sets y_t to the pin and the term premium to what
+    the pin implies (tp_t = y_t - neutral - beta * (r_t - neutral) - shift_t), from which the
+    AR(1) goes on. Returns (y_t, tp_t)."""
     tp = p.term_premium_mean + p.term_premium_persistence * (
         prev_term_premium - p.term_premium_mean) + p.term_premium_sigma * SQRT_DT * eps
-    y = p.neutral_rate + p.long_rate_beta * (rate - p.neutral_rate) + tp + shift
-    return y, tp
+    anchor = p.neutral_rate + p.long_rate_beta * (rate - p.neutral_rate) + shift
+    tp = pinned(tp, pin - anchor)
+    return anchor + tp, tp
 
 
 def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rate,
-               prev_inflation, prev_return, shift, eps):
+               prev_inflation, prev_return, shift, eps, pin=jnp.nan):
     """Block 6. Real GDP growth (annualised):
 
         g_t = gdp_trend
@@ -142,26 +163,30 @@ def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, pre
               + 0.5 * ai_productivity_gain + shift_t + gdp_sigma * sqrt(DT) * eps.gdp
 
     K_t is this quarter's AI capex (block 4), so growth is evaluated after it; ``shift_t``
-    is the scenario's GDP path (``gdp.shift``)."""
+    is the scenario's GDP path (``gdp.shift``). A pinned quarter (``pin.gdp_growth``) sets
+    g_t to the pin; the gap, unemployment and nominal GDP follow from it."""
     capex_impulse = p.capex_gdp_multiplier * (capex - prev_capex) / prev_ngdp / DT
     real_rate_gap = prev_rate - prev_inflation - (p.neutral_rate - p.inflation_target)
-    return (p.gdp_trend + capex_impulse - p.tariff_gdp_drag * tariff_impulse
-            - p.rate_gdp_drag * real_rate_gap + p.wealth_effect * prev_return / DT
-            + 0.5 * p.ai_productivity_gain + shift + p.gdp_sigma * SQRT_DT * eps)
+    return pinned(p.gdp_trend + capex_impulse - p.tariff_gdp_drag * tariff_impulse
+                  - p.rate_gdp_drag * real_rate_gap + p.wealth_effect * prev_return / DT
+                  + 0.5 * p.ai_productivity_gain + shift + p.gdp_sigma * SQRT_DT * eps, pin)
 
 
-def output_gap(p: ParamValues, prev_gap, growth):
+def output_gap(p: ParamValues, prev_gap, growth, pin=jnp.nan):
     """Block 6 (gap). The output gap accumulates growth above trend and closes as potential
     output catches up; unemployment follows it by Okun's law:
 
         x_t = gap_persistence * x_{t-1} + (g_t - gdp_trend - 0.5 * ai_productivity_gain) * DT
         U_t = max(natural_unemployment - x_t / okun_coefficient, 0)
 
-    (the AI productivity gain raises potential growth as well as growth). Returns
-    (x_t, U_t)."""
+    (the AI productivity gain raises potential growth as well as growth). A pinned quarter
+    (``pin.unemployment``) sets U_t to the pin and the gap to what Okun's law gives for it,
+    x_t = okun_coefficient * (natural_unemployment - U_t). Returns (x_t, U_t)."""
     potential = p.gdp_trend + 0.5 * p.ai_productivity_gain
-    gap = p.gap_persistence * prev_gap + (growth - potential) * DT
-    return gap, jnp.maximum(p.natural_unemployment - gap / p.okun_coefficient, 0.0)
+    gap = pinned(p.gap_persistence * prev_gap + (growth - potential) * DT,
+                 p.okun_coefficient * (p.natural_unemployment - pin))
+    return gap, pinned(jnp.maximum(p.natural_unemployment - gap / p.okun_coefficient, 0.0),
+                       pin)
 
 
 def nominal_gdp(prev_ngdp, growth, inflation_rate):

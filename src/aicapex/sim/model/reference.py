@@ -34,6 +34,11 @@ def _sig(p, shift):
     return np.where(p <= 0.0, 0.0, np.where(p >= 1.0, 1.0, s))
 
 
+def _pinned(value, pin):
+    """The pin where the scenario pins the quarter (not NaN), else the equation's value."""
+    return np.where(np.isnan(pin), value, pin)
+
+
 def _vintage_book(sc, T: int, B: int) -> SimpleNamespace:
     """Cost, net book value and remaining life (quarters) of vintages -V .. T-1 (index
     tau + V); the pre-start vintages' from the scenario, the others filled as installed."""
@@ -118,14 +123,15 @@ def policy_rate(p, s, q):
     move = MOVE_GRID_BP[np.minimum(k, len(MOVE_GRID_BP) - 1)] * 1e-4
     rule = p.neutral_rate + p.taylor_weight * (s.infl - p.inflation_target)
     put = np.where(s.stress > p.fed_put_threshold, p.fed_put_cut, 0.0)
-    return np.maximum(s.rate + move + p.policy_pull * (rule - s.rate) - put, 0.0)
+    return _pinned(np.maximum(s.rate + move + p.policy_pull * (rule - s.rate) - put, 0.0),
+                   q.pin_policy_rate)
 
 
 def inflation(p, s, q):
     """Block 2: core inflation (AR(1) with the Phillips curve) plus the tariff pass-through."""
-    s.core_infl = (p.inflation_target + p.inflation_persistence
-                   * (s.core_infl - p.inflation_target) + p.phillips_slope * s.gap
-                   + p.inflation_sigma * SQ * q.e[0])
+    s.core_infl = _pinned(p.inflation_target + p.inflation_persistence
+                          * (s.core_infl - p.inflation_target) + p.phillips_slope * s.gap
+                          + p.inflation_sigma * SQ * q.e[0], q.pin_core_inflation)
     return s.core_infl + p.import_share * p.tariff_passthrough * q.tariff_impulse
 
 
@@ -134,8 +140,9 @@ def yield_10y(p, s, q, new_rate):
     premium and the scenario's shift."""
     s.tp = (p.term_premium_mean + p.term_premium_persistence * (s.tp - p.term_premium_mean)
             + p.term_premium_sigma * SQ * q.e[1])
-    return (p.neutral_rate + p.long_rate_beta * (new_rate - p.neutral_rate) + s.tp
-            + q.term_premium_shift)
+    anchor = p.neutral_rate + p.long_rate_beta * (new_rate - p.neutral_rate) + q.term_premium_shift
+    s.tp = _pinned(s.tp, q.pin_yield_10y - anchor)  # a pinned yield implies the term premium
+    return anchor + s.tp
 
 
 def capex(p, s, ini, q):
@@ -187,13 +194,16 @@ def depreciation(book, q, new_capex):
 def gdp_growth(p, s, q, new_capex, new_infl):
     """Block 6: real growth, the output gap, unemployment (Okun) and nominal GDP. Returns
     (growth, unemployment, nominal growth less its trend)."""
-    g = (p.gdp_trend + p.capex_gdp_multiplier * (new_capex - s.capex) / s.ngdp / DT
-         - p.tariff_gdp_drag * q.tariff_impulse
-         - p.rate_gdp_drag * (s.rate - s.infl - (p.neutral_rate - p.inflation_target))
-         + p.wealth_effect * s.ret / DT + 0.5 * p.ai_productivity_gain
-         + q.gdp_shift + p.gdp_sigma * SQ * q.e[2])
-    s.gap = p.gap_persistence * s.gap + (g - p.gdp_trend - 0.5 * p.ai_productivity_gain) * DT
-    unemployment = np.maximum(p.natural_unemployment - s.gap / p.okun_coefficient, 0.0)
+    g = _pinned(p.gdp_trend + p.capex_gdp_multiplier * (new_capex - s.capex) / s.ngdp / DT
+                - p.tariff_gdp_drag * q.tariff_impulse
+                - p.rate_gdp_drag * (s.rate - s.infl - (p.neutral_rate - p.inflation_target))
+                + p.wealth_effect * s.ret / DT + 0.5 * p.ai_productivity_gain
+                + q.gdp_shift + p.gdp_sigma * SQ * q.e[2], q.pin_gdp_growth)
+    s.gap = _pinned(p.gap_persistence * s.gap
+                    + (g - p.gdp_trend - 0.5 * p.ai_productivity_gain) * DT,
+                    p.okun_coefficient * (p.natural_unemployment - q.pin_unemployment))
+    unemployment = _pinned(np.maximum(p.natural_unemployment - s.gap / p.okun_coefficient, 0.0),
+                           q.pin_unemployment)
     s.ngdp = s.ngdp * np.exp((g + new_infl) * DT)
     return g, unemployment, g + new_infl - (p.gdp_trend + p.inflation_target)
 
@@ -294,8 +304,10 @@ def regime(p, s, ini, q, new_hw, guided, new_spread, y, new_infl):
 
 def volatility(p, s, q):
     """Block 11: the regime's volatility times the stochastic factor (capped at 200%)."""
-    vol = np.minimum(np.choose(s.regime, [p.vol_ramp, p.vol_wobble, p.vol_bust])
-                     * np.exp(s.log_sv), 2.0)
+    regime_vol = np.choose(s.regime, [p.vol_ramp, p.vol_wobble, p.vol_bust])
+    with np.errstate(invalid="ignore"):
+        s.log_sv = _pinned(s.log_sv, np.log(q.pin_volatility / regime_vol))
+    vol = _pinned(np.minimum(regime_vol * np.exp(s.log_sv), 2.0), q.pin_volatility)
     s.log_sv = p.sv_persistence * s.log_sv + p.sv_sigma * q.e[8]
     return vol
 

@@ -37,7 +37,10 @@ class PathSpec:
     where the file sets none. A path that is also a dimension of the shock space
     (``analysis/shocks.py``: plausibility, reverse stress tests, sensitivities) gives its
     ``shock`` label and the ``shock_scale`` (one plausibility sd, in its unit) assumed where
-    history gives none, with the reason in ``shock_scale_why``."""
+    history gives none, with the reason in ``shock_scale_why``. A ``pin`` path exogenizes a
+    variable the model computes (FRB/US's "exogenize"): where it has a value the block's own
+    equation steps aside and everything downstream responds to the pinned value; where it is
+    NaN (its default, and a file's ``null`` step) the equation runs (``types.pinned``)."""
 
     name: str
     section: str
@@ -51,6 +54,7 @@ class PathSpec:
     shock: str | None = None
     shock_scale: float | None = None
     shock_scale_why: str = ""
+    pin: bool = False
 
     @property
     def file_field(self) -> str:

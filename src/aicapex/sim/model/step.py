@@ -37,10 +37,13 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     u_fed, u_regime = x.uniforms[0], x.uniforms[1]
 
     # 1-3: the Fed, inflation, the 10-year yield
-    rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, x.fed_move_cdf, u_fed)
+    pins = x.paths
+    rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, x.fed_move_cdf, u_fed,
+                       pins.pin_policy_rate)
     infl, core_infl = inflation(p, s.core_inflation, s.output_gap, x.tariff_impulse,
-                                eps.inflation)
-    y, tp = yield_10y(p, rate, s.term_premium, x.paths.term_premium_shift, eps.term_premium)
+                                eps.inflation, pins.pin_core_inflation)
+    y, tp = yield_10y(p, rate, s.term_premium, x.paths.term_premium_shift, eps.term_premium,
+                      pins.pin_yield_10y)
 
     # 4-5: AI capex, its vintage and the depreciation of all vintages
     log_c, pressure, guided_growth = capex(
@@ -53,8 +56,9 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
 
     # 6: growth (it reads this quarter's capex), the output gap and unemployment
     g = gdp_growth(p, capex_bn, s.capex_bn, s.nominal_gdp_bn, x.tariff_impulse, s.policy_rate,
-                   s.inflation, s.index_return, x.paths.gdp_shift, eps.gdp)
-    gap, unemployment = output_gap(p, s.output_gap, g)
+                   s.inflation, s.index_return, x.paths.gdp_shift, eps.gdp,
+                   pins.pin_gdp_growth)
+    gap, unemployment = output_gap(p, s.output_gap, g, pins.pin_unemployment)
     ngdp = nominal_gdp(s.nominal_gdp_bn, g, infl)
     nominal_growth = g + infl
     nominal_trend = p.gdp_trend + p.inflation_target
@@ -87,7 +91,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     orders = order_growth(s.hw_orders, hw_rev, s.hw_revenue_bn)
     f = fragility(p, init, util, orders, guided_growth, spread, y, infl, s.drawdown)
     reg, reg_log_prob = transition(p, s.regime, f, u_regime, x.shock_scale**2)
-    log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility)
+    log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility, pins.pin_volatility)
 
     # 12: expected growth, fair value and valuation; 13: market caps and the index; 14: stress
     log_e = priced_earnings(e_hw, hw_rev, e_platform, core, e_other)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 
 Array = Any  # a jax.Array or numpy.ndarray
@@ -29,6 +30,12 @@ def ring_length(horizon: int) -> int:
     tau in slot tau % L): one per quarter up to ``N_VINTAGES``. Vintages installed before the
     start are the same for every draw and enter as per-quarter constants instead."""
     return min(horizon, N_VINTAGES)
+
+def pinned(value, pin):
+    """``value`` where the scenario's ``pin`` for the quarter is NaN (not pinned), else the
+    pin: a pinned variable replaces its equation's result (``PathSpec.pin``)."""
+    return jnp.where(jnp.isnan(pin), value, pin)
+
 
 MOVE_GRID_BP = np.arange(-300, 301, 25)
 """Grid of a quarter's total policy-rate move, bp (up to three meetings of +-100bp)."""

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 
 from .market import initial_earnings
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
-from .types import DT, SQRT_DT, Initial
+from .types import DT, SQRT_DT, Initial, pinned
 from .xla import group_rows, only_row, row_is
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -77,6 +77,9 @@ PATHS: tuple[PathSpec, ...] = (
              "raises every group's equity risk premium, an annual decimal (block 12)",
              "an equity-risk-premium shift", shock="equity risk premium of every group",
              shock_scale=0.01, shock_scale_why="assumption: 1pp"),
+    PathSpec("pin_volatility", "pin", "implied_vol", 0.02, 2.0, "1/yr",
+             "the index's conditional (implied) volatility, annualised, in place of block 11",
+             "a pinned implied volatility", default=float("nan"), pin=True),
 )
 """The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
@@ -91,7 +94,7 @@ VOL_CAP = 2.0
 near 0.9 in 2008)."""
 
 
-def volatility(p: ParamValues, prev_log_sv, reg, eps):
+def volatility(p: ParamValues, prev_log_sv, reg, eps, pin=jnp.nan):
     """Block 11. Conditional index volatility (annualised), known at the start of the quarter
     from last quarter's stochastic-volatility factor (so a return shock raises next
     quarter's volatility, through the correlation of ``eps.log_volatility`` with the market
@@ -101,12 +104,15 @@ def volatility(p: ParamValues, prev_log_sv, reg, eps):
         h_t   = sv_persistence * h_{t-1} + sv_sigma * eps.log_volatility
 
     h_0 makes the first quarter's volatility the market's implied volatility (block 12's
-    ``initial_log_sv``). Returns (h_t, vol_t)."""
-    log_sv = p.sv_persistence * prev_log_sv + p.sv_sigma * eps
+    ``initial_log_sv``). A pinned quarter (``pin.implied_vol``) sets vol_t to the pin and
+    h_{t-1} to the factor it implies, log(vol_t / regime vol), from which h_t goes on.
+    Returns (h_t, vol_t)."""
     vol_regime = jnp.where(reg == 0, p.vol_ramp, jnp.where(reg == 1, p.vol_wobble, p.vol_bust))
+    prev_log_sv = pinned(prev_log_sv, jnp.log(pin / vol_regime))
+    log_sv = p.sv_persistence * prev_log_sv + p.sv_sigma * eps
     # binds only where volatility of volatility and its persistence are both near their
     # bounds (a random walk of log volatility then overflowed the P/E within 10 quarters)
-    return log_sv, jnp.minimum(vol_regime * jnp.exp(prev_log_sv), VOL_CAP)
+    return log_sv, pinned(jnp.minimum(vol_regime * jnp.exp(prev_log_sv), VOL_CAP), pin)
 
 
 def market_beta(p: ParamValues, init: Initial):
