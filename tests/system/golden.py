@@ -60,6 +60,9 @@ CASES: dict[str, dict] = {
     "streams_antithetic_f32": dict(scenarios=["baseline", "ramp", "credit_stress"], draws=2048,
                                    seed=3, dtype="float32", common_random_numbers=False,
                                    antithetic=True),
+    # circular financing unwinding (orders cancelled, financing written off, spreads wider)
+    "financing_unwind_f32": dict(scenarios=["financing_unwind"], draws=1024, seed=6,
+                                 dtype="float32"),
     # the historical replay (another start and its own anchors)
     "dotcom_2000_f32": dict(scenarios=["dotcom_2000"], draws=1024, seed=2, dtype="float32"),
     # float64

@@ -49,6 +49,7 @@ FIXED_STYLES: dict[str, tuple[str, str]] = {
     "fed_hawkish": ("#D55E00", "--"), "fed_put": ("#009E73", "--"),
     "fed_severely_adverse": ("#CC79A7", "--"), "china_commoditisation": ("#E69F00", "--"),
     "dotcom_2000": ("#000000", "-"), "dotcom_replay": ("#0072B2", "--"),
+    "financing_unwind": ("#56B4E9", "--"),
 }
 """The built-ins' colours and line styles: distinct in any run of the library."""
 

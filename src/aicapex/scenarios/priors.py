@@ -170,6 +170,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
         "other_buyers_growth": P({"dist": "normal", "mean": 0.0, "sd": 0.05}, "ASSUMPTION",
                                  "sovereign, enterprise and neocloud buyers grow with the "
                                  "platforms' capex"),
+        "vendor_financing_bn": P(a["vendor_financing_bn"], "vendor_financing_bn",
+                                 "Nvidia's $100bn into OpenAI, $10bn into Anthropic, $26bn of "
+                                 "cloud-rental commitments"),
         # --- earnings
         "platform_core_growth": P({"dist": "normal", "mean": a["eps_growth_10y"], "sd": 0.02},
                                   "eps_growth_10y", "S&P EPS grew 7.3% a year for ten years"),
@@ -187,6 +190,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
         # --- credit
         "spread_leverage_beta": P(0.005, "ASSUMPTION", "leverage 0.25 -> 1.0 adds ~40bp"),
         "spread_drawdown_beta": P(0.02, "ASSUMPTION", "a 30% drawdown adds 60bp"),
+        "unwind_spread_beta": P(0.04, "ASSUMPTION",
+                                "a quarter of the order book unfunded adds 100bp, what a "
+                                "30% drawdown's repricing and a leverage rise add together"),
         # --- valuation
         "erp_stress_beta": P(0.002, "ASSUMPTION", ""),
         "pe_max": P(80.0, "ASSUMPTION", "caps the fair multiple (Polaroid 90x in 1971, TP)"),

@@ -20,6 +20,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "spread per unit of AI debt / platform EBITDA above its start"),
     ParamSpec("spread_drawdown_beta", "credit", 0.0, 1.0, "1/yr",
               "spread per unit of index drawdown"),
+    ParamSpec("unwind_spread_beta", "credit", 0.0, 0.5, "1/yr",
+              "spread per unit share of the hardware order book whose buyers cannot fund it"),
 )
 
 OUTPUTS: tuple[OutputSpec, ...] = (
@@ -68,20 +70,25 @@ def ai_debt(p: ParamValues, prev_debt, prev_spread, y, capex_bn):
 
 
 def credit(p: ParamValues, init: Initial, prev_shock, debt, earnings, dep, prev_drawdown, shift,
-           eps):
+           eps, unwind=0.0):
     """Block 9b. The AI-borrower credit spread:
 
         x_t      = spread_persistence * x_{t-1} + spread_sigma * sqrt(DT) * eps.credit_spread
         lev_t    = Debt_t / max(E^pl_t + D_t, LEVERAGE_EBITDA_FLOOR * (E^pl_0 + D^rep_0))
         s_t      = clip(s_0 + x_t + shift_t + spread_leverage_beta * (lev_t - lev_0)
-                        + spread_drawdown_beta * DD_{t-1},  SPREAD_FLOOR, SPREAD_CAP)
+                        + spread_drawdown_beta * DD_{t-1} + unwind_spread_beta * u_t,
+                        SPREAD_FLOOR, SPREAD_CAP)
+
+    u_t: the share of the hardware order book whose buyers cannot fund it (block 8a): AI
+    lenders reprice the sector's credit while it lasts.
 
     Returns (s_t, x_t)."""
     shock = p.spread_persistence * prev_shock + p.spread_sigma * SQRT_DT * eps
     ebitda0 = init.platform_earnings_bn + init.reported_depreciation_bn
     leverage = debt / jnp.maximum(earnings + dep, LEVERAGE_EBITDA_FLOOR * ebitda0)
     spread = init.credit_spread + shock + shift + p.spread_leverage_beta * (
-        leverage - init.ai_debt_bn / ebitda0) + p.spread_drawdown_beta * prev_drawdown
+        leverage - init.ai_debt_bn / ebitda0) + p.spread_drawdown_beta * prev_drawdown + (
+        p.unwind_spread_beta * unwind)
     return jnp.clip(spread, SPREAD_FLOOR, SPREAD_CAP), shock
 
 

@@ -27,6 +27,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("other_buyers_growth", "hardware", -1.0, 1.0, "1/yr",
               "log growth of the other AI buyers' spend (sovereign, enterprise, neocloud)"
               " relative to platform capex"),
+    ParamSpec("vendor_financing_bn", "hardware", 0.0, 5000.0, "$bn",
+              "the hardware suppliers' financing of their own buyers (stakes in them, "
+              "commitments to them), written down as a share of buyers fails to fund its orders"),
     # blocks 8b and 8c: platforms and the other 490
     ParamSpec("platform_core_growth", "earnings", -0.2, 0.4, "1/yr",
               "trend growth of platform earnings excluding AI"),
@@ -63,6 +66,11 @@ PATHS: tuple[PathSpec, ...] = (
     PathSpec("china_multiplier", "hardware", "china_multiplier", 0.0, 10.0, "x",
              "multiplier of AI hardware suppliers' China revenue (0 = lost; block 8a)",
              "a China revenue multiplier", default=1.0),
+    PathSpec("financing_unwind", "hardware", "financing_unwind", 0.0, 1.0, "fraction",
+             "share of the hardware suppliers' AI orders whose buyers can no longer fund them: "
+             "cancelled from that quarter, the financing to them written down as it rises "
+             "(circular financing; block 8a, and the AI spread in block 9b)",
+             "a share of unfunded orders"),
 )
 """The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
@@ -82,7 +90,7 @@ def earnings_cycle(p: ParamValues, prev_cycle, eps):
 
 
 def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, prev_fixed,
-             china_multiplier, growth_shift, years, cycle_change):
+             china_multiplier, growth_shift, years, cycle_change, unwind=0.0, prev_unwind=0.0):
     """Block 8a. AI hardware suppliers' revenue and earnings. Revenue follows the capex of
     all their buyers: the platforms' capex K_t, the other AI buyers' spend (a multiple of it
     that drifts at ``other_buyers_growth``) and China; operating costs F adjust to revenue
@@ -91,11 +99,18 @@ def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, p
         O_0      = max(HW_0 - chip_share_of_capex * K_0 - China_0, 0)     (other buyers)
         w_t      = O_0 / (chip_share_of_capex * K_0) * exp(other_buyers_growth * t)
         h_t      = h_{t-1} + shift_t * DT + (c_t - c_{t-1})
-        HW_t     = exp(h_t) * (chip_share_of_capex * K_t * (1 + w_t) + China_0 * china_t)
+        HW_t     = exp(h_t) * (chip_share_of_capex * K_t * (1 + w_t) * (1 - u_t)
+                               + China_0 * china_t)
         m_t      = clip(m_{t-1} + (m_floor - m_{t-1}) * (1 - exp(-hw_margin_erosion * DT)),
                         HW_MARGIN_BOUNDS)
         F_t      = F_{t-1} + (1 - exp(-hw_cost_adjustment * DT)) * (f_0 * HW_t - F_{t-1})
-        E^hw_t   = m_t * HW_t - F_t
+        W_t      = vendor_financing_bn * max(u_t - u_{t-1}, 0) / DT       (write-down)
+        E^hw_t   = m_t * HW_t - F_t - W_t
+
+    u_t is the scenario's ``hardware.financing_unwind``: the share of AI orders whose buyers
+    cannot fund them (circular financing: the suppliers financed their buyers, whose orders
+    now cancel at once) and W_t the financing to them written off in the quarter the share
+    rises (annualised, as every flow);
 
     m is the contribution margin (after tax, before operating costs), m_0 = net margin_0 +
     f_0 and m_floor = hw_margin_floor + f_0, f_0 the operating cost share of revenue at the
@@ -105,13 +120,14 @@ def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, p
     other_ratio = other0 / jnp.maximum(chips0, 1e-6) * jnp.exp(p.other_buyers_growth * years)
     shift = prev_shift + growth_shift * DT + cycle_change
     revenue = jnp.exp(shift) * (p.chip_share_of_capex * capex_bn * (1.0 + other_ratio)
-                                + init.hw_china_revenue_bn * china_multiplier)
+                                * (1.0 - unwind) + init.hw_china_revenue_bn * china_multiplier)
     floor = p.hw_margin_floor + init.hw_opex_share
     decay = 1.0 - jnp.exp(-p.hw_margin_erosion * DT)
     margin = jnp.clip(prev_margin + (floor - prev_margin) * decay, *HW_MARGIN_BOUNDS)
     adjust = 1.0 - jnp.exp(-p.hw_cost_adjustment * DT)
     fixed = prev_fixed + adjust * (init.hw_opex_share * revenue - prev_fixed)
-    return revenue, margin * revenue - fixed, shift, margin, fixed
+    writedown = p.vendor_financing_bn * jnp.maximum(unwind - prev_unwind, 0.0) / DT
+    return revenue, margin * revenue - fixed - writedown, shift, margin, fixed
 
 
 def platforms(p: ParamValues, prev_core, nominal_growth, nominal_trend, growth_shift, ai_revenue_bn,

@@ -111,6 +111,7 @@ def _initial(p: Params, ini, B: int) -> SimpleNamespace:
     s.ret = np.zeros(B)
     s.rv = ini["volatility"] ** 2 * ones
     s.stress = np.zeros(B)
+    s.unwound = 0.0
     s.ebitda0 = ini["platform_earnings_bn"] + ini["reported_depreciation_bn"]
     s.leverage0 = ini["ai_debt_bn"] / s.ebitda0
     return s
@@ -241,13 +242,18 @@ def hardware(p, s, ini, q, new_capex, dcycle):
     s.hw_shift = s.hw_shift + q.earnings_growth_shift[0] * DT + dcycle
     ratio = s.hw_other0 / np.maximum(s.chips0, 1e-6) * np.exp(p.other_buyers_growth * q.years)
     new_hw = np.exp(s.hw_shift) * (p.chip_share_of_capex * new_capex * (1 + ratio)
+                                   * (1 - q.financing_unwind)
                                    + ini["hw_china_revenue_bn"] * q.china_multiplier)
     floor = p.hw_margin_floor + ini["hw_opex_share"]
     s.margin = np.clip(s.margin + (floor - s.margin) * (1 - np.exp(-p.hw_margin_erosion * DT)),
                        0.02, 0.95)
     s.fixed = s.fixed + (1 - np.exp(-p.hw_cost_adjustment * DT)) * (
         ini["hw_opex_share"] * new_hw - s.fixed)
-    return new_hw, s.margin * new_hw - s.fixed
+    # the financing of buyers that can no longer fund their orders, written off as the
+    # unfunded share rises
+    writedown = p.vendor_financing_bn * max(q.financing_unwind - s.unwound, 0.0) / DT
+    s.unwound = q.financing_unwind
+    return new_hw, s.margin * new_hw - s.fixed - writedown
 
 
 def platforms(p, s, q, y, new_capex, nominal_gap, dcycle, revenue, opex, dep_annual, imp):
@@ -277,7 +283,8 @@ def credit(p, s, ini, q, e_plat, dep_annual):
     lev = s.debt / np.maximum(e_plat + dep_annual, 0.25 * s.ebitda0)
     return np.clip(ini["credit_spread"] + s.spread_shock + q.spread_shift
                    + p.spread_leverage_beta * (lev - s.leverage0)
-                   + p.spread_drawdown_beta * s.dd, 0.0005, 0.10)
+                   + p.spread_drawdown_beta * s.dd + p.unwind_spread_beta * q.financing_unwind,
+                   0.0005, 0.10)
 
 
 def regime(p, s, ini, q, new_hw, guided, new_spread, y, new_infl):

@@ -37,13 +37,13 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     u_fed, u_regime = x.uniforms[0], x.uniforms[1]
 
     # 1-3: the Fed, inflation, the 10-year yield
-    pins = x.paths
+    paths = x.paths
     rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, x.fed_move_cdf, u_fed,
-                       pins.pin_policy_rate)
+                       paths.pin_policy_rate)
     infl, core_infl = inflation(p, s.core_inflation, s.output_gap, x.tariff_impulse,
-                                eps.inflation, pins.pin_core_inflation)
+                                eps.inflation, paths.pin_core_inflation)
     y, tp = yield_10y(p, rate, s.term_premium, x.paths.term_premium_shift, eps.term_premium,
-                      pins.pin_yield_10y)
+                      paths.pin_yield_10y)
 
     # 4-5: AI capex, its vintage and the depreciation of all vintages
     log_c, pressure, guided_growth = capex(
@@ -57,8 +57,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     # 6: growth (it reads this quarter's capex), the output gap and unemployment
     g = gdp_growth(p, capex_bn, s.capex_bn, s.nominal_gdp_bn, x.tariff_impulse, s.policy_rate,
                    s.inflation, s.index_return, x.paths.gdp_shift, eps.gdp,
-                   pins.pin_gdp_growth)
-    gap, unemployment = output_gap(p, s.output_gap, g, pins.pin_unemployment)
+                   paths.pin_gdp_growth)
+    gap, unemployment = output_gap(p, s.output_gap, g, paths.pin_unemployment)
     ngdp = nominal_gdp(s.nominal_gdp_bn, g, infl)
     nominal_growth = g + infl
     nominal_trend = p.gdp_trend + p.inflation_target
@@ -75,7 +75,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     dcycle = cycle - s.earnings_cycle
     hw_rev, e_hw, hw_shift, margin, fixed = hardware(
         p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, x.paths.china_multiplier,
-        shift[0], x.years, dcycle)
+        shift[0], x.years, dcycle, paths.financing_unwind, s.unwound)
     interest, debt = ai_debt(p, s.ai_debt_bn, s.credit_spread, y, capex_bn)
     core, e_platform, e_gaap = platforms(p, s.core_platform_bn, nominal_growth, nominal_trend,
                                          shift[1], revenue, opex, dep, imp, interest,
@@ -85,13 +85,14 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
 
     # 9b: the AI credit spread
     spread, spread_shock = credit(p, init, s.spread_shock, debt, e_platform, dep, s.drawdown,
-                                  x.paths.spread_shift, eps.credit_spread)
+                                  x.paths.spread_shift, eps.credit_spread,
+                                  paths.financing_unwind)
 
     # 10: fragility and the regime; 11: volatility
     orders = order_growth(s.hw_orders, hw_rev, s.hw_revenue_bn)
     f = fragility(p, init, util, orders, guided_growth, spread, y, infl, s.drawdown)
     reg, reg_log_prob = transition(p, s.regime, f, u_regime, x.shock_scale**2)
-    log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility, pins.pin_volatility)
+    log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility, paths.pin_volatility)
 
     # 12: expected growth, fair value and valuation; 13: market caps and the index; 14: stress
     log_e = priced_earnings(e_hw, hw_rev, e_platform, core, e_other)
@@ -116,7 +117,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
         pe_residual=residual, log_pe=log_pe, expected_growth=g_e,
         smooth_log_earnings=smooth_e, mcap_bn=mcap,
         index_level=level, peak=peak, drawdown=dd, index_return=ret, realized_var=rv,
-        volatility=vol, stress=stress, path_log_prob=s.path_log_prob + reg_log_prob)
+        volatility=vol, stress=stress, unwound=s.unwound * 0.0 + paths.financing_unwind,
+        path_log_prob=s.path_log_prob + reg_log_prob)
     out = Outputs(
         policy_rate=rate, yield_10y=y, inflation=infl, gdp_growth=g,
         unemployment=unemployment, ai_capex=capex_bn, ai_capacity=cap, utilisation=util,
@@ -177,4 +179,4 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
         mcap_bn=(init.pe * e0)[:, None] * ones, index_level=init.index_level * ones,
         peak=init.index_level * ones, drawdown=zeros,
         index_return=zeros, realized_var=init.volatility**2 * ones,
-        volatility=init.volatility * ones, stress=zeros, path_log_prob=zeros)
+        volatility=init.volatility * ones, stress=zeros, unwound=zeros, path_log_prob=zeros)

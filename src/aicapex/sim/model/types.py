@@ -178,6 +178,7 @@ class State(NamedTuple):
     realized_var: Array
     volatility: Array
     stress: Array
+    unwound: Array          # the share of hardware orders unfunded last quarter (block 8a)
     path_log_prob: Array    # log-probability of the regime path so far (score-function
     # sensitivities: ``regime.transition``); nothing the model reports depends on it
 
