@@ -29,8 +29,14 @@ def _cuda() -> bool:
         return False
 
 
-needs_kernel = pytest.mark.skipif(not (_cuda() and kernels.load()),
-                                  reason="no CUDA GPU, or the kernel does not build here")
+needs_kernel = pytest.mark.skipif(not _cuda(), reason="no CUDA GPU")
+"""On a CUDA host these run, and a kernel that does not build fails them (``test_the_kernel_
+builds_where_there_is_a_cuda_gpu``): a GPU machine never turns them into skips."""
+
+
+@needs_kernel
+def test_the_kernel_builds_where_there_is_a_cuda_gpu():
+    assert kernels.load(), kernels.why_not()
 
 
 def test_reference_counts_by_hand():
@@ -99,7 +105,7 @@ def test_switched_off_by_the_environment(fresh_state, monkeypatch):
     assert kernels.load_seconds() == 0.0
     assert kernels.load() is False
     assert "AICAPEX_CUDA_KERNELS=0" in kernels.why_not()
-    assert 0.0 < kernels.load_seconds() < 5.0
+    assert kernels.load_seconds() > 0.0  # how long is benchmarks' business
 
 
 def test_an_unknown_counting_method_is_refused_before_running():

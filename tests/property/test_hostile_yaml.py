@@ -31,7 +31,7 @@ from aicapex.scenarios.loader import (
 )
 
 FILE = "hostile.yaml"
-FAST = dict(deadline=2000, derandomize=True, database=None,
+FAST = dict(deadline=None, derandomize=True, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 TOP_KEYS = ["name", "description", "extends", "settings", "fed", "tariffs", "rates", "capex",

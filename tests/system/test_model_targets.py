@@ -15,6 +15,13 @@ from aicapex.scenarios import load_scenario, shipped_fit
 
 
 @pytest.fixture(scope="module")
+def history_se():
+    """The bootstrap standard errors of history's moments (``smm.bootstrap_moments``, as
+    ``aicapex calibrate --fit`` computes them)."""
+    return smm.bootstrap_moments(n_boot=300).std(ddof=1)
+
+
+@pytest.fixture(scope="module")
 def moments():
     est = {k: v["estimate"] for k, v in shipped_fit()["smm"]["parameters"].items()}
     return smm.model_moments(est, draws=10_000, seed=3), smm.history_moments()
@@ -53,6 +60,21 @@ def test_five_year_range_within_20pct_of_history(moments):
     width = m["log_return_5y_q95"] - m["log_return_5y_q05"]
     hist = h["log_return_5y_q95"] - h["log_return_5y_q05"]
     assert 0.8 <= width / hist <= 1.2
+
+
+@pytest.mark.xfail(strict=True, reason="measured -0.60 against history's -0.97 (s.e. 0.17, z = "
+                   "+2.2; calibrate --fit): the fall is spread over quarters, not one")
+def test_quarterly_skew_within_two_standard_errors(moments, history_se):
+    m, h = moments
+    assert abs(m["quarterly_skew"] - h["quarterly_skew"]) <= 2 * history_se["quarterly_skew"]
+
+
+@pytest.mark.xfail(strict=True, reason="measured 0.48 against history's 0.01 (s.e. 0.22, z = "
+                   "+2.1; calibrate --fit): prices follow earnings year by year")
+def test_earnings_return_correlation_within_two_standard_errors(moments, history_se):
+    m, h = moments
+    assert abs(m["earnings_return_corr"] - h["earnings_return_corr"]) <= (
+        2 * history_se["earnings_return_corr"])
 
 
 def test_dotcom_replay_without_hindsight():
