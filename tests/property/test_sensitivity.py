@@ -13,14 +13,19 @@ DRAWS = 4096
 BATCHES = 8
 
 SE_MULTIPLE = 6.0
-FLOOR = 0.03
+FRACTION = 0.25
+ROUNDING = 1e-9
 """|autodiff - finite difference| (means over ``BATCHES`` disjoint batches of the draws) may
 be at most ``SE_MULTIPLE`` standard errors of that difference (from the batches' spread) or
-``FLOOR`` of the metric's largest effect, whichever is larger. Both estimate one derivative
-on the same draws; they differ by the score-function term of the regime chain (autodiff)
-against the draws whose regime step flips within the difference (finite differences), by
-the estimators of the quantile and tail metrics (a kernel-weighted gradient against
-differences of sample quantiles), and by the difference's curvature (the floor)."""
+``FRACTION`` of that input's own finite-difference effect, whichever is larger; and where the
+effect is significant (beyond ``SE_MULTIPLE`` standard errors of the finite difference) the
+two must have the same sign. So a gradient of zero fails for every input with a significant
+effect. Both estimate one derivative on the same draws; they differ by the score-function
+term of the regime chain (autodiff) against the draws whose regime step flips within the
+difference (finite differences), by the estimators of the quantile and tail metrics (a
+kernel-weighted gradient against differences of sample quantiles), and by the difference's
+curvature (the fraction). Below ``ROUNDING`` of the metric's largest effect, both are zero
+to float rounding (an input the metric does not read)."""
 
 
 @pytest.fixture(scope="module")
@@ -36,35 +41,82 @@ def batches(baseline):
     return [pr.subset(b * size, (b + 1) * size) for b in range(BATCHES)]
 
 
-def _check(batches, which: str, steps, scale_of) -> None:
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("es5_index_change", "other_buyers_growth"):
+        "autodiff 0.0052 against finite differences 0.0034 (one-sd effects; the gap 6.1 "
+        "standard errors, 53% of the effect; the metric's largest effect 0.099)",
+    ("p_drawdown_20", "long_rate_beta"):
+        "autodiff -0.00041 against finite differences -0.00005 (the gap 10 standard errors; "
+        "the metric's largest effect 0.097)",
+    ("mag10_weight", "long_rate_beta"):
+        "autodiff 0.00037 against finite differences 0.00028 (the gap 8 standard errors, 31% "
+        "of the effect; the metric's largest effect 0.057)",
+}
+"""(metric, input) pairs whose autodiff and finite differences disagree beyond the allowance,
+with the measured figures (``DRAWS`` draws, seed 0). Each effect is small, and each input
+reaches the metric partly through the regime chain (the long rate through fragility's real
+yield), where autodiff adds the score-function term of the transition probabilities and
+finite differences of 0.1 sd on common random numbers see only the rare draws whose regime
+step flips. Each is left out of ``_check`` and held by a strict xfail of its own
+(``test_known_gap_still_disagrees``), which fails the day it agrees."""
+
+
+def _gaps(batches, which: str, steps, scale_of):
+    """Per metric and input: the mean autodiff and finite-difference effects, the standard
+    error of their gap and of the finite difference."""
     ad, fd = [], []
     for b in batches:
         _, g_theta, g_delta = sens.gradients(b)
         ad.append((g_theta if which == "theta" else g_delta) * scale_of)
         fd.append(sens.finite_differences(b, steps, which) * scale_of)
     ad, fd = np.array(ad), np.array(fd)  # (batches, M, inputs), as one-sd (or 1pp) effects
-    diff = (ad - fd).mean(0)
-    se = (ad - fd).std(0, ddof=1) / np.sqrt(len(batches))
-    names = ([p.name for p in sens.PARAMETERS] if which == "theta" else list(sens.SHOCKS))
-    live = np.abs(fd.mean(0)).max(0) > 0
-    for m, metric in enumerate(sens.METRICS):
-        scale = np.abs(fd.mean(0)[m]).max()
-        allowed = np.maximum(SE_MULTIPLE * se[m], FLOOR * scale)
-        bad = [f"{names[i]}: autodiff {ad.mean(0)[m, i]:.4g}, finite differences "
-               f"{fd.mean(0)[m, i]:.4g} (se of the gap {se[m, i]:.2g})"
-               for i in np.flatnonzero(live & (np.abs(diff[m]) > allowed))]
-        assert not bad, f"{metric} ({which}): {bad}"
+    n = np.sqrt(len(batches))
+    return ad.mean(0), fd.mean(0), (ad - fd).std(0, ddof=1) / n, fd.std(0, ddof=1) / n
 
 
-def test_autodiff_agrees_with_finite_differences_for_every_prior(baseline, batches):
+@pytest.fixture(scope="module")
+def theta_gaps(baseline, batches):
+    """``_gaps`` for every parameter whose prior varies, as the effect of a one-sd move."""
     pr, _ = baseline
-    assert (pr.prior_sd > 0).sum() >= 20
-    # every parameter whose prior varies, compared as the effect of a one-sd move
-    _check(batches, "theta", np.where(pr.prior_sd > 0, 0.1 * pr.prior_sd, 0.0), pr.prior_sd)
+    return _gaps(batches, "theta", np.where(pr.prior_sd > 0, 0.1 * pr.prior_sd, 0.0),
+                 pr.prior_sd)
+
+
+def _check(gaps, which: str) -> None:
+    ad, fd, se, fd_se = gaps
+    names = ([p.name for p in sens.PARAMETERS] if which == "theta" else list(sens.SHOCKS))
+    for m, metric in enumerate(sens.METRICS):
+        effect = fd[m]
+        allowed = np.maximum.reduce([SE_MULTIPLE * se[m], FRACTION * np.abs(effect),
+                                     np.full_like(effect, ROUNDING * np.abs(effect).max())])
+        significant = np.abs(effect) > SE_MULTIPLE * fd_se[m]
+        wrong_sign = significant & (np.sign(ad[m]) != np.sign(effect))
+        known = np.array([(metric, n) in KNOWN_GAPS for n in names])
+        bad = [f"{names[i]}: autodiff {ad[m, i]:.4g}, finite differences "
+               f"{effect[i]:.4g} (se of the gap {se[m, i]:.2g})"
+               for i in np.flatnonzero(((np.abs(ad[m] - effect) > allowed) | wrong_sign)
+                                       & ~known)]
+        assert not bad, f"{metric} ({which}): {bad}"
+        assert significant.any(), f"{metric} ({which}): no input has a significant effect"
+
+
+def test_autodiff_agrees_with_finite_differences_for_every_prior(baseline, theta_gaps):
+    pr, _ = baseline
+    assert (pr.prior_sd > 0).sum() >= 20  # every parameter whose prior varies
+    _check(theta_gaps, "theta")
+
+
+@pytest.mark.parametrize("pair", [pytest.param(pair, id="/".join(pair), marks=pytest.mark.xfail(
+    strict=True, reason=why)) for pair, why in KNOWN_GAPS.items()])
+def test_known_gap_still_disagrees(theta_gaps, pair):
+    ad, fd, se, _ = theta_gaps
+    m = list(sens.METRICS).index(pair[0])
+    i = [p.name for p in sens.PARAMETERS].index(pair[1])
+    assert abs(ad[m, i] - fd[m, i]) <= max(SE_MULTIPLE * se[m, i], FRACTION * abs(fd[m, i]))
 
 
 def test_autodiff_agrees_with_finite_differences_for_every_shock(batches):
-    _check(batches, "delta", [0.002] * len(sens.SHOCKS), sens.SHOCK_STEP)
+    _check(_gaps(batches, "delta", [0.002] * len(sens.SHOCKS), sens.SHOCK_STEP), "delta")
 
 
 def test_the_signs_the_economics_fixes(baseline):
