@@ -1,6 +1,6 @@
 """docs/tutorial.md works as written: its scenario files validate (the combination first
 time, without a warning), the bad one gives the errors shown, the override gives the warning
-shown, and its commands run (the run with fewer draws)."""
+shown, and its commands run (the run with fewer draws) and show what it says they show."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aicapex import cli
-from aicapex.scenarios import ScenarioError, load_scenario
+from aicapex import cli, open_run
+from aicapex.scenarios import ScenarioError, builtin_names, load_scenario
 from aicapex.scenarios.loader import ScenarioWarning
 
 TUTORIAL = Path(__file__).resolve().parents[2] / "docs" / "tutorial.md"
@@ -85,12 +85,28 @@ def test_the_tutorials_commands_run(tmp_path, monkeypatch):
     commands = [[w for w in c if not w.startswith("#")][: c.index("#") if "#" in c else None]
                 for c in commands]
     assert len(commands) == 6
+    printed = {}
     for argv in commands:
         assert argv[0] == "aicapex", argv
         argv = argv[1:]
         if argv[0] == "run":  # the same run with fewer draws
             argv[argv.index("--draws") + 1] = "1000"
-        with contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             assert cli.main(argv) == 0, argv
-    assert (tmp_path / "runs" / "tutorial" / "report.html").is_file()
+        printed[" ".join(argv[:2])] = out.getvalue()
+    # what each command shows is what the tutorial says it shows
+    assert all(name in printed["list"] for name in builtin_names())
+    assert "spread_shift" in printed["show credit_stress"]
+    assert "spread_persistence" in printed["params credit"]
+    assert "credit_cut_tariffs.yaml" in printed["validate credit_cut_tariffs.yaml"]
+    resolved = printed["show credit_cut_tariffs.yaml"]
+    assert re.search(r"<built-in credit_stress>:\d+", resolved) and "0.3" in resolved
+    table = printed["run baseline"]
+    assert all(n in table for n in ("baseline", "credit_stress", "credit_cut_tariffs"))
+    run = tmp_path / "runs" / "tutorial"
+    report = (run / "report.html").read_text(encoding="utf-8")
+    assert 'id="scenario-table"' in report and "credit_cut_tariffs" in report
+    ds, tables = open_run(run)
+    assert list(ds["scenario"].values) == ["baseline", "credit_stress", "credit_cut_tariffs"]
+    assert int(ds.sizes["draw"]) == 1000 and "anchor_check" in tables
