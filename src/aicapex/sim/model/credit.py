@@ -84,11 +84,11 @@ def credit(p: ParamValues, init: Initial, prev_shock, debt, earnings, dep, prev_
 
     Returns (s_t, x_t)."""
     shock = p.spread_persistence * prev_shock + p.spread_sigma * SQRT_DT * eps
+    shift = shift + p.unwind_spread_beta * unwind  # repricing while orders stay unfunded
     ebitda0 = init.platform_earnings_bn + init.reported_depreciation_bn
     leverage = debt / jnp.maximum(earnings + dep, LEVERAGE_EBITDA_FLOOR * ebitda0)
     spread = init.credit_spread + shock + shift + p.spread_leverage_beta * (
-        leverage - init.ai_debt_bn / ebitda0) + p.spread_drawdown_beta * prev_drawdown + (
-        p.unwind_spread_beta * unwind)
+        leverage - init.ai_debt_bn / ebitda0) + p.spread_drawdown_beta * prev_drawdown
     return jnp.clip(spread, SPREAD_FLOOR, SPREAD_CAP), shock
 
 
