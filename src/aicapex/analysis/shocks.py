@@ -328,8 +328,13 @@ class ShockSpace:
         return doc
 
     def limits(self, dimension: str) -> tuple[float, float]:
-        """The shocks of ``dimension`` the scenario file allows (a tariff rate in [0, 2], a
-        useful life in 0.25-10 years); unbounded elsewhere."""
+        """The shocks of ``dimension`` the scenario file allows: a declared path's range (its
+        ``PathSpec``), a tariff rate in [0, 2], a useful life in 0.25-10 years; unbounded
+        elsewhere."""
+        if dimension in MODEL_PATH_NAMES:
+            spec = next(p for p in MODEL_PATHS if p.name == dimension)
+            path = np.asarray(getattr(self.base.paths, dimension), np.float64)
+            return spec.lo - float(path.min()), spec.hi - float(path.max())
         if dimension == "tariff_rate":
             rate = np.asarray(self.base.tariff_rate, np.float64)
             return -float(rate.min()), 2.0 - float(rate.max())
