@@ -85,7 +85,7 @@ def test_a_declared_path_reaches_every_table_derived_from_it(spec):
     from aicapex.analysis import shocks
     from aicapex.scenarios import compile_scenario
     from aicapex.scenarios.json_schema import json_schema
-    from aicapex.sim.engine.scan import quarter_inputs
+    from aicapex.sim.engine.scan import quarters
 
     # the schema: the field, its range in the JSON Schema and in the error a file gets
     props = json_schema()["$defs"][f"{spec.section.capitalize()}Section"]["properties"]
@@ -109,8 +109,8 @@ def test_a_declared_path_reaches_every_table_derived_from_it(spec):
 
     # the engine: each quarter's inputs carry the path by name
     T = path.shape[0]
-    q = quarter_inputs(x, jnp.zeros((T, 9, 4)), jnp.zeros((T, 2, 4)))
-    np.testing.assert_array_equal(np.asarray(getattr(q.paths, spec.name)), path)
+    q = quarters(x, jnp.zeros((T, 9, 4)), jnp.zeros((T, 2, 4)))
+    np.testing.assert_array_equal(np.asarray(getattr(q.inputs.paths, spec.name)), path)
 
     # the shock space: a named shock is a dimension with a scale, measured and written back
     if spec.shock:

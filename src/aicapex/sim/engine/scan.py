@@ -17,7 +17,15 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..model import N_OUTPUTS, Outputs, QuarterInputs, ScenarioArrays, initial_state, step
+from ..model import (
+    N_OUTPUTS,
+    STATIC_FIELDS,
+    Outputs,
+    Quarter,
+    ScenarioArrays,
+    initial_state,
+    step,
+)
 from .accumulate import DRAWDOWN_LEVELS
 from .histograms import HIST_METHODS, count_by_kernel, histogram_cells, line_width
 from .priors import draw_params
@@ -106,22 +114,14 @@ def trace_counts() -> dict[str, int]:
             "summarize_chunk": _TRACES["summarize_chunk"]}
 
 
-def quarter_inputs(scen: ScenarioArrays, normals, uniforms) -> QuarterInputs:
-    """The scan's per-quarter inputs (leading axis T)."""
+def quarters(scen: ScenarioArrays, normals, uniforms) -> Quarter:
+    """What the scan slices quarter by quarter (leading axis T): the scenario's per-quarter
+    fields (its static ones None), the ring slot of each quarter's vintage, the random
+    numbers."""
     horizon = scen.years.shape[0]
-    return QuarterInputs(
-        fed_move_cdf=scen.fed_move_cdf,
-        tariff_change=scen.tariff_change, tariff_impulse=scen.tariff_impulse,
-        capex_growth=scen.capex_growth, dep_weights=scen.dep_weights,
-        imp_weights=scen.imp_weights, nbv_weights=scen.nbv_weights,
-        dep_prestart=scen.dep_prestart, imp_prestart=scen.imp_prestart,
-        nbv_prestart=scen.nbv_prestart, svc_weights=scen.svc_weights,
-        svc_prestart=scen.svc_prestart, paths=scen.paths,
-        earnings_growth_shift=scen.earnings_growth_shift, shock_scale=scen.shock_scale,
-        years=scen.years,
-        slot=(jnp.arange(horizon, dtype=jnp.int32) % scen.dep_weights.shape[-1]),
-        normals=normals,
-        uniforms=uniforms)
+    return Quarter(inputs=scen._replace(**dict.fromkeys(STATIC_FIELDS)),
+                   slot=jnp.arange(horizon, dtype=jnp.int32) % scen.dep_weights.shape[-1],
+                   normals=normals, uniforms=uniforms)
 
 
 def run_scenario(scen: ScenarioArrays, normals, uniforms, zp,
@@ -141,11 +141,11 @@ def run_with_params(scen: ScenarioArrays, p, normals, uniforms):
     quarter (what ``run_scenario`` scans; differentiable in ``p`` and ``scen``)."""
     state0 = initial_state(p, scen, normals.shape[-1], normals.dtype)
 
-    def body(state, x: QuarterInputs):
+    def body(state, x: Quarter):
         x = x._replace(normals=correlate(scen.shock_chol, x.normals))
         return step(p, scen, state, x)
 
-    final, out = lax.scan(body, state0, quarter_inputs(scen, normals, uniforms),
+    final, out = lax.scan(body, state0, quarters(scen, normals, uniforms),
                           unroll=SCAN_UNROLL)
     return out, final
 
@@ -246,7 +246,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
         return (state, jnp.maximum(max_dd, out.drawdown), counts), stats
 
     state0 = initial_state(p, scen, n, dtype)
-    xs = (quarter_inputs(scen, normals, uniforms), jnp.arange(horizon, dtype=jnp.int32),
+    xs = (quarters(scen, normals, uniforms), jnp.arange(horizon, dtype=jnp.int32),
           lo.T, hi.T)
     by_quarter = per_quarter is not None or hist == "cuda"
     counts0 = jnp.zeros((n_var, horizon, bins + 2) if by_quarter else (lanes * per_lane,),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .specs import OutputSpec, ParamSpec, ParamValues
-from .types import DT, SQRT_DT, QuarterInputs
+from .types import DT, SQRT_DT, ScenarioArrays
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("capex_sigma", "capex", 0.0, 1.0, "1/yr", "annualised volatility of capex growth"),
@@ -66,7 +66,7 @@ def capex(p: ParamValues, log_capex, prev_capex, prev_ai_revenue, prev_ai_opex, 
     return log_c, pressure, guided
 
 
-def depreciation(ring, x: QuarterInputs):
+def depreciation(ring, x: ScenarioArrays):  # x: the quarter's slice (``Quarter.inputs``)
     """Block 5. Depreciation D_t (annualised), impairment I_t ($bn booked in the quarter),
     net book value NBV_t ($bn) and the cost of capital in service S_t ($bn) of AI capital:
 

@@ -44,7 +44,7 @@ def params_from_matrix(matrix) -> Params:
 
 PATHS: tuple[PathSpec, ...] = tuple(p for m in BLOCKS for p in getattr(m, "PATHS", ()))
 """Every scenario path a block reads, declared beside it: the schema's path fields, the
-compiled ``ScenarioArrays.paths`` and each quarter's ``QuarterInputs.paths`` come from these."""
+compiled ``ScenarioArrays.paths`` and each quarter's ``Quarter.inputs.paths`` come from these."""
 PATH_NAMES: tuple[str, ...] = tuple(p.name for p in PATHS)
 
 ScenarioPaths = namedtuple("ScenarioPaths", PATH_NAMES)

@@ -19,11 +19,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from .catalog import OUTPUT_NAMES, Params
-from .types import DT, MOVE_GRID_BP, N_VINTAGES, ScenarioArrays
+from .types import DT, MOVE_GRID_BP, N_VINTAGES, STATIC_FIELDS, ScenarioArrays
 
 SQ = np.sqrt(DT)
-STATIC = ("vintage0_bn", "life0_quarters", "impair_on_change", "shock_chol", "prior_table")
-"""The compiled fields that are not per quarter; every other one is sliced at quarter t."""
 
 
 def _sig(p, shift):
@@ -382,7 +380,7 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
     s = _initial(p, ini, B)
     out = {n: np.empty((T, B)) for n in OUTPUT_NAMES}
     for t in range(T):
-        q = SimpleNamespace(**{k: v[t] for k, v in sc.items() if k not in STATIC},
+        q = SimpleNamespace(**{k: v[t] for k, v in sc.items() if k not in STATIC_FIELDS},
                             t=t, impair_on_change=sc["impair_on_change"],
                             e=(sc["shock_chol"] @ normals[t]) * sc["shock_scale"][t],
                             u_fed=uniforms[t][0], u_reg=uniforms[t][1],

@@ -18,7 +18,7 @@ from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, 
 from .market import PLATFORM_EARNINGS_FLOOR, index, initial_earnings, priced_earnings
 from .regime import fragility, order_growth, transition
 from .revenue import ai_revenue, capacity
-from .types import DT, QuarterInputs, ScenarioArrays, Shocks, State
+from .types import DT, Quarter, ScenarioArrays, Shocks, State
 from .valuation import (
     EARNINGS_SMOOTHING,
     expected_growth,
@@ -30,33 +30,33 @@ from .valuation import (
 from .xla import write_slot
 
 
-def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[State, Outputs]:
+def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, Outputs]:
     """Advance every draw one quarter: the state after the quarter and what it reports."""
-    init = scen.init
-    eps = Shocks.of(x.normals * x.shock_scale)
+    init, q = scen.init, x.inputs
+    eps = Shocks.of(x.normals * q.shock_scale)
     u_fed, u_regime = x.uniforms[0], x.uniforms[1]
 
     # 1-3: the Fed, inflation, the 10-year yield
-    paths = x.paths
-    rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, x.fed_move_cdf, u_fed,
+    paths = q.paths
+    rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, q.fed_move_cdf, u_fed,
                        paths.pin_policy_rate)
-    infl, core_infl = inflation(p, s.core_inflation, s.output_gap, x.tariff_impulse,
+    infl, core_infl = inflation(p, s.core_inflation, s.output_gap, q.tariff_impulse,
                                 eps.inflation, paths.pin_core_inflation)
-    y, tp = yield_10y(p, rate, s.term_premium, x.paths.term_premium_shift, eps.term_premium,
+    y, tp = yield_10y(p, rate, s.term_premium, q.paths.term_premium_shift, eps.term_premium,
                       paths.pin_yield_10y)
 
     # 4-5: AI capex, its vintage and the depreciation of all vintages
     log_c, pressure, guided_growth = capex(
         p, s.log_capex, s.capex_bn, s.ai_revenue_bn, s.ai_opex_bn, s.core_platform_bn,
-        s.funding_pressure, s.credit_spread, s.utilisation, x.capex_growth,
+        s.funding_pressure, s.credit_spread, s.utilisation, q.capex_growth,
         init.credit_spread, eps.capex)
     capex_bn = jnp.exp(log_c)
     ring = write_slot(s.ring_bn, x.slot, capex_bn * DT)
-    dep, imp, nbv, in_service = depreciation(ring, x)
+    dep, imp, nbv, in_service = depreciation(ring, q)
 
     # 6: growth (it reads this quarter's capex), the output gap and unemployment
-    g = gdp_growth(p, capex_bn, s.capex_bn, s.nominal_gdp_bn, x.tariff_impulse, s.policy_rate,
-                   s.inflation, s.index_return, x.paths.gdp_shift, eps.gdp,
+    g = gdp_growth(p, capex_bn, s.capex_bn, s.nominal_gdp_bn, q.tariff_impulse, s.policy_rate,
+                   s.inflation, s.index_return, q.paths.gdp_shift, eps.gdp,
                    paths.pin_gdp_growth)
     gap, unemployment = output_gap(p, s.output_gap, g, paths.pin_unemployment)
     ngdp = nominal_gdp(s.nominal_gdp_bn, g, infl)
@@ -64,41 +64,41 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: QuarterInputs) -> tuple[S
     nominal_trend = p.gdp_trend + p.inflation_target
 
     # 7: AI capacity and revenue
-    cap = capacity(p, init, x.years, in_service)
+    cap = capacity(p, init, q.years, in_service)
     revenue, opex, rev_shock, log_price, util = ai_revenue(
-        p, init, x.years, s.revenue_shock, s.log_price, x.paths.price_deflation, cap,
+        p, init, q.years, s.revenue_shock, s.log_price, q.paths.price_deflation, cap,
         eps.ai_revenue)
 
     # 8a: hardware; 9a: AI debt and its interest; 8b-8c: platforms and the other 490
-    shift = x.earnings_growth_shift
+    shift = q.earnings_growth_shift
     cycle = earnings_cycle(p, s.earnings_cycle, eps.earnings)
     dcycle = cycle - s.earnings_cycle
     hw_rev, e_hw, hw_shift, margin, fixed = hardware(
-        p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, x.paths.china_multiplier,
-        shift[0], x.years, dcycle, paths.financing_unwind, s.unwound)
+        p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, q.paths.china_multiplier,
+        shift[0], q.years, dcycle, paths.financing_unwind, s.unwound)
     interest, debt = ai_debt(p, s.ai_debt_bn, s.credit_spread, y, capex_bn)
     core, e_platform, e_gaap = platforms(p, s.core_platform_bn, nominal_growth, nominal_trend,
                                          shift[1], revenue, opex, dep, imp, interest,
                                          dcycle)
     e_other = other_490(p, s.other_earnings_bn, nominal_growth, nominal_trend, shift[2],
-                        x.tariff_change, dcycle)
+                        q.tariff_change, dcycle)
 
     # 9b: the AI credit spread
     spread, spread_shock = credit(p, init, s.spread_shock, debt, e_platform, dep, s.drawdown,
-                                  x.paths.spread_shift, eps.credit_spread,
+                                  q.paths.spread_shift, eps.credit_spread,
                                   paths.financing_unwind)
 
     # 10: fragility and the regime; 11: volatility
     orders = order_growth(s.hw_orders, hw_rev, s.hw_revenue_bn)
     f = fragility(p, init, util, orders, guided_growth, spread, y, infl, s.drawdown)
-    reg, reg_log_prob = transition(p, s.regime, f, u_regime, x.shock_scale**2)
+    reg, reg_log_prob = transition(p, s.regime, f, u_regime, q.shock_scale**2)
     log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility, paths.pin_volatility)
 
     # 12: expected growth, fair value and valuation; 13: market caps and the index; 14: stress
     log_e = priced_earnings(e_hw, hw_rev, e_platform, core, e_other)
     g_e, smooth_e = expected_growth(p, s.expected_growth, log_e, s.smooth_log_earnings, util,
                                     s.utilisation)
-    fair = fair_log_pe(p, init, g_e, y, s.stress, x.paths.erp_liquidity, x.paths.erp_shift, reg)
+    fair = fair_log_pe(p, init, g_e, y, s.stress, q.paths.erp_liquidity, q.paths.erp_shift, reg)
     log_pe, residual = valuation(p, fair, s.pe_residual, reg, s.mcap_bn[1], vol,
                                  capex_bn - s.capex_bn, eps.valuation)
     mcap, total, level, ret, peak, dd, rv = index(init, log_pe, log_e, s.index_level, s.peak,

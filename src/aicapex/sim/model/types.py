@@ -183,26 +183,17 @@ class State(NamedTuple):
     # sensitivities: ``regime.transition``); nothing the model reports depends on it
 
 
-class QuarterInputs(NamedTuple):
-    """The scenario's inputs for one quarter plus that quarter's random numbers (the scan's
-    per-quarter slice of ``ScenarioArrays``)."""
+STATIC_FIELDS: tuple[str, ...] = ("vintage0_bn", "life0_quarters", "impair_on_change",
+                                  "shock_chol", "prior_table", "init")
+"""The fields of ``ScenarioArrays`` that are not per quarter; every other has a leading T."""
 
-    fed_move_cdf: Array      # (G,)
-    tariff_change: Array
-    tariff_impulse: Array
-    capex_growth: Array
-    dep_weights: Array       # (L,)
-    imp_weights: Array       # (L,)
-    nbv_weights: Array       # (L,)
-    dep_prestart: Array
-    imp_prestart: Array
-    nbv_prestart: Array
-    svc_weights: Array       # (L,)
-    svc_prestart: Array
-    paths: Any               # catalog.ScenarioPaths of scalars: the quarter's paths
-    earnings_growth_shift: Array  # (3,)
-    shock_scale: Array
-    years: Array
+
+class Quarter(NamedTuple):
+    """What the scan hands ``step()`` for one quarter: the scenario's inputs for the quarter
+    (``inputs``: ``ScenarioArrays`` sliced at the quarter, its ``STATIC_FIELDS`` None), the
+    ring slot its capex vintage goes to, and the quarter's random numbers."""
+
+    inputs: ScenarioArrays
     slot: Array              # ring slot written this quarter (int32)
     normals: Array           # (N_NORMALS, B) correlated
     uniforms: Array          # (N_UNIFORMS, B): the Fed's move, the regime transition
