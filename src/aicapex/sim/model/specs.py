@@ -31,7 +31,7 @@ class PathSpec:
     number or dated steps (``{from: 2026Q3, value: ...}``) and read by a block every quarter.
 
     ``name``: the field of ``catalog.ScenarioPaths`` (each (T,)) and of a quarter's inputs
-    (``x.paths.<name>``); ``section``/``field``: where a scenario file sets it
+    (``x.inputs.paths.<name>`` in ``step()``); ``section``/``field``: where a scenario file sets it
     (``gdp.shift``); ``lo``/``hi``: the values a file may give; ``unit``, ``doc``: what it
     is; ``what``: the value's noun in an error ("a GDP growth shift"); ``default``: its value
     where the file sets none. A path that is also a dimension of the shock space
