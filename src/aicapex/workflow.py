@@ -38,12 +38,7 @@ from .calibration.check import run_anchor_table
 from .outputs import RunMetadata, check_free_space, check_output_dir, claim_output, write_run
 from .outputs.store import FORMATS
 from .runtime import interrupts
-
-DEFAULT_CPU_DEVICES = min(os.cpu_count() or 1, 4)
-"""CPU devices a run uses unless told (``cpu_devices``): one per core, at most 4 (each device
-holds two chunks in flight). One SPMD program runs a chunk on each, compiled once; on the
-2-core development machine two devices ran summary mode ~15% faster than one. Results do not
-depend on it."""
+from .runtime.cores import DEFAULT_CPU_DEVICES
 
 Ticker = Callable[[int], None]
 ProgressFactory = Callable[[str, int], Ticker]

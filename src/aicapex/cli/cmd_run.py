@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..runtime import interrupts
+from ..runtime.cores import DEFAULT_CPU_DEVICES
 from .console import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -49,7 +50,7 @@ def add_parser(sub) -> None:
                    "scenario, halved per fourfold scenarios down to 524288)")
     r.add_argument("--cpu-devices", type=int, metavar="N",
                    help="split the CPU into N XLA devices that run chunks side by side "
-                   f"(default: one per core, at most {min(os.cpu_count() or 1, 4)} here); "
+                   f"(default: one per core, at most {DEFAULT_CPU_DEVICES} here); "
                    "results do not depend on N")
     r.add_argument("--independent-streams", action="store_true",
                    help="give each scenario its own random numbers instead of common ones")
