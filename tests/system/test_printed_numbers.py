@@ -104,10 +104,12 @@ def test_a_summary_runs_closing_table_is_the_draws_within_its_quantile_error(ful
         x = _exact(exact_ds, name)
         final = ds.sel(scenario=name).isel(time=-1)
         qerr = {q: float(final["index_level__qerr"].sel(quantile=q)) for q in (0.5, 0.05, 0.95)}
-        for cell, value, err in ((cells[0], x["median"], qerr[0.5]),
-                                 (cells[1], x["q05"], qerr[0.05]),
-                                 (cells[2], x["q95"], qerr[0.95])):
-            assert _close(cell, value, err), (name, cell, value, err)
+        for cell, q in ((cells[0], 0.5), (cells[1], 0.05), (cells[2], 0.95)):
+            # the histogram estimates the inverted-CDF quantile (the ceil(q n)-th draw) to a
+            # bin; NumPy's linear one lies up to one gap between neighbouring draws from it
+            # (about 38 points at the 5% of 3,000 draws, more than a bin): either is exact
+            values = [np.quantile(x["idx"], q, method=m) for m in ("inverted_cdf", "linear")]
+            assert any(_close(cell, v, qerr[q]) for v in values), (name, cell, values, qerr[q])
         # tail counts are exact in summary mode: the same draws, the same probability
         assert _close(cells[3], x["p_dd20"]), (name, cells[3], x["p_dd20"])
         mag_err = float(final["mag10_weight__qerr"].sel(quantile=0.5))

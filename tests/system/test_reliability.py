@@ -327,7 +327,8 @@ def test_cli_runs_summary_mode_when_paths_would_not_fit_and_stops_with_paths(tmp
                          "--no-plots"])
     assert code == 0, err.getvalue()
     said = " ".join(err.getvalue().split())  # rich wraps long lines
-    assert "need 7.3 MiB (float32), more than 80% of the 1.0 MiB" in said
+    need = api.size_text(api.paths_bytes(1, 3000, 20, "float32"))  # every output, every draw
+    assert f"need {need} (float32), more than 80% of the 1.0 MiB" in said
     assert "running --summary-only" in said
     import xarray as xr
     with xr.open_dataset(out / "results.nc") as ds:

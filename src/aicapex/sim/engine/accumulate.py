@@ -108,9 +108,12 @@ def quantiles_from_histogram(acc: Accumulator, lo: np.ndarray, hi: np.ndarray,
                              qs) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles (Q, S, V, T) and their error bounds from the histogram.
 
-    Inside the bin range a quantile is interpolated within its bin: the error is at most the
-    bin width. A quantile in the underflow (overflow) bin lies between the exact minimum
-    (maximum) and the range's edge: that distance is its bound.
+    The quantile is the draws' q-quantile by the inverted CDF (the ceil(q n)-th smallest
+    draw); inside the bin range it is interpolated within its bin: the error is at most the
+    bin width. (Interpolating definitions, like NumPy's default ``linear``, differ from it by
+    up to the gap between that draw and the next.) A quantile in the underflow (overflow) bin
+    lies between the exact minimum (maximum) and the range's edge: that distance is its
+    bound.
     """
     counts = acc.counts
     bins = counts.shape[-1] - 2
