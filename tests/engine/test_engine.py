@@ -64,13 +64,19 @@ def test_independent_streams_do_not_depend_on_batch_order():
 
 def test_common_random_numbers_share_shocks_across_scenarios():
     ds = aicapex.simulate(["baseline", "fast_depreciation"], draws=500, seed=9)
-    # depreciation lives do not touch the Fed's rate or the 10-year yield (no Taylor rule or
-    # Fed put in the baseline): identical draw by draw under CRN
-    for v in ("policy_rate", "yield_10y"):
-        np.testing.assert_array_equal(ds[v].sel(scenario="baseline").values,
-                                      ds[v].sel(scenario="fast_depreciation").values)
+    # in the first quarter depreciation lives touch neither the Fed (the market's December
+    # odds; the rule reacts to unemployment from the second), inflation nor the 10-year
+    # yield: identical draw by draw under common random numbers, and not without them
+    first = {v: ds[v].isel(time=0) for v in ("policy_rate", "inflation", "yield_10y")}
+    for x in first.values():
+        np.testing.assert_array_equal(x.sel(scenario="baseline").values,
+                                      x.sel(scenario="fast_depreciation").values)
     assert not np.array_equal(ds["ai_capex"].sel(scenario="baseline").values,
                               ds["ai_capex"].sel(scenario="fast_depreciation").values)
+    own = aicapex.simulate(["baseline", "fast_depreciation"], draws=500, seed=9,
+                           common_random_numbers=False).isel(time=0)
+    assert not np.array_equal(own["inflation"].sel(scenario="baseline").values,
+                              own["inflation"].sel(scenario="fast_depreciation").values)
 
 
 def test_dtypes():

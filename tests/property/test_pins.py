@@ -20,6 +20,7 @@ pin:
   yield_10y: [{from: 2026Q2, value: 0.05}, {from: 2027Q2, value: null}]
   unemployment: [{from: 2027Q3, value: 0.07}, {from: 2028Q1, value: null}]
   implied_vol: [{from: 2026Q1, value: 0.35}, {from: 2026Q3, value: null}]
+  economy_spread: [{from: 2026Q2, value: 0.03}, {from: 2026Q4, value: null}]
 """
 
 
@@ -37,7 +38,7 @@ def _quarters(ds, first: str, last: str):
 @pytest.mark.parametrize(("var", "value", "first", "last"), [
     ("gdp_growth", -0.04, "2026Q2", "2027Q1"), ("policy_rate", 0.01, "2026Q3", "2026Q4"),
     ("yield_10y", 0.05, "2026Q2", "2027Q1"), ("unemployment", 0.07, "2027Q3", "2027Q4"),
-    ("volatility", 0.35, "2026Q1", "2026Q2")])
+    ("volatility", 0.35, "2026Q1", "2026Q2"), ("economy_spread", 0.03, "2026Q2", "2026Q3")])
 def test_a_pinned_variable_is_the_pin_in_every_draw_and_the_models_after(ds, var, value, first,
                                                                           last):
     x = ds[var].sel(scenario="pinned")
@@ -63,6 +64,10 @@ def test_what_depends_on_a_pinned_variable_responds(ds):
         med["earnings_other"].sel(scenario="baseline"))
     first = np.log(ds["index_level"].isel(time=1))
     assert float(first.sel(scenario="pinned").std()) > float(first.sel(scenario="baseline").std())
+    # a 3% economy-wide spread (2008's was 3.4%) carries AI borrowers' spread with it
+    wide = ds.isel(time=int(np.flatnonzero(_quarters(ds, "2026Q2", "2026Q2"))[0])).median("draw")
+    ai = wide["credit_spread"]
+    assert float(ai.sel(scenario="pinned")) > float(ai.sel(scenario="baseline")) + 0.015
 
 
 def test_a_pin_outside_its_range_names_the_field():

@@ -41,23 +41,14 @@ def batches(baseline):
     return [pr.subset(b * size, (b + 1) * size) for b in range(BATCHES)]
 
 
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("es5_index_change", "other_buyers_growth"):
-        "autodiff 0.0052 against finite differences 0.0034 (one-sd effects; the gap 6.1 "
-        "standard errors, 53% of the effect; the metric's largest effect 0.099)",
-    ("p_drawdown_20", "long_rate_beta"):
-        "autodiff -0.00041 against finite differences -0.00005 (the gap 10 standard errors; "
-        "the metric's largest effect 0.097)",
-    ("mag10_weight", "long_rate_beta"):
-        "autodiff 0.00037 against finite differences 0.00028 (the gap 8 standard errors, 31% "
-        "of the effect; the metric's largest effect 0.057)",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 """(metric, input) pairs whose autodiff and finite differences disagree beyond the allowance,
-with the measured figures (``DRAWS`` draws, seed 0). Each effect is small, and each input
-reaches the metric partly through the regime chain (the long rate through fragility's real
-yield), where autodiff adds the score-function term of the transition probabilities and
+with the measured figures (``DRAWS`` draws, seed 0): none since model v3 (the three of model
+v2, other_buyers_growth on the 5-year change and long_rate_beta on P(drawdown > 20%) and the
+Mag-10 weight, now agree). A pair whose effect reaches the metric mostly through the regime
+chain can disagree: autodiff adds the score-function term of the transition probabilities,
 finite differences of 0.1 sd on common random numbers see only the rare draws whose regime
-step flips. Each is left out of ``_check`` and held by a strict xfail of its own
+step flips. Such a pair is left out of ``_check`` and held by a strict xfail of its own
 (``test_known_gap_still_disagrees``), which fails the day it agrees."""
 
 

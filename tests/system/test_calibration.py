@@ -63,7 +63,7 @@ description: >-
   every draw's series has the same mean (pooled AR(1))
 settings: {start: 2025Q4, horizon_quarters: 120, draws: 200, seed: 5, dtype: float64}
 fed: {default_meeting: {hold: 1.0}, meetings: {2025-12-10: {hold: 1.0}}, policy_pull: 0.0,
-      neutral_rate: 0.035}
+      unemployment_reaction: 0.0, neutral_rate: 0.035}
 inflation: {inflation_persistence: 0.7, inflation_sigma: 0.02, phillips_slope: 0.0}
 rates: {term_premium_persistence: 0.9, term_premium_sigma: 0.008, long_rate_beta: 0.3}
 credit: {spread_persistence: 0.75, spread_sigma: 0.002, spread_leverage_beta: 0.0,

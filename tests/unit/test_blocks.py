@@ -32,19 +32,26 @@ def cdf_certain(bp: int) -> np.ndarray:
     return np.cumsum(probs)
 
 
-def test_policy_rate_meeting_move_pull_put_and_floor():
+def test_policy_rate_meeting_move_rule_put_and_lower_bound():
     p = central_params(neutral_rate=0.03, taylor_weight=1.5, inflation_target=0.02,
-                       policy_pull=0.1, fed_put_threshold=2.0, fed_put_cut=0.005)
+                       policy_pull=0.1, unemployment_reaction=1.0, fed_put_threshold=2.0,
+                       fed_put_cut=0.005, effective_lower_bound=0.00125)
     u = jnp.array([0.5])
-    # certain 25bp cut; rule rate = 0.03 + 1.5 * (0.03 - 0.02) = 0.045
-    r = macro.policy_rate(p, 0.04, 0.03, 0.0, cdf_certain(-25), u)
-    assert float(r[0]) == pytest.approx(0.04 - 0.0025 + 0.1 * (0.045 - 0.04), abs=1e-12)
-    # stress above the threshold adds the put
-    r_put = macro.policy_rate(p, 0.04, 0.03, 3.0, cdf_certain(-25), u)
-    assert float(r_put[0]) == pytest.approx(float(r[0]) - 0.005, abs=1e-12)
-    # floored at zero
-    r0 = macro.policy_rate(p, 0.001, 0.02, 0.0, cdf_certain(-100), u)
-    assert float(r0[0]) == 0.0
+    # past the priced meetings (weight 1): certain 25bp cut; rule rate = 0.03 + 1.5 * (0.03 -
+    # 0.02) = 0.045; unemployment up 0.5pp last quarter: 50bp more
+    r = macro.policy_rate(p, 0.04, 0.03, 0.005, 0.0, cdf_certain(-25), 1.0, u)
+    assert float(r[0]) == pytest.approx(0.04 - 0.0025 + 0.1 * (0.045 - 0.04) - 0.005, abs=1e-12)
+    # within the priced meetings (weight 0) the market's move alone
+    r_priced = macro.policy_rate(p, 0.04, 0.03, 0.005, 0.0, cdf_certain(-25), 0.0, u)
+    assert float(r_priced[0]) == pytest.approx(0.04 - 0.0025, abs=1e-12)
+    # stress above the threshold adds the put, priced meetings or not
+    for w in (0.0, 1.0):
+        base = macro.policy_rate(p, 0.04, 0.03, 0.005, 0.0, cdf_certain(-25), w, u)
+        r_put = macro.policy_rate(p, 0.04, 0.03, 0.005, 3.0, cdf_certain(-25), w, u)
+        assert float(r_put[0]) == pytest.approx(float(base[0]) - 0.005, abs=1e-12)
+    # floored at the effective lower bound
+    r0 = macro.policy_rate(p, 0.001, 0.02, 0.0, 0.0, cdf_certain(-100), 1.0, u)
+    assert float(r0[0]) == 0.00125
 
 
 def test_policy_rate_uniform_picks_move_from_cdf():
@@ -53,7 +60,8 @@ def test_policy_rate_uniform_picks_move_from_cdf():
     probs[list(MOVE_GRID_BP).index(-25)] = 0.3
     probs[list(MOVE_GRID_BP).index(0)] = 0.7
     p = central_params(policy_pull=0.0)
-    r = macro.policy_rate(p, 0.04, 0.02, 0.0, np.cumsum(probs), jnp.array([0.29, 0.31]))
+    r = macro.policy_rate(p, 0.04, 0.02, 0.0, 0.0, np.cumsum(probs), 1.0,
+                          jnp.array([0.29, 0.31]))
     np.testing.assert_allclose(np.asarray(r), [0.0375, 0.04], atol=1e-12)
 
 
@@ -180,29 +188,60 @@ def test_capacity_caps_revenue_and_price_never_falls_below_unit_cost():
 
 def test_platform_earnings_ai_pnl_and_gaap_impairment():
     p = central_params(platform_core_growth=0.0, earnings_sigma=0.0, tax_rate=0.2)
-    core, op, gaap = earnings.platforms(p, 500.0, 0.05, 0.05, 0.0, 100.0, 80.0, 60.0, 10.0, 5.0,
-                                 jnp.zeros(1))  # no cycle change
+    core, op, gaap = earnings.platforms(p, 500.0, 0.0, 0.0, 0.0, 100.0, 80.0, 60.0, 10.0, 5.0,
+                                        jnp.zeros(1))  # no cycle change
     assert float(core[0]) == pytest.approx(500.0)
     assert float(op[0]) == pytest.approx(500.0 + 0.8 * (100 - 80 - 60 - 5))
     assert float(gaap[0]) == pytest.approx(float(op[0]) - 0.8 * 10.0 / DT)
 
 
 def test_other_490_tariff_squeeze():
-    p = central_params(other_core_growth=0.0, other_gdp_leverage=0.0, ai_productivity_gain=0.0,
+    p = central_params(other_core_growth=0.0, ai_productivity_gain=0.0,
                        earnings_sigma=0.0, tariff_passthrough=0.5, import_share=0.1,
                        other_net_margin=0.1)
-    e = earnings.other_490(p, 1000.0, 0.05, 0.05, 0.0, 0.08, jnp.zeros(1))
+    e = earnings.other_490(p, 1000.0, 0.0, 0.0, 0.0, 0.08, jnp.zeros(1))
     assert float(e[0]) == pytest.approx(1000.0 * np.exp(-0.5 * 0.1 * 0.08 / 0.1))
 
 
+def test_operating_leverage_takes_every_non_ai_earnings_line_down_with_unemployment():
+    p = central_params(other_core_growth=0.05, platform_core_growth=0.07,
+                       ai_productivity_gain=0.0, earnings_unemployment_beta=9.6,
+                       earnings_inflation_beta=1.5, platform_cycle_share=0.5, tax_rate=0.2)
+    # unemployment up 1pp in the quarter, inflation 1pp above target
+    e = earnings.other_490(p, 1000.0, 0.01, 0.01, 0.0, 0.0, jnp.zeros(1))
+    assert float(e[0]) == pytest.approx(1000.0 * np.exp((0.05 + 0.015) * DT - 0.096))
+    core, _, _ = earnings.platforms(p, 500.0, 0.01, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                    jnp.zeros(1))
+    assert float(core[0]) == pytest.approx(500.0 * np.exp((0.07 + 0.015) * DT - 0.048))
+
+
 def test_earnings_growth_shift_adds_to_both_core_growths():
-    p = central_params(platform_core_growth=0.0, other_core_growth=0.0, other_gdp_leverage=0.0,
+    p = central_params(platform_core_growth=0.0, other_core_growth=0.0,
                        ai_productivity_gain=0.0, earnings_sigma=0.0, tax_rate=0.2)
-    core, _, _ = earnings.platforms(p, 500.0, 0.05, 0.05, 0.08, 0.0, 0.0, 0.0, 0.0, 0.0,
-                             jnp.zeros(1))
+    core, _, _ = earnings.platforms(p, 500.0, 0.0, 0.0, 0.08, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                    jnp.zeros(1))
     assert float(core[0]) == pytest.approx(500.0 * np.exp(0.08 * DT))
-    e = earnings.other_490(p, 1000.0, 0.05, 0.05, 0.08, 0.0, jnp.zeros(1))
+    e = earnings.other_490(p, 1000.0, 0.0, 0.0, 0.08, 0.0, jnp.zeros(1))
     assert float(e[0]) == pytest.approx(1000.0 * np.exp(0.08 * DT))
+
+
+def test_recovery_eases_only_the_way_up():
+    p = central_params(p_ramp_to_wobble=0.1, p_wobble_to_bust=0.2, p_wobble_to_ramp=0.3,
+                       p_bust_to_wobble=0.2, recovery_drawdown=1.0, recovery_easing=0.5,
+                       neutral_rate=0.035)
+    # a 40% drawdown and the policy rate 2pp below neutral: 2 + 1 logits
+    h = regime.recovery(p, 0.015, 0.40)
+    assert float(h[0]) == pytest.approx(3.0)
+    assert float(regime.recovery(p, 0.05, 0.15)[0]) == 0.0  # no bear market, policy tight
+    odds = 0.2 / 0.8 * np.exp(3.0)
+    up = odds / (1 + odds)
+    u = jnp.array([up - 1e-6, up + 1e-6])
+    out = regime.regime(p, jnp.array([2, 2], jnp.int32), 0.0, u, recovery=h)
+    np.testing.assert_array_equal(np.asarray(out), [1, 2])
+    # the way down is untouched: a ramp draw leaves at its base rate
+    out = regime.regime(p, jnp.array([0, 0], jnp.int32), 0.0, jnp.array([0.099, 0.101]),
+                        recovery=h)
+    np.testing.assert_array_equal(np.asarray(out), [1, 0])
 
 
 def test_regime_probabilities_and_fragility():

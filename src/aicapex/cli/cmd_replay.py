@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
     rl.add_argument("scenario", nargs="?", default="dotcom_2000",
                     help="scenario starting at a historical date (default dotcom_2000)")
     rl.add_argument("--out", required=True, type=Path,
-                    help="directory for replay.csv, replay_summary.csv and replay.png")
+                    help="directory for replay.csv, replay_summary.csv, "
+                         "replay_earnings.csv and replay.png")
     rl.add_argument("--draws", type=int, default=20_000, help="draws (default 20000)")
     rl.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     rl.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -52,6 +53,10 @@ def run(args) -> int:
     out.print(frame_table(r.table[cols], f"Replay of {r.scenario}: realised vs simulated "
                           "(percentile = share of draws below the realised value)"))
     out.print(frame_table(r.summary.set_index("series").T.reset_index(), "Episode summary"))
+    if len(r.earnings):
+        out.print(frame_table(r.earnings, "Earnings against the first year's (year averages; "
+                              "realised: Shiller's S&P 500 earnings)"))
     write_replay(r, args.out, args.overwrite)
-    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay.png")
+    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay_earnings.csv, "
+              "replay.png")
     return 0

@@ -52,6 +52,7 @@ def start_values(init) -> dict[str, float]:
         "pe_hw": pe0[0], "pe_platforms": pe0[1], "pe_other": pe0[2],
         "mcap_hw": pe0[0] * e0[0], "mcap_platforms": pe0[1] * e0[1],
         "mcap_other": pe0[2] * e0[2], "credit_spread": init.credit_spread,
+        "economy_spread": init.economy_spread,
         "volatility": init.volatility, "depreciation": init.depreciation_bn,
         "mag10_weight": (pe0[0] * e0[0] + pe0[1] * e0[1]) / float(np.sum(pe0 * e0)),
     }

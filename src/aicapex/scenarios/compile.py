@@ -119,6 +119,16 @@ def fed_move_cdf(scen: Scenario, tl: Timeline, as_of: dt.date) -> np.ndarray:
     return np.clip(cdf, 0.0, 1.0)
 
 
+def fed_rule_weight(scen: Scenario, tl: Timeline, as_of: dt.date) -> np.ndarray:
+    """(T,) weight of the Fed's rule in block 1: 0 up to the quarter of the last meeting the
+    scenario lists after ``as_of`` (the market's odds are the path there), 1 after it."""
+    listed = [d for d in scen.fed.meetings if d > as_of]
+    out = np.ones(tl.horizon)
+    if listed:
+        out[:max(tl.quarter_index_of_date(max(listed)) + 1, 0)] = 0.0
+    return out
+
+
 def tariff_arrays(scen: Scenario, tl: Timeline, tau0: float):
     """Effective tariff path, its quarterly change and the annualised pass-through impulse
     (each change spread evenly over ``passthrough_quarters``)."""
@@ -333,7 +343,8 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
         platform_earnings_bn=ic["platform_earnings_bn"],
         other_earnings_bn=ic["other_earnings_bn"], pe=ic["pe"],
         expected_growth=ic["expected_growth"], unemployment=ic["unemployment"],
-        in_service_bn=in_service0, credit_spread=ic["credit_spread"], ai_debt_bn=ic["ai_debt_bn"],
+        in_service_bn=in_service0, credit_spread=ic["credit_spread"],
+        economy_spread=ic["economy_spread"], ai_debt_bn=ic["ai_debt_bn"],
         index_level=ic["index_level"], volatility=ic["volatility"])
     if init.years_to_2030 <= 0.25:
         raise ValueError(f"start {scen.settings.start} is too late: the AI revenue S-curve is "
@@ -345,7 +356,8 @@ def compile_scenario(scen: Scenario, anchors: Mapping[str, Anchor] | None = None
                       for p in PARAMETERS])
 
     arrays = ScenarioArrays(
-        fed_move_cdf=fed_move_cdf(scen, tl, as_of), tariff_rate=rate, tariff_change=change,
+        fed_move_cdf=fed_move_cdf(scen, tl, as_of),
+        fed_rule_weight=fed_rule_weight(scen, tl, as_of), tariff_rate=rate, tariff_change=change,
         tariff_impulse=impulse,
         capex_growth=capex_growth_path(scen, tl, history_growth),
         dep_weights=weights.dep, imp_weights=weights.imp, nbv_weights=weights.nbv,

@@ -87,10 +87,16 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
                            "high": a["neutral_policy_rate"]},
                           "fed_longer_run_rate, neutral_policy_rate",
                           "between the FOMC's longer-run dot (3%) and Burry's ~4%"),
-        "policy_pull": P(0.05, "ASSUMPTION", "slow pull to the rule rate beyond meeting odds"),
-        "taylor_weight": P(0.0, "ASSUMPTION", "off in the baseline; fed_hawkish turns it on"),
-        "fed_put_threshold": P(3.0, "ASSUMPTION", "used only when fed_put_cut > 0"),
-        "fed_put_cut": P(0.0, "ASSUMPTION", "no Fed put in the baseline"),
+        "taylor_weight": P(1.5, "ASSUMPTION", "Taylor (1993): the nominal rate moves 1.5 "
+                           "for 1 with inflation; the 1987-2007 fit does not identify it"),
+        "effective_lower_bound": P(0.00125, "ASSUMPTION",
+                                   "the middle of the 0-0.25% target range of 2009-15 and 2020"),
+        "fed_put_threshold": P(3.0, "ASSUMPTION",
+                               "a crisis: 150bp of spread, 15 vol points and a 30% drawdown "
+                               "(about 1 quarter in 50 of the baseline)"),
+        "fed_put_cut": P(0.005, "ASSUMPTION",
+                         "the emergency cuts of Sep 2001, Jan 2008 and Mar 2020: 50bp or more "
+                         "between meetings"),
         # --- inflation
         "inflation_target": P(a["inflation_target"], "inflation_target", "2% target"),
         "inflation_persistence": P(0.85, "inflation_target",
@@ -181,6 +187,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
         "earnings_persistence": P(0.9, "ASSUMPTION",
                                   "earnings shocks fade over ~2-3 years (fitted by simulated "
                                   "moments with earnings_sigma)"),
+        "platform_cycle_share": P(0.5, "ASSUMPTION",
+                                  "subscriptions and cloud contracts are steadier than the "
+                                  "other 490's sales; advertising is not"),
         "other_net_margin": P(0.11, "ASSUMPTION", "S&P 500 net margin ~11-12%"),
         "tax_rate": P(0.15, "ASSUMPTION", "effective tax rate of the platforms"),
         "ai_productivity_gain": P({"dist": "triangular", "low": 0.001, "mode": 0.003,
@@ -231,6 +240,9 @@ def _source_priors(anchors: Mapping[str, Anchor] | None) -> dict[str, Prior]:
         "fragility_real_yield": P(0.5, "ASSUMPTION", ""),
         "fragility_inflation": P(0.3, "ASSUMPTION", "inflation 2pp above its start: +0.6 logits"),
         "fragility_drawdown": P(0.5, "ASSUMPTION", "a 20% drawdown: +1 logit"),
+        "recovery_drawdown": P(1.0, "ASSUMPTION", "a 40% drawdown: +2 logits towards recovery"),
+        "recovery_easing": P(0.5, "ASSUMPTION",
+                             "the policy rate 2pp below neutral: +1 logit towards recovery"),
     }
 
 

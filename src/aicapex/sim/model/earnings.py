@@ -35,8 +35,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "trend growth of platform earnings excluding AI"),
     ParamSpec("other_core_growth", "earnings", -0.2, 0.3, "1/yr",
               "trend earnings growth of the other 490"),
-    ParamSpec("other_gdp_leverage", "earnings", 0.0, 10.0, "-",
-              "other-490 earnings growth per unit of nominal GDP growth above trend"),
+    ParamSpec("earnings_unemployment_beta", "earnings", 0.0, 30.0, "-",
+              "log fall of the other 490's earnings per unit rise of unemployment (operating "
+              "leverage: margins compress in a downturn and recover after)"),
+    ParamSpec("earnings_inflation_beta", "earnings", 0.0, 5.0, "-",
+              "earnings growth per unit of inflation above target (nominal earnings)"),
+    ParamSpec("platform_cycle_share", "earnings", 0.0, 2.0, "-",
+              "the platforms' core earnings' share of the other 490's cyclical response"),
     ParamSpec("other_net_margin", "earnings", 0.01, 1.0, "fraction",
               "net margin of the other 490 (scales the tariff margin squeeze)"),
     ParamSpec("earnings_sigma", "earnings", 0.0, 1.0, "1/yr",
@@ -130,35 +135,45 @@ def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, p
     return revenue, margin * revenue - fixed - writedown, shift, margin, fixed
 
 
-def platforms(p: ParamValues, prev_core, nominal_growth, nominal_trend, growth_shift, ai_revenue_bn,
-              ai_opex_bn, dep, imp, interest, cycle_change):
-    """Block 8b. Platforms' earnings: core (non-AI) earnings grow with nominal GDP; the
+def platforms(p: ParamValues, prev_core, inflation_gap, unemployment_change, growth_shift,
+              ai_revenue_bn, ai_opex_bn, dep, imp, interest, cycle_change):
+    """Block 8b. Platforms' earnings: core (non-AI) earnings grow at their trend with
+    inflation and take a share of the other 490's cyclical response to unemployment; the
     after-tax AI P&L is added; GAAP also books the impairment:
 
-        core_t   = core_{t-1} * exp((platform_core_growth + (g_t + pi_t) - (gdp_trend + target)
-                                     + shift_t) * DT + (c_t - c_{t-1}))
+        core_t   = core_{t-1} * exp((platform_core_growth
+                                     + earnings_inflation_beta * (pi_t - target) + shift_t) * DT
+                                    - platform_cycle_share * earnings_unemployment_beta
+                                      * (U_t - U_{t-1}) + (c_t - c_{t-1}))
         E^pl_t   = core_t + (1 - tax_rate) * (AIrev_t - AIcost_t - D_t - interest_t)
         GAAP_t   = E^pl_t - (1 - tax_rate) * I_t / DT
 
     Returns (core_t, E^pl_t, GAAP_t)."""
-    core = prev_core * jnp.exp((p.platform_core_growth + nominal_growth - nominal_trend
-                                + growth_shift) * DT + cycle_change)
+    core = prev_core * jnp.exp(
+        (p.platform_core_growth + p.earnings_inflation_beta * inflation_gap + growth_shift) * DT
+        - p.platform_cycle_share * p.earnings_unemployment_beta * unemployment_change
+        + cycle_change)
     operating = core + (1.0 - p.tax_rate) * (ai_revenue_bn - ai_opex_bn - dep - interest)
     gaap = operating - (1.0 - p.tax_rate) * imp / DT
     return core, operating, gaap
 
 
-def other_490(p: ParamValues, prev_earnings, nominal_growth, nominal_trend, growth_shift,
+def other_490(p: ParamValues, prev_earnings, inflation_gap, unemployment_change, growth_shift,
               tariff_change, cycle_change):
-    """Block 8c. The other 490's earnings:
+    """Block 8c. The other 490's earnings: trend growth, nominal with inflation, and
+    operating leverage to the business cycle, measured by unemployment (fixed costs make
+    earnings fall several times as fast as activity in a downturn and recover after):
 
         squeeze_t = (1 - tariff_passthrough) * import_share * dtariff_t / other_net_margin
-        growth_t  = other_core_growth + other_gdp_leverage * ((g_t + pi_t) - (gdp_trend + target))
+        growth_t  = other_core_growth + earnings_inflation_beta * (pi_t - target)
                     + ai_productivity_gain + shift_t
-        E^o_t     = E^o_{t-1} * exp(growth_t * DT - squeeze_t + (c_t - c_{t-1}))
+        E^o_t     = E^o_{t-1} * exp(growth_t * DT - earnings_unemployment_beta * (U_t - U_{t-1})
+                                    - squeeze_t + (c_t - c_{t-1}))
 
     The squeeze is the tariff cost not passed on to prices, as a share of net margin."""
     squeeze = (1.0 - p.tariff_passthrough) * p.import_share * tariff_change / p.other_net_margin
-    growth = p.other_core_growth + p.other_gdp_leverage * (nominal_growth - nominal_trend) + (
-        p.ai_productivity_gain) + growth_shift
-    return prev_earnings * jnp.exp(growth * DT - squeeze + cycle_change)
+    growth = (p.other_core_growth + p.earnings_inflation_beta * inflation_gap
+              + p.ai_productivity_gain + growth_shift)
+    return prev_earnings * jnp.exp(growth * DT
+                                   - p.earnings_unemployment_beta * unemployment_change
+                                   - squeeze + cycle_change)

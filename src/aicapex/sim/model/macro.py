@@ -16,13 +16,20 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     # block 1: policy rate
     ParamSpec("neutral_rate", "fed", 0.0, 0.15, "1/yr", "nominal neutral policy rate"),
     ParamSpec("policy_pull", "fed", 0.0, 1.0, "1/quarter",
-              "share of the gap to the rule rate closed each quarter, on top of meeting moves"),
+              "share of the gap to the rule rate closed each quarter once the market's "
+              "priced meetings are past (1 - the rule's inertia)"),
     ParamSpec("taylor_weight", "fed", 0.0, 5.0, "-",
               "rule rate = neutral + weight x (inflation - target); tariff inflation cuts cuts"),
+    ParamSpec("unemployment_reaction", "fed", 0.0, 5.0, "-",
+              "cut in the policy rate per unit rise of unemployment last quarter, once the "
+              "market's priced meetings are past (a 1pp rise: this many pp of cuts)"),
+    ParamSpec("effective_lower_bound", "fed", 0.0, 0.05, "1/yr",
+              "the policy rate no cut goes below"),
     ParamSpec("fed_put_threshold", "fed", 0.0, 50.0, "stress units",
               "stress index above which the Fed adds emergency cuts"),
     ParamSpec("fed_put_cut", "fed", 0.0, 0.05, "1/yr",
-              "extra cut per quarter while stress is above the threshold (0 = no Fed put)"),
+              "extra cut per quarter while stress is above the threshold, priced meetings "
+              "or not (0 = no Fed put)"),
     # block 2: inflation (and the tariff channel of blocks 2, 6 and 8c)
     ParamSpec("inflation_target", "inflation", 0.0, 0.10, "1/yr", "inflation target"),
     ParamSpec("inflation_persistence", "inflation", 0.0, 0.999, "1/quarter",
@@ -51,7 +58,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("rate_gdp_drag", "gdp", 0.0, 1.5, "-",
               "growth lost per unit of real policy rate above real neutral (lagged)"),
     ParamSpec("wealth_effect", "gdp", 0.0, 0.1, "-",
-              "annualised growth per unit of last quarter's index log return, x4"),
+              "annualised growth per unit of last quarter's annualised index log return "
+              "beyond the long-run growth of prices"),
     ParamSpec("gdp_sigma", "gdp", 0.0, 0.2, "1/yr", "annualised volatility of growth shocks"),
     ParamSpec("gap_persistence", "gdp", 0.0, 0.999, "1/quarter",
               "share of the output gap left after a quarter (potential output catches up)"),
@@ -97,24 +105,36 @@ PATHS: tuple[PathSpec, ...] = (
 """The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
 
-def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_stress, move_cdf, u,
-                pin=jnp.nan):
-    """Block 1. Policy rate after the quarter's meetings:
+UNEMPLOYMENT_CAP = 0.3
+"""Unemployment stays below 30% (the Great Depression's peak was about 25%) however deep the
+output gap a scenario's GDP path digs: the earnings that follow it (block 8c) stay finite
+and bounded."""
+
+
+def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_unemployment_change,
+                prev_stress, move_cdf, rule_weight, u, pin=jnp.nan):
+    """Block 1. Policy rate after the quarter's meetings, an inertial rule on inflation and
+    unemployment that takes over from the market's priced meetings, and the Fed put:
 
         move_t = MOVE_GRID_BP[n] * 1e-4,   n = #{g : u_t > F_t(g)}   (u_t ~ U(0, 1))
         r*_t   = neutral_rate + taylor_weight * (pi_{t-1} - inflation_target)
+        rule_t = policy_pull * (r*_t - r_{t-1}) - unemployment_reaction * (U_{t-1} - U_{t-2})
         put_t  = fed_put_cut  if stress_{t-1} > fed_put_threshold  else 0
-        r_t    = max(r_{t-1} + move_t + policy_pull * (r*_t - r_{t-1}) - put_t, 0)
+        r_t    = max(r_{t-1} + move_t + w_t * rule_t - put_t, effective_lower_bound)
 
     ``move_cdf`` (G,) is the CDF F_t of the quarter's total meeting move over
-    ``MOVE_GRID_BP``; ``u`` (B,) one uniform per draw picks the move by inversion. A pinned
-    quarter (``pin.policy_rate``) sets r_t to the pin."""
+    ``MOVE_GRID_BP``; ``u`` (B,) one uniform per draw picks the move by inversion.
+    ``rule_weight`` w_t is 0 up to the quarter of the scenario's last listed meeting (the
+    market's odds are the path there) and 1 after; the put applies in every quarter (an
+    emergency cut). A pinned quarter (``pin.policy_rate``) sets r_t to the pin."""
     n_below = jnp.sum(u[None, :] > move_cdf[:-1, None], axis=0)
     move = (MOVE_GRID_BP[0] + 25.0 * n_below) * 1e-4
-    rule_rate = p.neutral_rate + p.taylor_weight * (prev_inflation - p.inflation_target)
+    target = p.neutral_rate + p.taylor_weight * (prev_inflation - p.inflation_target)
+    rule = (p.policy_pull * (target - prev_rate)
+            - p.unemployment_reaction * prev_unemployment_change)
     put = jnp.where(prev_stress > p.fed_put_threshold, p.fed_put_cut, 0.0)
-    rate = prev_rate + move + p.policy_pull * (rule_rate - prev_rate) - put
-    return pinned(jnp.maximum(rate, 0.0), pin)
+    rate = prev_rate + move + rule_weight * rule - put
+    return pinned(jnp.maximum(rate, p.effective_lower_bound), pin)
 
 
 def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps, pin=jnp.nan):
@@ -159,7 +179,8 @@ def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, pre
               + capex_gdp_multiplier * (K_t - K_{t-1}) / NGDP_{t-1} / DT      (capex impulse)
               - tariff_gdp_drag * impulse_t
               - rate_gdp_drag * ((r_{t-1} - pi_{t-1}) - (neutral_rate - inflation_target))
-              + wealth_effect * R_{t-1} / DT           (last quarter's index log return)
+              + wealth_effect * (R_{t-1} / DT - long_run_growth)   (last quarter's index
+                                                    log return beyond its long-run trend)
               + 0.5 * ai_productivity_gain + shift_t + gdp_sigma * sqrt(DT) * eps.gdp
 
     K_t is this quarter's AI capex (block 4), so growth is evaluated after it; ``shift_t``
@@ -168,7 +189,8 @@ def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, pre
     capex_impulse = p.capex_gdp_multiplier * (capex - prev_capex) / prev_ngdp / DT
     real_rate_gap = prev_rate - prev_inflation - (p.neutral_rate - p.inflation_target)
     return pinned(p.gdp_trend + capex_impulse - p.tariff_gdp_drag * tariff_impulse
-                  - p.rate_gdp_drag * real_rate_gap + p.wealth_effect * prev_return / DT
+                  - p.rate_gdp_drag * real_rate_gap
+                  + p.wealth_effect * (prev_return / DT - p.long_run_growth)
                   + 0.5 * p.ai_productivity_gain + shift + p.gdp_sigma * SQRT_DT * eps, pin)
 
 
@@ -177,7 +199,7 @@ def output_gap(p: ParamValues, prev_gap, growth, pin=jnp.nan):
     output catches up; unemployment follows it by Okun's law:
 
         x_t = gap_persistence * x_{t-1} + (g_t - gdp_trend - 0.5 * ai_productivity_gain) * DT
-        U_t = max(natural_unemployment - x_t / okun_coefficient, 0)
+        U_t = clip(natural_unemployment - x_t / okun_coefficient, 0, UNEMPLOYMENT_CAP)
 
     (the AI productivity gain raises potential growth as well as growth). A pinned quarter
     (``pin.unemployment``) sets U_t to the pin and the gap to what Okun's law gives for it,
@@ -185,8 +207,8 @@ def output_gap(p: ParamValues, prev_gap, growth, pin=jnp.nan):
     potential = p.gdp_trend + 0.5 * p.ai_productivity_gain
     gap = pinned(p.gap_persistence * prev_gap + (growth - potential) * DT,
                  p.okun_coefficient * (p.natural_unemployment - pin))
-    return gap, pinned(jnp.maximum(p.natural_unemployment - gap / p.okun_coefficient, 0.0),
-                       pin)
+    return gap, pinned(jnp.clip(p.natural_unemployment - gap / p.okun_coefficient, 0.0,
+                                UNEMPLOYMENT_CAP), pin)
 
 
 def nominal_gdp(prev_ngdp, growth, inflation_rate):

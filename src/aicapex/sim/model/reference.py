@@ -66,6 +66,8 @@ def _initial(p: Params, ini, B: int) -> SimpleNamespace:
     s.infl = ini["inflation"] * ones
     s.core_infl = s.infl.copy()
     s.gap = p.okun_coefficient * (p.natural_unemployment - ini["unemployment"]) * ones
+    s.unemp = ini["unemployment"] * ones
+    s.d_unemp = np.zeros(B)
     s.tp = ini["yield_10y"] - p.neutral_rate - p.long_rate_beta * (ini["policy_rate"]
                                                                    - p.neutral_rate)
     s.ngdp = ini["nominal_gdp_bn"] * ones
@@ -116,14 +118,16 @@ def _initial(p: Params, ini, B: int) -> SimpleNamespace:
 
 
 def policy_rate(p, s, q):
-    """Block 1: the meetings' move (the first grid point whose CDF reaches u), the pull to
-    the rule rate and the Fed put."""
+    """Block 1: the meetings' move (the first grid point whose CDF reaches u), the rule
+    (the pull to the rule rate and the reaction to unemployment) once the listed meetings
+    are past, the Fed put, the lower bound."""
     k = np.searchsorted(q.fed_move_cdf[:-1], q.u_fed, side="left")
     move = MOVE_GRID_BP[np.minimum(k, len(MOVE_GRID_BP) - 1)] * 1e-4
-    rule = p.neutral_rate + p.taylor_weight * (s.infl - p.inflation_target)
+    target = p.neutral_rate + p.taylor_weight * (s.infl - p.inflation_target)
+    rule = p.policy_pull * (target - s.rate) - p.unemployment_reaction * s.d_unemp
     put = np.where(s.stress > p.fed_put_threshold, p.fed_put_cut, 0.0)
-    return _pinned(np.maximum(s.rate + move + p.policy_pull * (rule - s.rate) - put, 0.0),
-                   q.pin_policy_rate)
+    return _pinned(np.maximum(s.rate + move + q.fed_rule_weight * rule - put,
+                              p.effective_lower_bound), q.pin_policy_rate)
 
 
 def inflation(p, s, q):
@@ -192,19 +196,21 @@ def depreciation(book, q, new_capex):
 
 def gdp_growth(p, s, q, new_capex, new_infl):
     """Block 6: real growth, the output gap, unemployment (Okun) and nominal GDP. Returns
-    (growth, unemployment, nominal growth less its trend)."""
+    (growth, unemployment); ``s.d_unemp`` is unemployment's change."""
     g = _pinned(p.gdp_trend + p.capex_gdp_multiplier * (new_capex - s.capex) / s.ngdp / DT
                 - p.tariff_gdp_drag * q.tariff_impulse
                 - p.rate_gdp_drag * (s.rate - s.infl - (p.neutral_rate - p.inflation_target))
-                + p.wealth_effect * s.ret / DT + 0.5 * p.ai_productivity_gain
+                + p.wealth_effect * (s.ret / DT - p.long_run_growth)
+                + 0.5 * p.ai_productivity_gain
                 + q.gdp_shift + p.gdp_sigma * SQ * q.e[2], q.pin_gdp_growth)
     s.gap = _pinned(p.gap_persistence * s.gap
                     + (g - p.gdp_trend - 0.5 * p.ai_productivity_gain) * DT,
                     p.okun_coefficient * (p.natural_unemployment - q.pin_unemployment))
-    unemployment = _pinned(np.maximum(p.natural_unemployment - s.gap / p.okun_coefficient, 0.0),
-                           q.pin_unemployment)
+    unemployment = _pinned(np.clip(p.natural_unemployment - s.gap / p.okun_coefficient, 0.0,
+                                   0.3), q.pin_unemployment)
     s.ngdp = s.ngdp * np.exp((g + new_infl) * DT)
-    return g, unemployment, g + new_infl - (p.gdp_trend + p.inflation_target)
+    s.d_unemp, s.unemp = unemployment - s.unemp, unemployment
+    return g, unemployment
 
 
 def ai_revenue(p, s, ini, q, in_service):
@@ -254,39 +260,46 @@ def hardware(p, s, ini, q, new_capex, dcycle):
     return new_hw, s.margin * new_hw - s.fixed - writedown
 
 
-def platforms(p, s, q, y, new_capex, nominal_gap, dcycle, revenue, opex, dep_annual, imp):
+def platforms(p, s, q, y, new_capex, infl_gap, dcycle, revenue, opex, dep_annual, imp):
     """Blocks 9a and 8b: AI debt and its interest, then the platforms' core earnings plus
     the after-tax AI P&L. Returns (operating earnings, GAAP earnings)."""
     interest = s.debt * (y + s.spread)
     s.debt = s.debt + p.debt_financed_share * new_capex * DT
-    s.core = s.core * np.exp((p.platform_core_growth + nominal_gap
-                              + q.earnings_growth_shift[1]) * DT + dcycle)
+    s.core = s.core * np.exp((p.platform_core_growth + p.earnings_inflation_beta * infl_gap
+                              + q.earnings_growth_shift[1]) * DT
+                             - p.platform_cycle_share * p.earnings_unemployment_beta * s.d_unemp
+                             + dcycle)
     e_plat = s.core + (1 - p.tax_rate) * (revenue - opex - dep_annual - interest)
     return e_plat, e_plat - (1 - p.tax_rate) * imp / DT
 
 
-def other_490(p, s, q, nominal_gap, dcycle):
-    """Block 8c: the other 490's earnings, with the tariff margin squeeze."""
+def other_490(p, s, q, infl_gap, dcycle):
+    """Block 8c: the other 490's earnings: trend, inflation, the operating leverage to
+    unemployment, the tariff margin squeeze."""
     squeeze = (1 - p.tariff_passthrough) * p.import_share * q.tariff_change / (
         p.other_net_margin)
-    s.e_other = s.e_other * np.exp((p.other_core_growth + p.other_gdp_leverage * nominal_gap
+    s.e_other = s.e_other * np.exp((p.other_core_growth + p.earnings_inflation_beta * infl_gap
                                     + p.ai_productivity_gain + q.earnings_growth_shift[2])
-                                   * DT - squeeze + dcycle)
+                                   * DT - p.earnings_unemployment_beta * s.d_unemp
+                                   - squeeze + dcycle)
 
 
 def credit(p, s, ini, q, e_plat, dep_annual):
-    """Block 9b: the AI credit spread from its shock, the scenario's shift, leverage and the
-    drawdown."""
-    s.spread_shock = p.spread_persistence * s.spread_shock + p.spread_sigma * SQ * q.e[7]
+    """Block 9b: the economy-wide spread from its shock, its shift (or pin) and the drawdown;
+    the AI credit spread on top of it, with the AI shift, leverage and the unfunded orders.
+    Sets ``s.economy``; returns the AI spread."""
+    shock = p.spread_persistence * s.spread_shock + p.spread_sigma * SQ * q.e[7]
+    anchor = ini["economy_spread"] + q.economy_spread_shift + p.spread_drawdown_beta * s.dd
+    s.spread_shock = _pinned(shock, q.pin_economy_spread - anchor)
+    s.economy = np.clip(anchor + s.spread_shock, 0.0005, 0.10)
     lev = s.debt / np.maximum(e_plat + dep_annual, 0.25 * s.ebitda0)
-    return np.clip(ini["credit_spread"] + s.spread_shock + q.spread_shift
+    return np.clip(ini["credit_spread"] + (s.economy - ini["economy_spread"]) + q.spread_shift
                    + p.spread_leverage_beta * (lev - s.leverage0)
-                   + p.spread_drawdown_beta * s.dd + p.unwind_spread_beta * q.financing_unwind,
-                   0.0005, 0.10)
+                   + p.unwind_spread_beta * q.financing_unwind, 0.0005, 0.10)
 
 
-def regime(p, s, ini, q, new_hw, guided, new_spread, y, new_infl):
-    """Block 10: order growth, fragility and the regime's transition row."""
+def regime(p, s, ini, q, new_hw, guided, new_spread, y, new_infl, new_rate):
+    """Block 10: order growth, fragility, recovery and the regime's transition row."""
     s.orders = 0.5 * s.orders + 0.5 * np.log(new_hw / s.hw_rev) / DT
     frag = (p.fragility_gap * np.maximum(p.glut_utilisation - s.util, 0.0) / 0.1
             + p.fragility_capex * np.maximum(p.long_run_growth - guided, 0.0)
@@ -301,7 +314,9 @@ def regime(p, s, ini, q, new_hw, guided, new_spread, y, new_infl):
                           [p.p_ramp_to_wobble, p.p_wobble_to_bust], 0.0)
     up_base = np.select([s.regime == 1, s.regime == 2],
                         [p.p_wobble_to_ramp, p.p_bust_to_wobble], 0.0)
-    down, up = _sig(down_base, frag), _sig(up_base, -frag)
+    recovery = (p.recovery_drawdown * np.maximum(s.dd - 0.20, 0.0) / 0.10
+                + p.recovery_easing * np.maximum(p.neutral_rate - new_rate, 0.0) / 0.01)
+    down, up = _sig(down_base, frag), _sig(up_base, recovery - frag)
     scale = np.where(down + up > 1, 1 / (down + up), 1.0)
     down, up = down * scale * q.length, up * scale * q.length
     s.regime = s.regime + np.where(q.u_reg < down, 1, np.where(q.u_reg < down + up, -1, 0))
@@ -341,7 +356,8 @@ def valuation(p, s, ini, q, e_hw, new_hw, e_plat, y, new_capex, vol, prev_util):
     reflex = np.zeros((3, B))
     reflex[1] = np.where(s.regime == 0, np.clip(
         p.capex_reflex * (new_capex - s.capex) / s.mcap[1], -0.25, 0.25), 0.0)
-    s.resid = (1 - p.pe_mean_reversion) * s.resid + reflex + beta * vol * SQ * q.e[6]
+    s.resid = np.clip((1 - p.pe_mean_reversion) * s.resid + reflex + beta * vol * SQ * q.e[6],
+                      -1.5, 1.5)
     s.log_pe = fair + s.resid
     s.mcap = np.exp(s.log_pe) * earn
 
@@ -390,15 +406,16 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
         y = yield_10y(p, s, q, new_rate)
         new_capex, guided = capex(p, s, ini, q)
         dep_annual, imp, book_value, in_service = depreciation(book, q, new_capex)
-        g, unemployment, nominal_gap = gdp_growth(p, s, q, new_capex, new_infl)
+        g, unemployment = gdp_growth(p, s, q, new_capex, new_infl)
+        infl_gap = new_infl - p.inflation_target
         capacity, new_revenue, new_opex, prev_util = ai_revenue(p, s, ini, q, in_service)
         dcycle = earnings_cycle(p, s, q)
         new_hw, e_hw = hardware(p, s, ini, q, new_capex, dcycle)
-        e_plat, e_gaap = platforms(p, s, q, y, new_capex, nominal_gap, dcycle, new_revenue,
+        e_plat, e_gaap = platforms(p, s, q, y, new_capex, infl_gap, dcycle, new_revenue,
                                    new_opex, dep_annual, imp)
-        other_490(p, s, q, nominal_gap, dcycle)
+        other_490(p, s, q, infl_gap, dcycle)
         new_spread = credit(p, s, ini, q, e_plat, dep_annual)
-        regime(p, s, ini, q, new_hw, guided, new_spread, y, new_infl)
+        regime(p, s, ini, q, new_hw, guided, new_spread, y, new_infl, new_rate)
         vol = volatility(p, s, q)
         valuation(p, s, ini, q, e_hw, new_hw, e_plat, y, new_capex, vol, prev_util)
         total = index(s, ini)
@@ -416,7 +433,8 @@ def simulate_reference(scen: ScenarioArrays, p: Params, normals: np.ndarray,
                    pe_other=np.exp(s.log_pe[2]), mcap_hw=s.mcap[0], mcap_platforms=s.mcap[1],
                    mcap_other=s.mcap[2], mag10_weight=(s.mcap[0] + s.mcap[1]) / total,
                    index_level=s.index, drawdown=s.dd, realized_vol=np.sqrt(s.rv),
-                   volatility=vol, credit_spread=s.spread, stress=s.stress, regime=s.regime)
+                   volatility=vol, credit_spread=s.spread, economy_spread=s.economy,
+                   stress=s.stress, regime=s.regime)
         for n in OUTPUT_NAMES:
             out[n][t] = row[n]
     return out

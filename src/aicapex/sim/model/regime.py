@@ -1,6 +1,7 @@
 """Block 10: the narrative regime, a Markov chain ramp (0) -> wobble (1) -> bust (2) whose
 transition probabilities are shifted by fragility, a logit score of fundamentals (idle AI
-capacity, capex cuts, falling hardware orders, credit, stagflation) and of drawdowns.
+capacity, capex cuts, falling hardware orders, credit, stagflation) and of drawdowns, and
+whose way back up is eased by recovery, a score of cheap prices and easy policy.
 
 Arrays (B,); the regime is an int32 index into ``types.REGIMES``.
 """
@@ -32,6 +33,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "logit shift per 1pp of inflation beyond 1pp above its start (stagflation)"),
     ParamSpec("fragility_drawdown", "regime", 0.0, 20.0, "-",
               "logit shift per 10% of last quarter's index drawdown beyond 10% (feedback)"),
+    ParamSpec("recovery_drawdown", "regime", 0.0, 20.0, "-",
+              "logit shift towards recovery per 10% of drawdown beyond 20% (a bear market "
+              "makes prices cheap: the way out of wobble and bust)"),
+    ParamSpec("recovery_easing", "regime", 0.0, 20.0, "-",
+              "logit shift towards recovery per 1pp of policy rate below neutral"),
 )
 
 OUTPUTS: tuple[OutputSpec, ...] = (
@@ -46,6 +52,8 @@ NOISE_TOLERANCE = 0.01
 (about one standard deviation of a year's move) and add no fragility ..."""
 DRAWDOWN_TOLERANCE = 0.10
 """... nor do drawdowns of up to 10% (a correction)."""
+BEAR_MARKET = 0.20
+"""Drawdowns beyond 20% (a bear market) count towards recovery (block 10c)."""
 
 
 def order_growth(prev_growth, hw_revenue, prev_hw_revenue):
@@ -84,20 +92,31 @@ def fragility(p: ParamValues, init: Initial, utilisation, orders, guided_growth,
             / 0.10)
 
 
-def regime(p: ParamValues, prev_regime, fragility, u, length=1.0):
+def recovery(p: ParamValues, rate, prev_drawdown):
+    """Block 10c. Recovery h_t >= 0, a logit shift of the chain's upward steps only: busts
+    end once prices are cheap and policy is easy (history's bear markets end in deep
+    drawdowns, with the Fed below neutral):
+
+        h_t = recovery_drawdown * max(DD_{t-1} - BEAR_MARKET, 0) / 10%
+              + recovery_easing * max(neutral_rate - r_t, 0) / 1pp"""
+    return (p.recovery_drawdown * jnp.maximum(prev_drawdown - BEAR_MARKET, 0.0) / 0.10
+            + p.recovery_easing * jnp.maximum(p.neutral_rate - rate, 0.0) / 0.01)
+
+
+def regime(p: ParamValues, prev_regime, fragility, u, length=1.0, recovery=0.0):
     """Block 10b, the regime after the step (``transition`` without its probability)."""
-    return transition(p, prev_regime, fragility, u, length)[0]
+    return transition(p, prev_regime, fragility, u, length, recovery)[0]
 
 
-def transition(p: ParamValues, prev_regime, fragility, u, length=1.0):
+def transition(p: ParamValues, prev_regime, fragility, u, length=1.0, recovery=0.0):
     """Block 10b. One step of the chain, one uniform ``u`` per draw, and the log-probability
     of the step taken (what the score-function part of a sensitivity differentiates:
     ``analysis/sensitivity.py``):
 
         down_t = sigmoid(logit(base_down(R_{t-1})) + f_t),  base_down = (p_ramp_to_wobble,
                                                                          p_wobble_to_bust, 0)
-        up_t   = sigmoid(logit(base_up(R_{t-1})) - f_t),    base_up   = (0, p_wobble_to_ramp,
-                                                                         p_bust_to_wobble)
+        up_t   = sigmoid(logit(base_up(R_{t-1})) - f_t + h_t),  base_up = (0, p_wobble_to_ramp,
+                                                                          p_bust_to_wobble)
         (down_t, up_t) scaled by 1 / (down_t + up_t) where that sum exceeds 1, then by
         ``length`` (the quarter's length in quarters: < 1 in the stub first quarter)
         R_t    = R_{t-1} + 1 if u < down_t;  - 1 if u < down_t + up_t;  else R_{t-1}
@@ -107,7 +126,7 @@ def transition(p: ParamValues, prev_regime, fragility, u, length=1.0):
     base_up = jnp.where(prev_regime == 1, p.p_wobble_to_ramp,
                         jnp.where(prev_regime == 2, p.p_bust_to_wobble, 0.0))
     down = shift_probability(base_down, fragility)
-    up = shift_probability(base_up, -fragility)
+    up = shift_probability(base_up, recovery - fragility)
     total = down + up
     scale = jnp.where(total > 1.0, 1.0 / total, 1.0) * length
     down, up = down * scale, up * scale

@@ -12,11 +12,11 @@ import jax.numpy as jnp
 
 from .capex import capex, depreciation
 from .catalog import Outputs, Params
-from .credit import ai_debt, credit, stress_index
+from .credit import ai_debt, credit, economy_spread, stress_index
 from .earnings import earnings_cycle, hardware, other_490, platforms
 from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
 from .market import PLATFORM_EARNINGS_FLOOR, index, initial_earnings, priced_earnings
-from .regime import fragility, order_growth, transition
+from .regime import fragility, order_growth, recovery, transition
 from .revenue import ai_revenue, capacity
 from .types import DT, Quarter, ScenarioArrays, Shocks, State
 from .valuation import (
@@ -38,8 +38,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
 
     # 1-3: the Fed, inflation, the 10-year yield
     paths = q.paths
-    rate = policy_rate(p, s.policy_rate, s.inflation, s.stress, q.fed_move_cdf, u_fed,
-                       paths.pin_policy_rate)
+    rate = policy_rate(p, s.policy_rate, s.inflation, s.unemployment_change, s.stress,
+                       q.fed_move_cdf, q.fed_rule_weight, u_fed, paths.pin_policy_rate)
     infl, core_infl = inflation(p, s.core_inflation, s.output_gap, q.tariff_impulse,
                                 eps.inflation, paths.pin_core_inflation)
     y, tp = yield_10y(p, rate, s.term_premium, q.paths.term_premium_shift, eps.term_premium,
@@ -60,8 +60,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
                    paths.pin_gdp_growth)
     gap, unemployment = output_gap(p, s.output_gap, g, paths.pin_unemployment)
     ngdp = nominal_gdp(s.nominal_gdp_bn, g, infl)
-    nominal_growth = g + infl
-    nominal_trend = p.gdp_trend + p.inflation_target
+    d_unemployment = unemployment - s.unemployment
+    inflation_gap = infl - p.inflation_target
 
     # 7: AI capacity and revenue
     cap = capacity(p, init, q.years, in_service)
@@ -77,21 +77,24 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
         p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, q.paths.china_multiplier,
         shift[0], q.years, dcycle, paths.financing_unwind, s.unwound)
     interest, debt = ai_debt(p, s.ai_debt_bn, s.credit_spread, y, capex_bn)
-    core, e_platform, e_gaap = platforms(p, s.core_platform_bn, nominal_growth, nominal_trend,
+    core, e_platform, e_gaap = platforms(p, s.core_platform_bn, inflation_gap, d_unemployment,
                                          shift[1], revenue, opex, dep, imp, interest,
                                          dcycle)
-    e_other = other_490(p, s.other_earnings_bn, nominal_growth, nominal_trend, shift[2],
+    e_other = other_490(p, s.other_earnings_bn, inflation_gap, d_unemployment, shift[2],
                         q.tariff_change, dcycle)
 
-    # 9b: the AI credit spread
-    spread, spread_shock = credit(p, init, s.spread_shock, debt, e_platform, dep, s.drawdown,
-                                  q.paths.spread_shift, eps.credit_spread,
-                                  paths.financing_unwind)
+    # 9b: the economy-wide spread and the AI borrowers' on top of it
+    economy, spread_shock = economy_spread(p, init, s.spread_shock, s.drawdown,
+                                           paths.economy_spread_shift, eps.credit_spread,
+                                           paths.pin_economy_spread)
+    spread = credit(p, init, economy, debt, e_platform, dep, paths.spread_shift,
+                    paths.financing_unwind)
 
     # 10: fragility and the regime; 11: volatility
     orders = order_growth(s.hw_orders, hw_rev, s.hw_revenue_bn)
     f = fragility(p, init, util, orders, guided_growth, spread, y, infl, s.drawdown)
-    reg, reg_log_prob = transition(p, s.regime, f, u_regime, q.shock_scale**2)
+    reg, reg_log_prob = transition(p, s.regime, f, u_regime, q.shock_scale**2,
+                                   recovery(p, rate, s.drawdown))
     log_sv, vol = volatility(p, s.log_sv, reg, eps.log_volatility, paths.pin_volatility)
 
     # 12: expected growth, fair value and valuation; 13: market caps and the index; 14: stress
@@ -107,13 +110,15 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
 
     new = State(
         policy_rate=rate, inflation=infl, core_inflation=core_infl, output_gap=gap,
-        term_premium=tp, nominal_gdp_bn=ngdp,
+        unemployment=unemployment, unemployment_change=d_unemployment, term_premium=tp,
+        nominal_gdp_bn=ngdp,
         log_capex=log_c, capex_bn=capex_bn, ring_bn=ring, funding_pressure=pressure,
         revenue_shock=rev_shock, log_price=log_price, utilisation=util, ai_revenue_bn=revenue,
         ai_opex_bn=opex, hw_shift=hw_shift, hw_revenue_bn=hw_rev, hw_orders=orders,
         hw_margin=margin, hw_fixed_bn=fixed, earnings_cycle=cycle, core_platform_bn=core,
         other_earnings_bn=e_other, ai_debt_bn=debt,
-        spread_shock=spread_shock, credit_spread=spread, regime=reg, log_sv=log_sv,
+        spread_shock=spread_shock, economy_spread=economy, credit_spread=spread, regime=reg,
+        log_sv=log_sv,
         pe_residual=residual, log_pe=log_pe, expected_growth=g_e,
         smooth_log_earnings=smooth_e, mcap_bn=mcap,
         index_level=level, peak=peak, drawdown=dd, index_return=ret, realized_var=rv,
@@ -128,7 +133,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
         pe_platforms=jnp.exp(log_pe[1]), pe_other=jnp.exp(log_pe[2]), mcap_hw=mcap[0],
         mcap_platforms=mcap[1], mcap_other=mcap[2], mag10_weight=(mcap[0] + mcap[1]) / total,
         index_level=level, drawdown=dd, realized_vol=jnp.sqrt(rv), volatility=vol,
-        credit_spread=spread, stress=stress, regime=reg)
+        credit_spread=spread, economy_spread=economy, stress=stress, regime=reg)
     return new, out
 
 
@@ -158,6 +163,7 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
     return State(
         policy_rate=init.policy_rate * ones, inflation=init.inflation * ones,
         core_inflation=init.inflation * ones, output_gap=gap0 * ones,
+        unemployment=init.unemployment * ones, unemployment_change=zeros,
         term_premium=tp0 * ones, nominal_gdp_bn=init.nominal_gdp_bn * ones,
         log_capex=jnp.log(init.capex_bn) * ones, capex_bn=init.capex_bn * ones,
         ring_bn=jnp.zeros((scen.dep_weights.shape[-1], n), dtype),
@@ -170,6 +176,7 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
         earnings_cycle=zeros, core_platform_bn=core0 * ones,
         other_earnings_bn=init.other_earnings_bn * ones,
         ai_debt_bn=init.ai_debt_bn * ones, spread_shock=zeros,
+        economy_spread=init.economy_spread * ones,
         credit_spread=init.credit_spread * ones, regime=jnp.zeros((n,), jnp.int32),
         log_sv=initial_log_sv(p, init) * ones, pe_residual=jnp.zeros((3, n), dtype),
         log_pe=jnp.log(init.pe)[:, None] * ones, expected_growth=init.expected_growth[:, None]

@@ -99,7 +99,8 @@ class Initial(NamedTuple):
     expected_growth: Array       # (3,)
     unemployment: Array
     in_service_bn: Array         # $bn cost of AI capital in service in the quarter before
-    credit_spread: Array
+    credit_spread: Array         # AI borrowers'
+    economy_spread: Array        # economy-wide (BAA - AAA)
     ai_debt_bn: Array
     index_level: Array
     volatility: Array
@@ -109,6 +110,7 @@ class ScenarioArrays(NamedTuple):
     """One scenario compiled to fixed-shape arrays (all numbers traced, none static)."""
 
     fed_move_cdf: Array        # (T, G) CDF of the quarter's total move over MOVE_GRID_BP
+    fed_rule_weight: Array     # (T,) 0 up to the last listed meeting's quarter, then 1
     tariff_rate: Array         # (T,) effective tariff rate
     tariff_change: Array       # (T,) change of the effective rate in the quarter
     tariff_impulse: Array      # (T,) rate change spread over the pass-through window
@@ -142,6 +144,8 @@ class State(NamedTuple):
     inflation: Array
     core_inflation: Array
     output_gap: Array
+    unemployment: Array
+    unemployment_change: Array  # U_t - U_{t-1}: what the Fed's rule reacts to next quarter
     term_premium: Array
     nominal_gdp_bn: Array
     log_capex: Array
@@ -162,7 +166,8 @@ class State(NamedTuple):
     core_platform_bn: Array
     other_earnings_bn: Array
     ai_debt_bn: Array
-    spread_shock: Array
+    spread_shock: Array     # the economy-wide spread's AR(1) shock (block 9b)
+    economy_spread: Array
     credit_spread: Array
     regime: Array           # int32 index into REGIMES
     log_sv: Array

@@ -168,6 +168,10 @@ def fair_log_pe(p: ParamValues, init: Initial, expected, y, stress_prev, liquidi
             + regime_premium(p, reg))
 
 
+RESIDUAL_CAP = 1.5
+"""The P/E residual stays within +-1.5 in logs (a factor 4.5 either way) of the fair
+multiple: its sd is about 0.15 in a calibrated run, so the cap binds only where a scenario
+sets volatilities at their bounds and the residual would otherwise wander without limit."""
 REFLEX_CAP = 0.25
 """Largest move of the platforms' log P/E from the capex reflex in one quarter."""
 
@@ -179,8 +183,8 @@ def valuation(p: ParamValues, fair, prev_residual, reg, prev_mcap_platforms, vol
 
         reflex_pl = clip(capex_reflex * (K_t - K_{t-1}) / MCAP_pl,t-1, -REFLEX_CAP, REFLEX_CAP)
                     (platforms, in ramp only)
-        v_i,t     = (1 - pe_mean_reversion) * v_i,t-1 + reflex_i
-                    + beta_i * vol_t * sqrt(DT) * eps.valuation
+        v_i,t     = clip((1 - pe_mean_reversion) * v_i,t-1 + reflex_i
+                         + beta_i * vol_t * sqrt(DT) * eps.valuation, -RESIDUAL_CAP, RESIDUAL_CAP)
         log PE_i,t = fair_i,t + v_i,t
 
     Returns (log PE_t, v_t)."""
@@ -189,8 +193,8 @@ def valuation(p: ParamValues, fair, prev_residual, reg, prev_mcap_platforms, vol
     # normal quarter); uncapped, a capex change divided by a vanishing market cap diverged
     reflex = jnp.where(reg == 0, jnp.clip(p.capex_reflex * capex_change / prev_mcap_platforms,
                                           -REFLEX_CAP, REFLEX_CAP), 0.0)
-    residual = ((1.0 - p.pe_mean_reversion) * prev_residual + only_row(1, reflex)
-                + beta * vol * SQRT_DT * eps)
+    residual = jnp.clip((1.0 - p.pe_mean_reversion) * prev_residual + only_row(1, reflex)
+                        + beta * vol * SQRT_DT * eps, -RESIDUAL_CAP, RESIDUAL_CAP)
     return fair + residual, residual
 
 
