@@ -203,3 +203,17 @@ def test_binary_garbage_and_alias_bomb(tmp_path):
     b = tmp_path / "bomb.yaml"
     b.write_text("name: x\n" + bomb, encoding="utf-8")
     assert "YAML nodes" in str(error_of(b))
+
+
+def test_the_capex_sweep_example_is_the_response_grids_capex_row():
+    """examples/capex_sweep.yaml (docs/model.md's capex attribution) runs the points the
+    response grid moves AI capex to: -3, -1, 0, +1, +3 plausibility sds."""
+    from aicapex.analysis.shocks import scales
+    from aicapex.api import resolve_scenarios
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "capex_sweep.yaml"
+    points = resolve_scenarios(str(path))
+    sd = scales()["capex_growth"][0]
+    slowdowns = [p.scenario.capex.slowdown for p in points]
+    assert [s.growth_shift for s in slowdowns] == pytest.approx([k * sd for k in (-3, -1, 0, 1, 3)])
+    assert all(s.quarters == 20 and str(s.start) == "2025Q4" for s in slowdowns)
