@@ -48,6 +48,9 @@ def test_a_severe_recession_takes_earnings_down_by_a_recession_and_the_rate_to_t
     e = one["earnings_hw"] + one["earnings_platforms"] + one["earnings_other"]
     trough = float((e / e.isel(time=0)).min("time").median("draw")) - 1.0
     assert trough <= -0.25
+    # a recession-sized fall of the index: the market looks through part of the earnings'
+    peak_to_trough = float(one["drawdown"].max("time").median("draw"))
+    assert 0.40 <= peak_to_trough <= 0.60
     # the rule cuts from 3.6% to within 75bp of the lower bound inside a year
     rate = _median(ds, "policy_rate", "fed_severely_adverse")
     assert rate[:5].min() < 0.00125 + 0.0075

@@ -27,16 +27,16 @@ the other way). AI capex: more of it is planned growth the valuation prices, so 
 should rise with it; the model's is not monotone (below)."""
 
 KNOWN: dict[tuple[str, str], str] = {
-    ("capex_growth", "median"): "median index 9,205 / 10,017 / 10,400 / 10,477 / 9,496 at "
-        "-3/-1/0/+1/+3 sd: more capex beyond +1 sd lowers it (capacity outruns revenue)",
-    ("capex_growth", "p_drawdown"): "P(DD>20%) 0.603 / 0.538 / 0.544 / 0.572 / 0.724: "
+    ("capex_growth", "median"): "median index 8,996 / 9,924 / 10,155 / 10,121 / 9,123 at "
+        "-3/-1/0/+1/+3 sd: the index peaks near the plan (docs/model.md: the attribution)",
+    ("capex_growth", "p_drawdown"): "P(DD>20%) 0.601 / 0.543 / 0.549 / 0.585 / 0.716: "
         "U-shaped",
-    ("term_premium_shift", "p_drawdown"): "P(DD>20%) 0.617 / 0.558 / 0.544 / 0.542 / 0.616: "
+    ("term_premium_shift", "p_drawdown"): "P(DD>20%) 0.629 / 0.568 / 0.549 / 0.545 / 0.617: "
         "a lower term premium raises the drawdown probability (prices jump, then fall back)",
-    ("erp_shift", "p_drawdown"): "P(DD>20%) 0.365 / 0.664 / 0.544 / 1.000 / 1.000: a 1-sd "
+    ("erp_shift", "p_drawdown"): "P(DD>20%) 0.299 / 0.654 / 0.549 / 1.000 / 1.000: a 1-sd "
         "lower premium raises it",
-    ("useful_life", "p_drawdown"): "P(DD>20%) 0.538 / 0.544 / 0.544 / 0.535 / 0.524: "
-        "a longer life lowers it by 0.014 at +3 sd, within two Monte Carlo errors",
+    ("useful_life", "p_drawdown"): "P(DD>20%) 0.533 / 0.549 / 0.549 / 0.546 / 0.540: "
+        "a longer life lowers it by 0.009 at +3 sd, within two Monte Carlo errors",
 }
 
 

@@ -41,12 +41,15 @@ def batches(baseline):
     return [pr.subset(b * size, (b + 1) * size) for b in range(BATCHES)]
 
 
-KNOWN_GAPS: dict[tuple[str, str], str] = {}
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("es5_index_change", "other_buyers_growth"):
+        "autodiff 0.0046 against finite differences 0.0023 (one-sd effects; the gap 6.7 "
+        "standard errors of 0.00033, half the effect)",
+}
 """(metric, input) pairs whose autodiff and finite differences disagree beyond the allowance,
-with the measured figures (``DRAWS`` draws, seed 0): none since model v3 (the three of model
-v2, other_buyers_growth on the 5-year change and long_rate_beta on P(drawdown > 20%) and the
-Mag-10 weight, now agree). A pair whose effect reaches the metric mostly through the regime
-chain can disagree: autodiff adds the score-function term of the transition probabilities,
+with the measured figures (``DRAWS`` draws, seed 0): one since model v3 (model v2's
+long_rate_beta pairs now agree). A pair whose effect reaches the metric mostly through the
+regime chain can disagree: autodiff adds the score-function term of the transition probabilities,
 finite differences of 0.1 sd on common random numbers see only the rare draws whose regime
 step flips. Such a pair is left out of ``_check`` and held by a strict xfail of its own
 (``test_known_gap_still_disagrees``), which fails the day it agrees."""

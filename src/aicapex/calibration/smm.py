@@ -52,7 +52,7 @@ YEARS = 6
 """Year-ends in an annual window (5 annual changes)."""
 
 FITTED = ("vol_ramp", "vol_bust", "p_ramp_to_wobble", "pe_mean_reversion", "earnings_sigma",
-          "premium_wobble_other", "premium_bust_other")
+          "premium_wobble_other", "premium_bust_other", "earnings_look_through")
 """The parameters the simulated-moment fit estimates (their priors are fixed at the
 estimate while fitting; every other parameter keeps its prior). How long a bust lasts
 (``p_bust_to_wobble``) is not among them: in the steady state busts are rare and the moments
@@ -237,7 +237,7 @@ def _transform(names: Sequence[str]) -> tuple[Callable, Callable]:
     a (negative) regime premium, log else;
     ``vol_bust`` as ``vol_ramp`` times one plus a positive factor (the bust is the more
     volatile state)."""
-    unit = {"p_ramp_to_wobble", "p_bust_to_wobble", "pe_mean_reversion"}
+    unit = {"p_ramp_to_wobble", "p_bust_to_wobble", "pe_mean_reversion", "earnings_look_through"}
     negative = {"premium_wobble_other", "premium_bust_other", "premium_wobble_ai",
                 "premium_bust_ai"}
 

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial
+from .xla import group_rows
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     # block 8a: AI hardware suppliers
@@ -92,6 +93,18 @@ def earnings_cycle(p: ParamValues, prev_cycle, eps):
     Each group's log earnings move by c_t - c_{t-1} on top of their trend growth, so an
     earnings shock fades instead of compounding."""
     return p.earnings_persistence * prev_cycle + p.earnings_sigma * SQRT_DT * eps
+
+
+def transitory(p: ParamValues, init: Initial, cycle, unemployment):
+    """Block 8 (transitory). Each group's transitory log earnings deviation (3, B): the
+    shared earnings cycle, and for the platforms and the other 490 the operating leverage to
+    unemployment since the start (the part of earnings that recovers as the cycle turns):
+
+        z_hw,t = c_t
+        z_pl,t = c_t - platform_cycle_share * earnings_unemployment_beta * (U_t - U_0)
+        z_o,t  = c_t - earnings_unemployment_beta * (U_t - U_0)"""
+    leverage = -p.earnings_unemployment_beta * (unemployment - init.unemployment)
+    return group_rows(cycle, cycle + p.platform_cycle_share * leverage, cycle + leverage)
 
 
 def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, prev_fixed,

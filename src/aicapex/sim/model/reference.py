@@ -351,7 +351,10 @@ def valuation(p, s, ini, q, e_hw, new_hw, e_plat, y, new_capex, vol, prev_util):
     r = ini["yield_10y"] + p.yield_passthrough * (y - ini["yield_10y"])
     erp = s.erp0 + p.erp_stress_beta * s.stress + q.erp_shift - q.erp_liquidity
     denom = np.maximum(r + erp - gL, 1 / p.pe_max)
-    fair = -np.log(denom) + H * (s.g_exp - gL) + np.stack([ai, ai, oth])
+    lev = -p.earnings_unemployment_beta * (s.unemp - ini["unemployment"])
+    transitory = np.stack([s.cycle, s.cycle + p.platform_cycle_share * lev, s.cycle + lev])
+    fair = (-np.log(denom) + H * (s.g_exp - gL) + np.stack([ai, ai, oth])
+            - p.earnings_look_through * transitory)
     beta = np.stack([p.beta_hw, p.beta_platforms, p.beta_other])
     reflex = np.zeros((3, B))
     reflex[1] = np.where(s.regime == 0, np.clip(

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from .capex import capex, depreciation
 from .catalog import Outputs, Params
 from .credit import ai_debt, credit, economy_spread, stress_index
-from .earnings import earnings_cycle, hardware, other_490, platforms
+from .earnings import earnings_cycle, hardware, other_490, platforms, transitory
 from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
 from .market import PLATFORM_EARNINGS_FLOOR, index, initial_earnings, priced_earnings
 from .regime import fragility, order_growth, recovery, transition
@@ -101,7 +101,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
     log_e = priced_earnings(e_hw, hw_rev, e_platform, core, e_other)
     g_e, smooth_e = expected_growth(p, s.expected_growth, log_e, s.smooth_log_earnings, util,
                                     s.utilisation)
-    fair = fair_log_pe(p, init, g_e, y, s.stress, q.paths.erp_liquidity, q.paths.erp_shift, reg)
+    fair = fair_log_pe(p, init, g_e, y, s.stress, q.paths.erp_liquidity, q.paths.erp_shift, reg,
+                       transitory(p, init, cycle, unemployment))
     log_pe, residual = valuation(p, fair, s.pe_residual, reg, s.mcap_bn[1], vol,
                                  capex_bn - s.capex_bn, eps.valuation)
     mcap, total, level, ret, peak, dd, rv = index(init, log_pe, log_e, s.index_level, s.peak,

@@ -19,6 +19,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     # block 12: valuation
     ParamSpec("pe_mean_reversion", "valuation", 0.0, 1.0, "1/quarter",
               "share of the residual of log P/E over its fair value that decays each quarter"),
+    ParamSpec("earnings_look_through", "valuation", 0.0, 1.0, "fraction",
+              "share of each group's transitory earnings deviation (the earnings cycle and "
+              "the operating leverage to unemployment) its multiple offsets: prices look "
+              "through part of a cyclical earnings fall"),
     ParamSpec("erp_stress_beta", "valuation", 0.0, 0.05, "1/yr",
               "equity risk premium per unit of stress"),
     ParamSpec("pe_max", "valuation", 5.0, 1000.0, "x",
@@ -148,15 +152,17 @@ def implied_erp(p: ParamValues, init: Initial):
             - init.yield_10y + p.long_run_growth)
 
 
-def fair_log_pe(p: ParamValues, init: Initial, expected, y, stress_prev, liquidity, erp_shift, reg):
+def fair_log_pe(p: ParamValues, init: Initial, expected, y, stress_prev, liquidity, erp_shift, reg,
+                transitory=0.0):
     """Block 12b. The fair log P/E of each group (3, B): a Gordon multiple on the long-run
     growth, plus the excess growth priced for ``excess_growth_years``, plus the regime's
-    premium:
+    premium, less the share ``earnings_look_through`` of the group's transitory earnings
+    deviation z_i,t (3, B; ``transitory``, block 8), which the multiple offsets:
 
         r_t     = y_0 + yield_passthrough * (y_t - y_0)
         erp_i,t = erp_i,0 + erp_stress_beta * stress_{t-1} + erp_shift_t - liquidity_t
         fair_i  = -log(max(r_t + erp_i,t - g_L, 1 / pe_max)) + H * (g^e_i,t - g_L)
-                  + premium_i(R_t)
+                  + premium_i(R_t) - earnings_look_through * z_i,t
 
     (g_L = ``long_run_growth``, H = ``excess_growth_years``). A change in the discount rate,
     the risk premium or expected growth moves the fair multiple, and so the price, in the
@@ -165,7 +171,7 @@ def fair_log_pe(p: ParamValues, init: Initial, expected, y, stress_prev, liquidi
     erp = implied_erp(p, init) + p.erp_stress_beta * stress_prev + erp_shift - liquidity
     denominator = jnp.maximum(rate + erp - p.long_run_growth, 1.0 / p.pe_max)
     return (-jnp.log(denominator) + p.excess_growth_years * (expected - p.long_run_growth)
-            + regime_premium(p, reg))
+            + regime_premium(p, reg) - p.earnings_look_through * transitory)
 
 
 RESIDUAL_CAP = 1.5
