@@ -255,6 +255,73 @@ def test_overwrite_refuses_what_aicapex_did_not_write(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".aicapex")] == []
 
 
+def _run_quietly(*argv) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(list(argv))
+    return code, " ".join(err.getvalue().split())
+
+
+def test_overwrite_deletes_nothing_the_user_made(tmp_path):
+    """Issue 41's reproducer and its relatives: a folder with a hand-made aicapex manifest, a
+    run with a note added, a run with a table edited, a run with a folder or a link added:
+    --overwrite refuses each, naming what it would have deleted, and deletes nothing."""
+    base = ["--draws", "50", "--seed", "1", "--no-plots"]
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "manifest.json").write_text('{"package": "aicapex"}')
+    (fake / "thesis.txt").write_text("work")
+    code, said = _run_quietly("run", "baseline", *base, "--out", str(fake), "--overwrite")
+    assert code == 2 and "deletes nothing else" in said, said
+    assert (fake / "thesis.txt").read_text() == "work"
+
+    run = tmp_path / "run"
+    assert _run_quietly("run", "baseline", *base, "--out", str(run))[0] == 0
+    for added, why in ((run / "notes.txt", "did not write it"),
+                       (run / "summary.csv", "changed since"),
+                       (run / "mine" / "a.txt", "did not write it"),
+                       (run / "link", "did not write it")):
+        before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+        if added.name == "link":
+            added.symlink_to(tmp_path)
+        elif added.exists():
+            added.write_text(added.read_text() + "my edit\n")
+        else:
+            added.parent.mkdir(exist_ok=True)
+            added.write_text("mine")
+        code, said = _run_quietly("run", "baseline", *base, "--seed", "2", "--out", str(run),
+                                  "--overwrite")
+        assert code == 2 and why in said and added.relative_to(run).parts[0] in said, said
+        assert added.is_symlink() or added.read_text().endswith(("mine", "my edit\n"))
+        for p, content in before.items():
+            assert p == added or p.read_bytes() == content, p  # the old run untouched
+        if added.is_symlink() or added.name != "summary.csv":
+            added.unlink()
+            if added.parent != run:
+                added.parent.rmdir()
+        else:
+            added.write_bytes(before[added])
+    # with the run as aicapex wrote it, --overwrite replaces it (a file deleted is no obstacle)
+    (run / "tail_probabilities.csv").unlink()
+    assert _run_quietly("run", "baseline", *base, "--seed", "2", "--out", str(run),
+                        "--overwrite")[0] == 0
+    assert json.loads((run / "manifest.json").read_text())["seed"] == 2
+
+
+def test_a_run_from_before_the_inventory_is_judged_by_its_manifest(tmp_path):
+    """An output written before the marker recorded its files: its manifest is trusted only
+    where every file it lists is there with its recorded hash."""
+    from aicapex.outputs import writers
+
+    run = tmp_path / "old"
+    assert _run_quietly("run", "baseline", "--draws", "50", "--no-plots", "--out",
+                        str(run))[0] == 0
+    (run / writers.MARKER).unlink()  # as a run written before the marker
+    assert writers.foreign_entry(run) is None
+    (run / "summary.csv").write_text("edited")
+    assert "no manifest whose files all check" in writers.foreign_entry(run)
+
+
 def test_every_output_directory_is_marked_and_can_be_replaced(tmp_path):
     """What aicapex writes carries its marker, so --overwrite can replace it: a run, and an
     output without a manifest (the anchor check's)."""

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from ..runtime import interrupts
 from .metadata import RunMetadata
+from .ownership import MARKER, foreign_entry, is_aicapex_output, sha256_of, write_marker
 from .plots import write_plots
 from .report import write_report
 from .store import metadata_sha256, store_bytes
@@ -91,29 +92,11 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-MARKER = ".aicapex-output"
-"""The file every output directory aicapex writes carries (its kind and when), so that
-``--overwrite`` can tell a previous output from a user's folder."""
-
-
-def is_aicapex_output(path: Path) -> bool:
-    """Whether ``path`` is a directory aicapex wrote: it has the marker, or (runs written before
-    the marker) a ``manifest.json`` of package aicapex."""
-    if path.is_symlink() or not path.is_dir():
-        return False
-    if (path / MARKER).is_file():
-        return True
-    try:
-        return json.loads((path / "manifest.json").read_text(encoding="utf-8")).get(
-            "package") == "aicapex"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def check_output_dir(out: Path, overwrite: bool) -> None:
     """Refuse an existing, non-empty output path unless ``overwrite``, and with ``overwrite``
-    anything but a previous aicapex output directory: ``--overwrite`` never deletes a folder
-    or file of the user's."""
+    anything but a previous aicapex output directory holding only what aicapex wrote there,
+    unchanged (``ownership.foreign_entry``): ``--overwrite`` never deletes a folder or file of
+    the user's, nor one the user added to a run or edited in it."""
     if not (out.exists() or out.is_symlink()) or (
             out.is_dir() and not out.is_symlink() and not any(out.iterdir())):
         return
@@ -125,6 +108,11 @@ def check_output_dir(out: Path, overwrite: bool) -> None:
                 else "a directory aicapex did not write")
         raise OutputExistsError(f"{out} is {what} (no {MARKER} or aicapex manifest.json); "
                                 "--overwrite replaces only a previous aicapex output. Choose "
+                                "another --out, or remove it yourself")
+    foreign = foreign_entry(out)
+    if foreign:
+        raise OutputExistsError(f"{out} holds {foreign}; --overwrite replaces only a previous "
+                                "aicapex output and deletes nothing else. Move it out, choose "
                                 "another --out, or remove it yourself")
 
 
@@ -162,7 +150,8 @@ def check_free_space(directory: str | Path, results_bytes: int) -> None:
 @contextmanager
 def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a hidden temporary directory beside ``out_dir``; when the block completes it is
-    marked (``MARKER``) and replaces ``out_dir`` in one rename, and when it raises it is
+    marked (``MARKER``, with the inventory of what it holds) and replaces ``out_dir`` in one
+    rename, and when it raises it is
     deleted. An existing, non-empty ``out_dir`` is replaced only with ``overwrite``, and only
     if it is a previous aicapex output (``check_output_dir``): in one atomic exchange where
     the system has one, else by two renames that ``claim_output`` undoes if they were cut
@@ -176,9 +165,9 @@ def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the run is an ordinary folder
     try:
         yield tmp
-        (tmp / MARKER).write_text(json.dumps({"written_by": "aicapex", "created": time.strftime(
-            "%Y-%m-%dT%H:%M:%S%z")}) + "\n", encoding="utf-8")
+        write_marker(tmp)
         interrupts.check()  # a signal swallowed while writing must not commit the run
+        check_output_dir(out, overwrite)  # nothing added to it or changed in it meanwhile
         if not out.exists():
             tmp.rename(out)
         elif _exchange(tmp, out):  # one step: the new run in place, the old one in tmp
@@ -228,15 +217,6 @@ def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
 def _finite(x):
     """JSON has no NaN: None where an estimate is unavailable (a single chunk)."""
     return None if x is None or x != x else x
-
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file's bytes, hex."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def store_entry(path: Path) -> dict[str, Any]:
