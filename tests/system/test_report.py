@@ -86,10 +86,7 @@ def test_report_command_on_a_summary_run(tmp_path):
     assert "a summary run does not keep" in text
     plaus = pd.read_csv(out / "plausibility.csv")
     hawk = plaus.set_index("scenario").loc["fed_hawkish"]
-    # its hawkish odds and its rule's faster pull (0.15 a quarter against the fitted 0.04)
-    assert {"fed_path", "prior policy_pull"} <= {
-        part.rsplit(" ", 1)[0] for part in hawk["binding_shocks"].split(", ")}
-    assert hawk["shock_distance"] > 0
+    assert hawk["binding_shocks"].startswith("fed_path") and hawk["shock_distance"] > 0
 
 
 def _chromium() -> str | None:
