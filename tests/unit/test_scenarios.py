@@ -217,3 +217,30 @@ def test_the_capex_sweep_example_is_the_response_grids_capex_row():
     slowdowns = [p.scenario.capex.slowdown for p in points]
     assert [s.growth_shift for s in slowdowns] == pytest.approx([k * sd for k in (-3, -1, 0, 1, 3)])
     assert all(s.quarters == 20 and str(s.start) == "2025Q4" for s in slowdowns)
+
+
+def test_a_value_of_neither_form_of_a_union_names_its_line_and_the_forms(tmp_path):
+    """Issue 41's reproducer: a scalar slowdown crashed validation with 'not enough values to
+    unpack' and no location."""
+    f = tmp_path / "s.yaml"
+    f.write_text("name: s\nextends: baseline\ncapex:\n  slowdown: 2026Q1\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(f)
+    assert e.value.file == str(f) and e.value.line == 4
+    assert e.value.field_path == "capex.slowdown"
+    msg = str(e.value)
+    assert "a mapping of fields (start, growth_shift, quarters) or a list" in msg, msg
+
+
+def test_a_year_written_as_text_is_that_year(tmp_path):
+    """A JSON document's keys are text: {"2026": 0.1} is the year 2026 (and wins over the
+    baseline's 2026 it extends); text that spells no year is still refused."""
+    f = tmp_path / "j.yaml"
+    f.write_text('{"name": "j", "extends": "baseline", "capex": {"growth_by_year": '
+                 '{"2026": 0.1}}}\n')
+    assert load_scenario(f).scenario.capex.growth_by_year[2026] == 0.1
+    as_dict = aicapex.scenario({"name": "d", "capex": {"growth_by_year": {"2027": 0.2}}})
+    assert as_dict.scenario.capex.growth_by_year == {2027: 0.2}
+    f.write_text('{"name": "j", "capex": {"growth_by_year": {"20x6": 0.1}}}\n')
+    with pytest.raises(ScenarioError, match=r"growth_by_year\.20x6"):
+        load_scenario(f)

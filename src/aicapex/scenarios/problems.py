@@ -63,16 +63,26 @@ def translate(err: ValidationError, data: Any, where: dict[Loc, tuple[str, int]]
     found: dict[tuple[str, int | None, str], str] = {}
     located = [(_data_path((*e["loc"], *getattr(e.get("ctx", {}).get("error"), "at", ())),
                            data), e) for e in err.errors(include_url=False)]
-    for path, e in located:
-        if e["type"] in _OTHER_BRANCH and any(p[:len(path)] == path and q is not e
-                                              for p, q in located):
-            continue
+    kept = [(path, e) for path, e in located
+            if not (e["type"] in _OTHER_BRANCH and any(p[:len(path)] == path and q is not e
+                                                       for p, q in located))]
+    forms: dict[Loc, list[str]] = {}
+    if not kept:  # the value is none of a union's forms: say which forms it may take
+        for path, e in located:
+            form = _FORMS.get(e["type"], e["msg"])
+            fields = _allowed_fields(path, data) if e["type"].startswith("model") else []
+            forms.setdefault(path, []).append(
+                f"{form} ({', '.join(fields)})" if fields else form)
+        kept = [next((path, e) for path, e in located if path == p) for p in forms]
+    for path, e in kept:
         file, line = default_file, None
         for n in range(len(path), 0, -1):
             if path[:n] in where:
                 file, line = where[path[:n]]
                 break
-        found.setdefault((file, line, _dotted(path)), _message(e, path, data))
+        message = (f"write {' or '.join(dict.fromkeys(forms[path]))} here, got "
+                   f"{e.get('input')!r}" if path in forms else _message(e, path, data))
+        found.setdefault((file, line, _dotted(path)), message)
     order = {f: i for i, f in enumerate(dict.fromkeys(f for f, _ in where.values()))}
     problems = [ScenarioError(f, ln, p, m) for (f, ln, p), m in sorted(
         found.items(), key=lambda kv: (order.get(kv[0][0], -1), kv[0][1] or 0))]
@@ -83,6 +93,10 @@ def translate(err: ValidationError, data: Any, where: dict[Loc, tuple[str, int]]
 _OTHER_BRANCH = ("list_type", "dict_type", "model_type", "model_attributes_type",
                  "none_required", "union_tag_invalid")
 """Errors that say a value is not of a union's other alternative."""
+
+_FORMS = {"list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping of fields",
+          "model_attributes_type": "a mapping of fields", "none_required": "null"}
+"""How to write a union's alternative, by the error that says a value is not it."""
 
 NAME_RULE = ("1-64 letters, digits, '_', '.' or '-', starting with a letter or digit "
              "(e.g. credit_stress_2027)")

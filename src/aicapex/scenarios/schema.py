@@ -134,6 +134,16 @@ class CapexBase(Strict):
     slowdown: Slowdown | list[Slowdown] | None = None
     """A slowdown (or a list of them) against that path."""
 
+    @field_validator("growth_by_year", mode="before")
+    @classmethod
+    def _years_as_text(cls, v: Any) -> Any:
+        """A year written as text that spells an integer (a JSON document's keys, a web
+        form's) is that year; anything else is left for the schema to refuse."""
+        if isinstance(v, dict):
+            return {int(k) if isinstance(k, str) and k.strip().isdigit() else k: x
+                    for k, x in v.items()}
+        return v
+
 
 class DepreciationBase(Strict):
     useful_life_years: Annotated[float, Field(ge=0.25, le=10.0, allow_inf_nan=False)] | None = None
