@@ -47,12 +47,12 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         "standard errors of 0.00033, half the effect)",
 }
 """(metric, input) pairs whose autodiff and finite differences disagree beyond the allowance,
-with the measured figures (``DRAWS`` draws, seed 0): one since model v3 (model v2's
-long_rate_beta pairs now agree). A pair whose effect reaches the metric mostly through the
-regime chain can disagree: autodiff adds the score-function term of the transition probabilities,
-finite differences of 0.1 sd on common random numbers see only the rare draws whose regime
-step flips. Such a pair is left out of ``_check`` and held by a strict xfail of its own
-(``test_known_gap_still_disagrees``), which fails the day it agrees."""
+with the measured figures (``DRAWS`` draws, seed 0). A pair whose effect reaches the metric
+mostly through the regime chain can disagree: autodiff adds the score-function term of the
+transition probabilities, finite differences of 0.1 sd on common random numbers see only the
+rare draws whose regime step flips. Such a pair is left out of ``_check`` and held by a
+strict xfail of its own (``test_known_gap_still_disagrees``), which fails the day it
+agrees."""
 
 
 def _gaps(batches, which: str, steps, scale_of):

@@ -175,20 +175,23 @@ def earnings_check(one: xr.Dataset) -> pd.DataFrame:
     years = pd.DatetimeIndex(one["time"].values).year
     shiller = history.shiller_annual()["earnings"]
     first = int(years[0])
-    full = years == first
+    if first not in shiller.index:
+        return pd.DataFrame()
+    by_year = {}  # key -> (draw, year) year-average earnings, the first year's column first
+    later = [y for y in sorted(set(years) - {first}) if y in shiller.index]
+    for key, names in EARNINGS.items():
+        e = sum(one[n].transpose("draw", "time").values.astype(float) for n in names)
+        by_year[key] = np.stack([e[:, years == y].mean(axis=1) for y in (first, *later)], 1)
     rows = []
-    for y in sorted(set(years) - {first}):
-        if y not in shiller.index or first not in shiller.index:
-            continue
-        rows.append({"year": y, "against": first,
-                     "realised S&P 500 earnings change": float(shiller[y] / shiller[first] - 1)})
-        for key, names in EARNINGS.items():
-            e = sum(one[n].transpose("draw", "time").values.astype(float) for n in names)
-            change = e[:, years == y].mean(axis=1) / e[:, full].mean(axis=1) - 1.0
-            rows[-1][f"model {key} earnings change median"] = float(np.median(change))
+    for j, y in enumerate(later, start=1):
+        realised = float(shiller[y] / shiller[first] - 1)
+        row = {"year": y, "against": first, "realised S&P 500 earnings change": realised}
+        for key, avg in by_year.items():
+            change = avg[:, j] / avg[:, 0] - 1.0
+            row[f"model {key} earnings change median"] = float(np.median(change))
             if key == "index":
-                rows[-1]["percentile of realised"] = percentile_of(
-                    change, rows[-1]["realised S&P 500 earnings change"])
+                row["percentile of realised"] = percentile_of(change, realised)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

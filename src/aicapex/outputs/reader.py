@@ -9,7 +9,7 @@ import pandas as pd
 import xarray as xr
 
 from .dataset import index_sweep_coords
-from .writers import sha256_of
+from .ownership import sha256_of
 
 
 class RunDirectoryError(ValueError):
