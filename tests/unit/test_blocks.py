@@ -24,6 +24,17 @@ from aicapex.sim.model.types import DT, MOVE_GRID_BP, PRIOR_Z
 pytestmark = pytest.mark.usefixtures("x64")  # float64 arithmetic, as the equations are written
 
 G = len(MOVE_GRID_BP)
+NGDP = 1e5  # $bn: nominal GDP so large no share-of-GDP bound binds
+
+
+class START:
+    """The start's earnings and GDP that the share-of-GDP bounds are measured against."""
+
+    platform_earnings_bn = 500.0
+    other_earnings_bn = 1000.0
+    nominal_gdp_bn = NGDP
+    ai_revenue_bn = reported_depreciation_bn = ai_debt_bn = 0.0  # core_0 = platform earnings
+    yield_10y, credit_spread = 0.04, 0.01
 
 
 def cdf_certain(bp: int) -> np.ndarray:
@@ -77,9 +88,67 @@ def test_inflation_core_ar1_phillips_plus_tariff_passthrough():
 def test_output_gap_and_okun_unemployment():
     p = central_params(gdp_trend=0.02, ai_productivity_gain=0.004, gap_persistence=0.9,
                        okun_coefficient=2.0, natural_unemployment=0.043)
-    gap, u = macro.output_gap(p, -0.01, jnp.asarray([0.0]))
+    gap, u, g = macro.output_gap(p, -0.01, jnp.asarray([0.0]))
     assert float(gap[0]) == pytest.approx(0.9 * -0.01 + (0.0 - 0.022) * 0.25)
     assert float(u[0]) == pytest.approx(0.043 - float(gap[0]) / 2.0)
+    assert float(g[0]) == 0.0  # inside the band growth is the equation's
+
+
+def test_the_gap_is_held_where_okun_keeps_unemployment_in_bounds_and_growth_follows():
+    p = central_params(gdp_trend=0.02, ai_productivity_gain=0.0, gap_persistence=0.9,
+                       okun_coefficient=2.0, natural_unemployment=0.05)
+    lo_u, hi_u = macro.UNEMPLOYMENT_BOUNDS
+    low_gap = 2.0 * (0.05 - hi_u)  # the gap at 30% unemployment: -0.5
+    # a collapse that would take the gap below the band: held at its floor, unemployment at
+    # its cap, and growth is what leaves the gap there (not the collapse asked for)
+    gap, u, g = macro.output_gap(p, low_gap, jnp.asarray([-0.4]))
+    assert float(gap[0]) == pytest.approx(low_gap)
+    assert float(u[0]) == pytest.approx(hi_u)
+    assert float(g[0]) == pytest.approx(0.02 + (low_gap - 0.9 * low_gap) / DT)
+    # a boom past the band's top: unemployment at its floor
+    gap, u, g = macro.output_gap(p, 2.0 * (0.05 - lo_u), jnp.asarray([0.4]))
+    assert float(u[0]) == pytest.approx(lo_u)
+    assert float(g[0]) < 0.4
+    # a pinned growth is kept whatever the gap does
+    gap, u, g = macro.output_gap(p, low_gap, jnp.asarray([-0.4]), growth_pin=-0.4)
+    assert float(g[0]) == pytest.approx(-0.4) and float(u[0]) == pytest.approx(hi_u)
+
+
+def test_macro_states_stay_in_their_physical_bounds():
+    p = central_params(neutral_rate=0.03, taylor_weight=5.0, inflation_target=0.02,
+                       policy_pull=1.0, unemployment_reaction=0.0, effective_lower_bound=0.001,
+                       inflation_persistence=0.999, phillips_slope=0.3, inflation_sigma=0.0,
+                       long_rate_beta=1.5, term_premium_sigma=0.0, term_premium_mean=0.06,
+                       term_premium_persistence=0.999, gdp_trend=0.02, gdp_sigma=0.0)
+    move = cdf_certain(0)
+    rate = macro.policy_rate(p, 0.24, 0.3, 0.0, 0.0, move, 1.0, jnp.array([0.5]))
+    assert float(rate[0]) == pytest.approx(macro.POLICY_RATE_CAP)  # rule rate 1.43: capped
+    _, core = macro.inflation(p, 0.24, 1.0, 0.0, jnp.zeros(1))
+    assert float(core[0]) == pytest.approx(macro.CORE_INFLATION_BOUNDS[1])
+    _, core = macro.inflation(p, -0.09, -1.0, 0.0, jnp.zeros(1))
+    assert float(core[0]) == pytest.approx(macro.CORE_INFLATION_BOUNDS[0])
+    y, tp = macro.yield_10y(p, 0.25, 0.2, 0.05, jnp.zeros(1))
+    assert float(y[0]) == pytest.approx(macro.YIELD_BOUNDS[1])
+    # the term premium is what puts the yield at its bound, and the next quarter goes on from it
+    assert float(tp[0]) == pytest.approx(macro.YIELD_BOUNDS[1] - (0.03 + 1.5 * 0.22 + 0.05))
+    g = macro.gdp_growth(p, 100.0, 100.0, 1000.0, 0.0, 0.03, 0.02, 0.0, 0.9, jnp.zeros(1))
+    assert float(g[0]) == pytest.approx(macro.GROWTH_BOUNDS[1])
+
+
+def test_earnings_stay_within_their_share_of_gdp():
+    p = central_params(other_core_growth=0.0, platform_core_growth=0.0,
+                       ai_productivity_gain=0.0, earnings_sigma=0.0, tax_rate=0.2)
+    lo, hi = earnings.EARNINGS_SHARE_BOUNDS
+    share = START.other_earnings_bn / START.nominal_gdp_bn
+    # earnings at three times their share, then a growth shift of +50%: held at the bound
+    e = earnings.other_490(p, START, 3000.0, 0.0, 0.0, 0.5, 0.0, jnp.zeros(1), NGDP)
+    assert float(e[0]) == pytest.approx(hi * share * NGDP)
+    # GDP halves: the bound halves with it; a fall to a twentieth is held at a tenth
+    e = earnings.other_490(p, START, 50.0, 0.0, 0.0, 0.0, 0.0, jnp.zeros(1), NGDP / 2)
+    assert float(e[0]) == pytest.approx(lo * share * NGDP / 2)
+    core, *_ = earnings.platforms(p, START, 5000.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                  jnp.zeros(1), NGDP)
+    assert float(core[0]) == pytest.approx(hi * START.platform_earnings_bn)
 
 
 def test_yield_10y_and_term_premium():
@@ -141,7 +210,7 @@ def test_hardware_revenue_follows_buyers_capex_and_fixed_costs_make_earnings_cyc
     # capex halves: the other buyers' spend (30/50 of the chips bought) halves with it
     rev, e, _, m, fixed = earnings.hardware(
         p, Init, jnp.array([50.0]), jnp.zeros(1), jnp.array([0.6]), jnp.array([16.0]), 1.0,
-        0.0, 0.25, jnp.zeros(1))
+        0.0, 0.25, jnp.zeros(1), 1e4)
     assert float(rev[0]) == pytest.approx(0.5 * 50.0 * (1 + 30.0 / 50.0))
     m_expected = 0.6 + (0.3 + 0.2 - 0.6) * (1 - np.exp(-0.4 * DT))
     assert float(m[0]) == pytest.approx(m_expected)
@@ -152,7 +221,7 @@ def test_hardware_revenue_follows_buyers_capex_and_fixed_costs_make_earnings_cyc
     assert float(e[0]) / (0.4 * 80.0) < 0.5
     # an earnings shift and the cycle move revenue in logs
     rev2, *_ = earnings.hardware(p, Init, jnp.array([100.0]), jnp.zeros(1), jnp.array([0.6]),
-                                 jnp.array([16.0]), 1.0, -0.4, 0.25, jnp.array([0.1]))
+                                 jnp.array([16.0]), 1.0, -0.4, 0.25, jnp.array([0.1]), 1e4)
     assert float(rev2[0]) == pytest.approx(80.0 * np.exp(-0.4 * DT + 0.1))
 
 
@@ -176,11 +245,11 @@ def test_capacity_caps_revenue_and_price_never_falls_below_unit_cost():
     assert float(cap[0]) == pytest.approx(40.0 / 0.8 * 0.5 * np.exp(0.5))
     # demand far above capacity: served = capacity, utilisation 1, no glut
     rev, cost, _, log_p, u = revenue.ai_revenue(p, Init, 1.0, jnp.zeros(1), jnp.zeros(1), 0.0,
-                                                jnp.array([10.0]), jnp.zeros(1))
+                                                jnp.array([10.0]), jnp.zeros(1), NGDP)
     assert float(u[0]) == 1.0 and float(rev[0]) == pytest.approx(10.0)
     # a deep glut and 90% deflation: the price stops at the unit cost, margin 0, not below
     rev, cost, _, log_p, u = revenue.ai_revenue(p, Init, 1.0, jnp.zeros(1), jnp.zeros(1), 0.9,
-                                                jnp.array([1e6]), jnp.zeros(1))
+                                                jnp.array([1e6]), jnp.zeros(1), NGDP)
     assert float(u[0]) < 0.01
     assert float(log_p[0]) == pytest.approx(np.log(0.8))
     assert float(rev[0]) == pytest.approx(float(cost[0]))
@@ -188,8 +257,8 @@ def test_capacity_caps_revenue_and_price_never_falls_below_unit_cost():
 
 def test_platform_earnings_ai_pnl_and_gaap_impairment():
     p = central_params(platform_core_growth=0.0, earnings_sigma=0.0, tax_rate=0.2)
-    core, op, gaap = earnings.platforms(p, 500.0, 0.0, 0.0, 0.0, 100.0, 80.0, 60.0, 10.0, 5.0,
-                                        jnp.zeros(1))  # no cycle change
+    core, op, gaap = earnings.platforms(p, START, 500.0, 0.0, 0.0, 0.0, 100.0, 80.0, 60.0,
+                                        10.0, 5.0, jnp.zeros(1), NGDP)  # no cycle change
     assert float(core[0]) == pytest.approx(500.0)
     assert float(op[0]) == pytest.approx(500.0 + 0.8 * (100 - 80 - 60 - 5))
     assert float(gaap[0]) == pytest.approx(float(op[0]) - 0.8 * 10.0 / DT)
@@ -199,7 +268,7 @@ def test_other_490_tariff_squeeze():
     p = central_params(other_core_growth=0.0, ai_productivity_gain=0.0,
                        earnings_sigma=0.0, tariff_passthrough=0.5, import_share=0.1,
                        other_net_margin=0.1)
-    e = earnings.other_490(p, 1000.0, 0.0, 0.0, 0.0, 0.08, jnp.zeros(1))
+    e = earnings.other_490(p, START, 1000.0, 0.0, 0.0, 0.0, 0.08, jnp.zeros(1), NGDP)
     assert float(e[0]) == pytest.approx(1000.0 * np.exp(-0.5 * 0.1 * 0.08 / 0.1))
 
 
@@ -208,20 +277,20 @@ def test_operating_leverage_takes_every_non_ai_earnings_line_down_with_unemploym
                        ai_productivity_gain=0.0, earnings_unemployment_beta=9.6,
                        earnings_inflation_beta=1.5, platform_cycle_share=0.5, tax_rate=0.2)
     # unemployment up 1pp in the quarter, inflation 1pp above target
-    e = earnings.other_490(p, 1000.0, 0.01, 0.01, 0.0, 0.0, jnp.zeros(1))
+    e = earnings.other_490(p, START, 1000.0, 0.01, 0.01, 0.0, 0.0, jnp.zeros(1), NGDP)
     assert float(e[0]) == pytest.approx(1000.0 * np.exp((0.05 + 0.015) * DT - 0.096))
-    core, _, _ = earnings.platforms(p, 500.0, 0.01, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-                                    jnp.zeros(1))
+    core, _, _ = earnings.platforms(p, START, 500.0, 0.01, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                    0.0, jnp.zeros(1), NGDP)
     assert float(core[0]) == pytest.approx(500.0 * np.exp((0.07 + 0.015) * DT - 0.048))
 
 
 def test_earnings_growth_shift_adds_to_both_core_growths():
     p = central_params(platform_core_growth=0.0, other_core_growth=0.0,
                        ai_productivity_gain=0.0, earnings_sigma=0.0, tax_rate=0.2)
-    core, _, _ = earnings.platforms(p, 500.0, 0.0, 0.0, 0.08, 0.0, 0.0, 0.0, 0.0, 0.0,
-                                    jnp.zeros(1))
+    core, _, _ = earnings.platforms(p, START, 500.0, 0.0, 0.0, 0.08, 0.0, 0.0, 0.0, 0.0,
+                                    0.0, jnp.zeros(1), NGDP)
     assert float(core[0]) == pytest.approx(500.0 * np.exp(0.08 * DT))
-    e = earnings.other_490(p, 1000.0, 0.0, 0.0, 0.08, 0.0, jnp.zeros(1))
+    e = earnings.other_490(p, START, 1000.0, 0.0, 0.0, 0.08, 0.0, jnp.zeros(1), NGDP)
     assert float(e[0]) == pytest.approx(1000.0 * np.exp(0.08 * DT))
 
 

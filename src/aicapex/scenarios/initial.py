@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..sim.model.earnings import HW_REVENUE_SHARE_BOUNDS
+from ..sim.model.valuation import PE_BOUNDS
 from .anchors import Anchor, anchor_values
 
 
@@ -27,6 +29,22 @@ def initial_conditions(anchors: Mapping[str, Anchor] | None = None) -> dict[str,
         raise ValueError("anchors give a non-positive market cap or earnings for a group: "
                          f"market caps {mcap.tolist()}, earnings {earnings.tolist()}")
     pe = mcap / earnings
+    if np.any((pe < PE_BOUNDS[0]) | (pe > PE_BOUNDS[1])):
+        raise ValueError(
+            f"anchors give starting P/Es of {', '.join(f'{x:.3g}' for x in pe)} (hardware, "
+            f"platforms, other 490), outside the [{PE_BOUNDS[0]:g}, {PE_BOUNDS[1]:g}] the model "
+            "keeps a P/E in, so the first quarter would jump to it: a group's P/E is its market "
+            "cap (sp500_market_cap_bn, mag10_weight, hardware_market_cap_bn) over its earnings "
+            "(sp500_annual_earnings_bn, platform_quarterly_net_income_bn, nvidia_q3_net_income_bn"
+            ", broadcom_amd_quarterly_net_income_bn)")
+    share = hw_revenue / a["us_nominal_gdp_bn"]
+    lo, hi = HW_REVENUE_SHARE_BOUNDS
+    if not lo <= share <= hi:
+        raise ValueError(
+            f"anchors give the hardware suppliers a revenue of {share:.3%} of nominal GDP, "
+            f"outside the [{lo:.1%}, {hi:.0%}] the model keeps it in: their revenue is four "
+            "quarters of nvidia_q3_revenue_bn and broadcom_amd_quarterly_revenue_bn, over "
+            "us_nominal_gdp_bn")
     expected_growth = np.full(3, a["eps_growth_10y"])
     return dict(
         policy_rate=a["policy_rate"],

@@ -39,8 +39,15 @@ OUTPUTS: tuple[OutputSpec, ...] = (
 """What the blocks of this module report every quarter (``catalog.Outputs``)."""
 
 
+CAPEX_SHARE_CAP = 0.10
+"""AI capex stays at or below 10% of last quarter's nominal GDP (about 1.7% at the start;
+all US private non-residential investment is about 14%, the railroads' peak in the 1870s
+about 6%): a plan that grows for decades meets the economy that pays for it."""
+
+
 def capex(p: ParamValues, log_capex, prev_capex, prev_ai_revenue, prev_ai_opex, prev_core_platform,
-          prev_pressure, prev_spread, prev_utilisation, planned_growth, spread0, eps):
+          prev_pressure, prev_spread, prev_utilisation, planned_growth, spread0, eps,
+          prev_ngdp):
     """Block 4. Log AI capex follows the plan less funding discipline:
 
         burn_t     = (K_{t-1} - (AIrev_{t-1} - AIcost_{t-1})) / core_{t-1}
@@ -48,7 +55,8 @@ def capex(p: ParamValues, log_capex, prev_capex, prev_ai_revenue, prev_ai_opex, 
         guided_t   = plan_t - strength * pressure_t
                      - spread_sensitivity * max(spread_{t-1} - spread_0, 0)
                      - utilisation_discipline * max(glut_utilisation - u_{t-1}, 0)
-        log K_t    = log K_{t-1} + guided_t * DT + capex_sigma * sqrt(DT) * eps.capex
+        log K_t    = min(log K_{t-1} + guided_t * DT + capex_sigma * sqrt(DT) * eps.capex,
+                         log(CAPEX_SHARE_CAP * NGDP_{t-1}))
 
     (memory = discipline_memory, threshold = discipline_threshold, strength =
     discipline_strength, spread_sensitivity = discipline_spread_sensitivity; core = platform
@@ -62,7 +70,8 @@ def capex(p: ParamValues, log_capex, prev_capex, prev_ai_revenue, prev_ai_opex, 
                   + p.utilisation_discipline * jnp.maximum(
                       p.glut_utilisation - prev_utilisation, 0.0))
     guided = planned_growth - discipline
-    log_c = log_capex + guided * DT + p.capex_sigma * SQRT_DT * eps
+    log_c = jnp.minimum(log_capex + guided * DT + p.capex_sigma * SQRT_DT * eps,
+                        jnp.log(CAPEX_SHARE_CAP * prev_ngdp))
     return log_c, pressure, guided
 
 

@@ -25,10 +25,19 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "spread per unit share of the hardware order book whose buyers cannot fund it"),
 )
 
+SPREAD_FLOOR = 0.0005
+"""The AI-borrower spread stays above 5bp ..."""
+SPREAD_CAP = 0.10
+"""... and below 10pp: three times the widest Moody's BAA-AAA spread since 1950 (3.4pp,
+2008Q4) and about the US high-yield index's widest (~20pp in Dec 2008) halved, for borrowers
+that are investment-grade platforms today."""
+
 OUTPUTS: tuple[OutputSpec, ...] = (
-    OutputSpec("credit_spread", "1/yr", "credit spread of AI borrowers (annual decimal)"),
+    OutputSpec("credit_spread", "1/yr", "credit spread of AI borrowers (annual decimal)",
+               (SPREAD_FLOOR, SPREAD_CAP)),
     OutputSpec("economy_spread", "1/yr",
-               "economy-wide corporate credit spread, BAA - AAA (annual decimal)"),
+               "economy-wide corporate credit spread, BAA - AAA (annual decimal)",
+               (SPREAD_FLOOR, SPREAD_CAP)),
     OutputSpec("stress", "stress units",
                "financial stress index (0 at the start; mean of spread, "
                "vol, drawdown in units of 50bp, 5 vol points, 10%)"),
@@ -50,12 +59,6 @@ PATHS: tuple[PathSpec, ...] = (
 )
 """The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
 
-SPREAD_FLOOR = 0.0005
-"""The AI-borrower spread stays above 5bp ..."""
-SPREAD_CAP = 0.10
-"""... and below 10pp: three times the widest Moody's BAA-AAA spread since 1950 (3.4pp,
-2008Q4) and about the US high-yield index's widest (~20pp in Dec 2008) halved, for borrowers
-that are investment-grade platforms today."""
 LEVERAGE_EBITDA_FLOOR = 0.25
 """Leverage divides by earnings before AI depreciation floored at 25% of their start, so a
 loss-making AI business gives a high, not an infinite or negative, leverage."""

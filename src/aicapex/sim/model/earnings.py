@@ -83,6 +83,51 @@ PATHS: tuple[PathSpec, ...] = (
 HW_MARGIN_BOUNDS = (0.02, 0.95)
 """The hardware contribution margin (after tax, before operating costs) stays in [2%, 95%]."""
 
+EARNINGS_SHARE_BOUNDS = (0.1, 3.0)
+"""The other 490's earnings and the platforms' core earnings stay between a tenth and three
+times their starting share of nominal GDP. Profits are a stationary share of output: US
+after-tax corporate profits have ranged about 3-12% of GDP since 1947 and S&P 500 earnings
+fell about 75% against GDP's 45% in 1929-32, so the band is wider than history on both
+sides; it keeps a growth shift or an inflation held for decades from compounding earnings
+away from the economy that earns them."""
+
+HW_REVENUE_SHARE_BOUNDS = (0.001, 0.10)
+"""The hardware suppliers' revenue stays between 0.1% of nominal GDP (about their revenue
+before AI: NVDA, AVGO and AMD sold about $40bn in 2019, 0.19% of GDP) and 10% (it is about
+1.2% at the start; all US private non-residential investment is about 14%)."""
+
+HW_SHIFT_BOUND = 3.0
+"""The hardware revenue's cumulated growth shift and cycle h_t stay in [-3, 3] (a factor of
+about 20 either way on what its buyers' spend implies)."""
+
+
+CORE_FLOOR = 0.1
+"""The platforms' core earnings start at no less than 10% of today's operating earnings."""
+
+
+def initial_core(p: ParamValues, init: Initial):
+    """The platforms' core (non-AI) earnings at the start, (B,) or scalar: today's operating
+    earnings less the after-tax AI P&L they include, at least ``CORE_FLOOR`` of them (anchors
+    whose AI profit exceeds the platforms' earnings would start the core negative, and its
+    log, the burn ratio and the P/E floor break down):
+
+        core_0 = max(PL_0 - (1 - tax_rate) * (AIrev_0 - ai_opex_per_revenue * AIrev_0
+                                              - D_0 - debt_0 * (y_0 + s_0)), CORE_FLOOR * PL_0)
+
+    (D_0 the AI depreciation today's reported earnings include, s_0 the AI credit spread)."""
+    opex0 = p.ai_opex_per_revenue * init.ai_revenue_bn
+    interest0 = init.ai_debt_bn * (init.yield_10y + init.credit_spread)
+    return jnp.maximum(init.platform_earnings_bn - (1.0 - p.tax_rate) * (
+        init.ai_revenue_bn - opex0 - init.reported_depreciation_bn - interest0),
+        CORE_FLOOR * init.platform_earnings_bn)
+
+
+def share_bounded(earnings, share0, ngdp):
+    """``earnings`` clipped to ``EARNINGS_SHARE_BOUNDS`` times ``share0`` (the starting
+    share of nominal GDP) times this quarter's nominal GDP ``ngdp``."""
+    return jnp.clip(earnings, EARNINGS_SHARE_BOUNDS[0] * share0 * ngdp,
+                    EARNINGS_SHARE_BOUNDS[1] * share0 * ngdp)
+
 
 def earnings_cycle(p: ParamValues, prev_cycle, eps):
     """Block 8 (cycle). The shared earnings cycle, the log deviation of every group's
@@ -108,7 +153,8 @@ def transitory(p: ParamValues, init: Initial, cycle, unemployment):
 
 
 def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, prev_fixed,
-             china_multiplier, growth_shift, years, cycle_change, unwind=0.0, prev_unwind=0.0):
+             china_multiplier, growth_shift, years, cycle_change, ngdp, unwind=0.0,
+             prev_unwind=0.0):
     """Block 8a. AI hardware suppliers' revenue and earnings. Revenue follows the capex of
     all their buyers: the platforms' capex K_t, the other AI buyers' spend (a multiple of it
     that drifts at ``other_buyers_growth``) and China; operating costs F adjust to revenue
@@ -116,9 +162,9 @@ def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, p
 
         O_0      = max(HW_0 - chip_share_of_capex * K_0 - China_0, 0)     (other buyers)
         w_t      = O_0 / (chip_share_of_capex * K_0) * exp(other_buyers_growth * t)
-        h_t      = h_{t-1} + shift_t * DT + (c_t - c_{t-1})
-        HW_t     = exp(h_t) * (chip_share_of_capex * K_t * (1 + w_t) * (1 - u_t)
-                               + China_0 * china_t)
+        h_t      = clip(h_{t-1} + shift_t * DT + (c_t - c_{t-1}), -HW_SHIFT_BOUND, HW_SHIFT_BOUND)
+        HW_t     = clip(exp(h_t) * (chip_share_of_capex * K_t * (1 + w_t) * (1 - u_t)
+                                    + China_0 * china_t), HW_REVENUE_SHARE_BOUNDS * NGDP_t)
         m_t      = clip(m_{t-1} + (m_floor - m_{t-1}) * (1 - exp(-hw_margin_erosion * DT)),
                         HW_MARGIN_BOUNDS)
         F_t      = F_{t-1} + (1 - exp(-hw_cost_adjustment * DT)) * (f_0 * HW_t - F_{t-1})
@@ -136,9 +182,12 @@ def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, p
     chips0 = p.chip_share_of_capex * init.capex_bn
     other0 = jnp.maximum(init.hw_revenue_bn - chips0 - init.hw_china_revenue_bn, 0.0)
     other_ratio = other0 / jnp.maximum(chips0, 1e-6) * jnp.exp(p.other_buyers_growth * years)
-    shift = prev_shift + growth_shift * DT + cycle_change
-    revenue = jnp.exp(shift) * (p.chip_share_of_capex * capex_bn * (1.0 + other_ratio)
-                                * (1.0 - unwind) + init.hw_china_revenue_bn * china_multiplier)
+    shift = jnp.clip(prev_shift + growth_shift * DT + cycle_change, -HW_SHIFT_BOUND,
+                     HW_SHIFT_BOUND)
+    revenue = jnp.clip(jnp.exp(shift) * (
+        p.chip_share_of_capex * capex_bn * (1.0 + other_ratio) * (1.0 - unwind)
+        + init.hw_china_revenue_bn * china_multiplier), HW_REVENUE_SHARE_BOUNDS[0] * ngdp,
+        HW_REVENUE_SHARE_BOUNDS[1] * ngdp)
     floor = p.hw_margin_floor + init.hw_opex_share
     decay = 1.0 - jnp.exp(-p.hw_margin_erosion * DT)
     margin = jnp.clip(prev_margin + (floor - prev_margin) * decay, *HW_MARGIN_BOUNDS)
@@ -148,8 +197,8 @@ def hardware(p: ParamValues, init: Initial, capex_bn, prev_shift, prev_margin, p
     return revenue, margin * revenue - fixed - writedown, shift, margin, fixed
 
 
-def platforms(p: ParamValues, prev_core, inflation_gap, unemployment_change, growth_shift,
-              ai_revenue_bn, ai_opex_bn, dep, imp, interest, cycle_change):
+def platforms(p: ParamValues, init: Initial, prev_core, inflation_gap, unemployment_change,
+              growth_shift, ai_revenue_bn, ai_opex_bn, dep, imp, interest, cycle_change, ngdp):
     """Block 8b. Platforms' earnings: core (non-AI) earnings grow at their trend with
     inflation and take a share of the other 490's cyclical response to unemployment; the
     after-tax AI P&L is added; GAAP also books the impairment:
@@ -158,21 +207,22 @@ def platforms(p: ParamValues, prev_core, inflation_gap, unemployment_change, gro
                                      + earnings_inflation_beta * (pi_t - target) + shift_t) * DT
                                     - platform_cycle_share * earnings_unemployment_beta
                                       * (U_t - U_{t-1}) + (c_t - c_{t-1}))
+                   (held to EARNINGS_SHARE_BOUNDS x core_0 / NGDP_0 x NGDP_t)
         E^pl_t   = core_t + (1 - tax_rate) * (AIrev_t - AIcost_t - D_t - interest_t)
         GAAP_t   = E^pl_t - (1 - tax_rate) * I_t / DT
 
     Returns (core_t, E^pl_t, GAAP_t)."""
-    core = prev_core * jnp.exp(
+    core = share_bounded(prev_core * jnp.exp(
         (p.platform_core_growth + p.earnings_inflation_beta * inflation_gap + growth_shift) * DT
         - p.platform_cycle_share * p.earnings_unemployment_beta * unemployment_change
-        + cycle_change)
+        + cycle_change), initial_core(p, init) / init.nominal_gdp_bn, ngdp)
     operating = core + (1.0 - p.tax_rate) * (ai_revenue_bn - ai_opex_bn - dep - interest)
     gaap = operating - (1.0 - p.tax_rate) * imp / DT
     return core, operating, gaap
 
 
-def other_490(p: ParamValues, prev_earnings, inflation_gap, unemployment_change, growth_shift,
-              tariff_change, cycle_change):
+def other_490(p: ParamValues, init: Initial, prev_earnings, inflation_gap,
+              unemployment_change, growth_shift, tariff_change, cycle_change, ngdp):
     """Block 8c. The other 490's earnings: trend growth, nominal with inflation, and
     operating leverage to the business cycle, measured by unemployment (fixed costs make
     earnings fall several times as fast as activity in a downturn and recover after):
@@ -182,11 +232,12 @@ def other_490(p: ParamValues, prev_earnings, inflation_gap, unemployment_change,
                     + ai_productivity_gain + shift_t
         E^o_t     = E^o_{t-1} * exp(growth_t * DT - earnings_unemployment_beta * (U_t - U_{t-1})
                                     - squeeze_t + (c_t - c_{t-1}))
+                    (held to EARNINGS_SHARE_BOUNDS x E^o_0 / NGDP_0 x NGDP_t)
 
     The squeeze is the tariff cost not passed on to prices, as a share of net margin."""
     squeeze = (1.0 - p.tariff_passthrough) * p.import_share * tariff_change / p.other_net_margin
     growth = (p.other_core_growth + p.earnings_inflation_beta * inflation_gap
               + p.ai_productivity_gain + growth_shift)
-    return prev_earnings * jnp.exp(growth * DT
-                                   - p.earnings_unemployment_beta * unemployment_change
-                                   - squeeze + cycle_change)
+    return share_bounded(prev_earnings * jnp.exp(
+        growth * DT - p.earnings_unemployment_beta * unemployment_change - squeeze
+        + cycle_change), init.other_earnings_bn / init.nominal_gdp_bn, ngdp)

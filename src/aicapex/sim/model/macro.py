@@ -69,12 +69,44 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "unemployment rate at a zero output gap"),
 )
 
+UNEMPLOYMENT_BOUNDS = (0.01, 0.30)
+"""Unemployment stays in [1%, 30%]: the Great Depression's peak was about 25%, the lowest US
+rate on record 1.2% (1944). The output gap is held to what Okun's law gives at these bounds,
+so a GDP path, however deep or long, moves output a bounded distance from potential and the
+earnings that follow it (block 8c) stay finite."""
+
+GROWTH_BOUNDS = (-0.40, 0.40)
+"""Real GDP growth, annualised, stays in [-40%, +40%] (2020Q2: -28%, 2020Q3: +34%); the
+range a pin may set."""
+
+CORE_INFLATION_BOUNDS = (-0.10, 0.25)
+"""Core inflation, annualised, stays in [-10%, +25%] (US CPI: -10% in 1932, ~20% in 1947 and
+1980); no Phillips curve or deflation spiral leaves it. The range a pin may set."""
+
+INFLATION_BOUNDS = (-0.15, 0.60)
+"""Headline inflation, annualised, stays in [-15%, +60%]: core inflation's range plus a
+tariff's pass-through up to 35 points a year (a 100-point rise of the effective tariff rate,
+an 11% import share fully passed on over a year adds 11; a larger jump moves the price level
+by more than the model's linear pass-through is good for)."""
+
+POLICY_RATE_CAP = 0.25
+"""The policy rate stays at or below 25% (Volcker's peak was 20%); the range a pin may set
+is [0, POLICY_RATE_CAP]."""
+
+YIELD_BOUNDS = (-0.02, 0.25)
+"""The 10-year yield stays in [-2%, +25%] (the term premium takes the difference when it
+would leave it); the range a pin may set."""
+
+
 OUTPUTS: tuple[OutputSpec, ...] = (
-    OutputSpec("policy_rate", "1/yr", "Fed policy rate (annual decimal)"),
-    OutputSpec("yield_10y", "1/yr", "US 10-year Treasury yield (annual decimal)"),
-    OutputSpec("inflation", "1/yr", "CPI inflation, annualised quarterly rate (decimal)"),
-    OutputSpec("gdp_growth", "1/yr", "real GDP growth, annualised quarterly rate (decimal)"),
-    OutputSpec("unemployment", "1", "unemployment rate (decimal)"),
+    OutputSpec("policy_rate", "1/yr", "Fed policy rate (annual decimal)",
+               (0.0, POLICY_RATE_CAP)),
+    OutputSpec("yield_10y", "1/yr", "US 10-year Treasury yield (annual decimal)", YIELD_BOUNDS),
+    OutputSpec("inflation", "1/yr", "CPI inflation, annualised quarterly rate (decimal)",
+               INFLATION_BOUNDS),
+    OutputSpec("gdp_growth", "1/yr", "real GDP growth, annualised quarterly rate (decimal)",
+               GROWTH_BOUNDS),
+    OutputSpec("unemployment", "1", "unemployment rate (decimal)", UNEMPLOYMENT_BOUNDS),
 )
 """What the blocks of this module report every quarter (``catalog.Outputs``)."""
 
@@ -86,29 +118,23 @@ PATHS: tuple[PathSpec, ...] = (
     PathSpec("gdp_shift", "gdp", "shift", -0.15, 0.15, "1/yr",
              "annual real GDP growth added (a recession path; block 6)", "a GDP growth shift",
              shock="real GDP growth", shock_scale=0.01, shock_scale_why="assumption: 1pp a year"),
-    PathSpec("pin_policy_rate", "pin", "policy_rate", 0.0, 0.25, "1/yr",
+    PathSpec("pin_policy_rate", "pin", "policy_rate", 0.0, POLICY_RATE_CAP, "1/yr",
              "the policy rate after the quarter's meetings, in place of block 1",
              "a pinned policy rate", default=float("nan"), pin=True),
-    PathSpec("pin_core_inflation", "pin", "core_inflation", -0.1, 0.25, "1/yr",
+    PathSpec("pin_core_inflation", "pin", "core_inflation", *CORE_INFLATION_BOUNDS, "1/yr",
              "core inflation, annualised, in place of block 2's core (tariffs still add)",
              "a pinned core inflation rate", default=float("nan"), pin=True),
-    PathSpec("pin_yield_10y", "pin", "yield_10y", -0.02, 0.25, "1/yr",
+    PathSpec("pin_yield_10y", "pin", "yield_10y", *YIELD_BOUNDS, "1/yr",
              "the 10-year Treasury yield, in place of block 3", "a pinned 10-year yield",
              default=float("nan"), pin=True),
-    PathSpec("pin_gdp_growth", "pin", "gdp_growth", -0.4, 0.4, "1/yr",
+    PathSpec("pin_gdp_growth", "pin", "gdp_growth", *GROWTH_BOUNDS, "1/yr",
              "real GDP growth, annualised, in place of block 6's equation",
              "a pinned GDP growth rate", default=float("nan"), pin=True),
-    PathSpec("pin_unemployment", "pin", "unemployment", 0.0, 0.3, "1",
+    PathSpec("pin_unemployment", "pin", "unemployment", *UNEMPLOYMENT_BOUNDS, "1",
              "the unemployment rate; the output gap follows by Okun's law (block 6)",
              "a pinned unemployment rate", default=float("nan"), pin=True),
 )
 """The scenario paths the blocks of this module read (``catalog.ScenarioPaths``)."""
-
-
-UNEMPLOYMENT_CAP = 0.3
-"""Unemployment stays below 30% (the Great Depression's peak was about 25%) however deep the
-output gap a scenario's GDP path digs: the earnings that follow it (block 8c) stay finite
-and bounded."""
 
 
 def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_unemployment_change,
@@ -120,7 +146,8 @@ def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_unemployment_cha
         r*_t   = neutral_rate + taylor_weight * (pi_{t-1} - inflation_target)
         rule_t = policy_pull * (r*_t - r_{t-1}) - unemployment_reaction * (U_{t-1} - U_{t-2})
         put_t  = fed_put_cut  if stress_{t-1} > fed_put_threshold  else 0
-        r_t    = max(r_{t-1} + move_t + w_t * rule_t - put_t, effective_lower_bound)
+        r_t    = clip(r_{t-1} + move_t + w_t * rule_t - put_t, effective_lower_bound,
+                      POLICY_RATE_CAP)
 
     ``move_cdf`` (G,) is the CDF F_t of the quarter's total meeting move over
     ``MOVE_GRID_BP``; ``u`` (B,) one uniform per draw picks the move by inversion.
@@ -134,7 +161,7 @@ def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_unemployment_cha
             - p.unemployment_reaction * prev_unemployment_change)
     put = jnp.where(prev_stress > p.fed_put_threshold, p.fed_put_cut, 0.0)
     rate = prev_rate + move + rule_weight * rule - put
-    return pinned(jnp.maximum(rate, p.effective_lower_bound), pin)
+    return pinned(jnp.clip(rate, p.effective_lower_bound, POLICY_RATE_CAP), pin)
 
 
 def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps, pin=jnp.nan):
@@ -143,15 +170,19 @@ def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps, pin=jnp.
     tariff impulse, a one-off rise of the price level spread over the pass-through window
     (it does not persist in core inflation):
 
-        core_t = target + inflation_persistence * (core_{t-1} - target)
-                 + phillips_slope * x_{t-1} + inflation_sigma * sqrt(DT) * eps.inflation
-        pi_t   = core_t + import_share * tariff_passthrough * impulse_t
+        core_t = clip(target + inflation_persistence * (core_{t-1} - target)
+                      + phillips_slope * x_{t-1} + inflation_sigma * sqrt(DT) * eps.inflation,
+                      CORE_INFLATION_BOUNDS)
+        pi_t   = clip(core_t + import_share * tariff_passthrough * impulse_t,
+                      INFLATION_BOUNDS)
 
     A pinned quarter (``pin.core_inflation``) sets core_t to the pin (the next quarter's AR(1)
     starts from it). Returns (pi_t, core_t), annualised quarterly rates."""
-    core = pinned(p.inflation_target + p.inflation_persistence * (prev_core - p.inflation_target)
-                  + p.phillips_slope * prev_gap + p.inflation_sigma * SQRT_DT * eps, pin)
-    return core + p.import_share * p.tariff_passthrough * tariff_impulse, core
+    core = pinned(jnp.clip(p.inflation_target + p.inflation_persistence * (
+        prev_core - p.inflation_target) + p.phillips_slope * prev_gap
+        + p.inflation_sigma * SQRT_DT * eps, *CORE_INFLATION_BOUNDS), pin)
+    return jnp.clip(core + p.import_share * p.tariff_passthrough * tariff_impulse,
+                    *INFLATION_BOUNDS), core
 
 
 def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps, pin=jnp.nan):
@@ -159,7 +190,9 @@ def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps, pin=jnp.nan):
 
         tp_t  = tp_mean + tp_persistence * (tp_{t-1} - tp_mean)
                 + tp_sigma * sqrt(DT) * eps.term_premium
-        y_t   = neutral_rate + long_rate_beta * (r_t - neutral_rate) + tp_t + shift_t
+        a_t   = neutral_rate + long_rate_beta * (r_t - neutral_rate) + shift_t
+        tp_t  = clip(tp_t, YIELD_BOUNDS - a_t)      (the yield stays in YIELD_BOUNDS)
+        y_t   = a_t + tp_t
 
     A pinned quarter (``pin.yield_10y``) sets y_t to the pin and the term premium to what
     the pin implies (tp_t = y_t - neutral - beta * (r_t - neutral) - shift_t), from which the
@@ -167,7 +200,7 @@ def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps, pin=jnp.nan):
     tp = p.term_premium_mean + p.term_premium_persistence * (
         prev_term_premium - p.term_premium_mean) + p.term_premium_sigma * SQRT_DT * eps
     anchor = p.neutral_rate + p.long_rate_beta * (rate - p.neutral_rate) + shift
-    tp = pinned(tp, pin - anchor)
+    tp = pinned(jnp.clip(tp, YIELD_BOUNDS[0] - anchor, YIELD_BOUNDS[1] - anchor), pin - anchor)
     return anchor + tp, tp
 
 
@@ -182,33 +215,49 @@ def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, pre
               + wealth_effect * (R_{t-1} / DT - long_run_growth)   (last quarter's index
                                                     log return beyond its long-run trend)
               + 0.5 * ai_productivity_gain + shift_t + gdp_sigma * sqrt(DT) * eps.gdp
+        (clipped to GROWTH_BOUNDS)
 
     K_t is this quarter's AI capex (block 4), so growth is evaluated after it; ``shift_t``
     is the scenario's GDP path (``gdp.shift``). A pinned quarter (``pin.gdp_growth``) sets
     g_t to the pin; the gap, unemployment and nominal GDP follow from it."""
     capex_impulse = p.capex_gdp_multiplier * (capex - prev_capex) / prev_ngdp / DT
     real_rate_gap = prev_rate - prev_inflation - (p.neutral_rate - p.inflation_target)
-    return pinned(p.gdp_trend + capex_impulse - p.tariff_gdp_drag * tariff_impulse
-                  - p.rate_gdp_drag * real_rate_gap
-                  + p.wealth_effect * (prev_return / DT - p.long_run_growth)
-                  + 0.5 * p.ai_productivity_gain + shift + p.gdp_sigma * SQRT_DT * eps, pin)
+    return pinned(jnp.clip(p.gdp_trend + capex_impulse - p.tariff_gdp_drag * tariff_impulse
+                           - p.rate_gdp_drag * real_rate_gap
+                           + p.wealth_effect * (prev_return / DT - p.long_run_growth)
+                           + 0.5 * p.ai_productivity_gain + shift
+                           + p.gdp_sigma * SQRT_DT * eps, *GROWTH_BOUNDS), pin)
 
 
-def output_gap(p: ParamValues, prev_gap, growth, pin=jnp.nan):
-    """Block 6 (gap). The output gap accumulates growth above trend and closes as potential
-    output catches up; unemployment follows it by Okun's law:
+def output_gap(p: ParamValues, prev_gap, growth, pin=jnp.nan, growth_pin=jnp.nan):
+    """Block 6 (gap). The output gap accumulates growth above potential and closes as
+    potential output catches up; unemployment follows it by Okun's law. The gap is held to
+    the band Okun's law gives at ``UNEMPLOYMENT_BOUNDS`` [U_lo, U_hi], and where it is held
+    growth is what keeps it there (a demand shock cannot take output further from potential
+    than the labour market allows):
 
-        x_t = gap_persistence * x_{t-1} + (g_t - gdp_trend - 0.5 * ai_productivity_gain) * DT
-        U_t = clip(natural_unemployment - x_t / okun_coefficient, 0, UNEMPLOYMENT_CAP)
+        g*_t = gdp_trend + 0.5 * ai_productivity_gain                         (potential)
+        x_t  = clip(gap_persistence * x_{t-1} + (g_t - g*_t) * DT,
+                    okun_coefficient * (natural_unemployment - [U_hi, U_lo]))
+        g_t  = g*_t + (x_t - gap_persistence * x_{t-1}) / DT    where x_t was held
+        U_t  = natural_unemployment - x_t / okun_coefficient
 
     (the AI productivity gain raises potential growth as well as growth). A pinned quarter
     (``pin.unemployment``) sets U_t to the pin and the gap to what Okun's law gives for it,
-    x_t = okun_coefficient * (natural_unemployment - U_t). Returns (x_t, U_t)."""
+    x_t = okun_coefficient * (natural_unemployment - U_t); a pinned growth (``growth_pin``),
+    or growth beside a pinned unemployment, is kept whatever the gap. Returns (x_t, U_t,
+    g_t)."""
     potential = p.gdp_trend + 0.5 * p.ai_productivity_gain
-    gap = pinned(p.gap_persistence * prev_gap + (growth - potential) * DT,
-                 p.okun_coefficient * (p.natural_unemployment - pin))
-    return gap, pinned(jnp.clip(p.natural_unemployment - gap / p.okun_coefficient, 0.0,
-                                UNEMPLOYMENT_CAP), pin)
+    low, high = (p.okun_coefficient * (p.natural_unemployment - u)
+                 for u in UNEMPLOYMENT_BOUNDS[::-1])
+    carried = p.gap_persistence * prev_gap
+    free = carried + (growth - potential) * DT
+    held = jnp.clip(free, low, high)
+    growth = jnp.where((held != free) & jnp.isnan(growth_pin) & jnp.isnan(pin),
+                       potential + (held - carried) / DT, growth)
+    gap = pinned(held, p.okun_coefficient * (p.natural_unemployment - pin))
+    return gap, pinned(jnp.clip(p.natural_unemployment - gap / p.okun_coefficient,
+                                *UNEMPLOYMENT_BOUNDS), pin), growth
 
 
 def nominal_gdp(prev_ngdp, growth, inflation_rate):

@@ -25,9 +25,10 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("mcap_hw", "$bn", "market cap of AI hardware suppliers"),
     OutputSpec("mcap_platforms", "$bn", "market cap of the platforms"),
     OutputSpec("mcap_other", "$bn", "market cap of the other 490"),
-    OutputSpec("mag10_weight", "1", "Magnificent-Ten share of S&P 500 market cap"),
+    OutputSpec("mag10_weight", "1", "Magnificent-Ten share of S&P 500 market cap", (0.0, 1.0)),
     OutputSpec("index_level", "index points", "S&P 500 level"),
-    OutputSpec("drawdown", "1", "drawdown of the index from its running peak (quarter-end)"),
+    OutputSpec("drawdown", "1", "drawdown of the index from its running peak (quarter-end)",
+               (0.0, 1.0)),
     OutputSpec("realized_vol", "1/yr",
                "realised index volatility, EWMA of quarterly returns, annualised"),
 )

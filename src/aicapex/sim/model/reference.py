@@ -18,8 +18,25 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .capex import CAPEX_SHARE_CAP
 from .catalog import OUTPUT_NAMES, Params
+from .earnings import EARNINGS_SHARE_BOUNDS, HW_REVENUE_SHARE_BOUNDS, HW_SHIFT_BOUND
+from .macro import (
+    CORE_INFLATION_BOUNDS,
+    GROWTH_BOUNDS,
+    INFLATION_BOUNDS,
+    POLICY_RATE_CAP,
+    UNEMPLOYMENT_BOUNDS,
+    YIELD_BOUNDS,
+)
+from .revenue import (
+    AI_DEMAND_SHARE_CAP,
+    CAPACITY_GAIN_CAP,
+    PRICE_CAP,
+    REVENUE_SHOCK_BOUND,
+)
 from .types import DT, MOVE_GRID_BP, N_VINTAGES, STATIC_FIELDS, ScenarioArrays
+from .valuation import PE_BOUNDS
 
 SQ = np.sqrt(DT)
 
@@ -35,6 +52,12 @@ def _sig(p, shift):
 def _pinned(value, pin):
     """The pin where the scenario pins the quarter (not NaN), else the equation's value."""
     return np.where(np.isnan(pin), value, pin)
+
+
+def _share_bounded(earnings, share0, ngdp):
+    """Earnings held to ``EARNINGS_SHARE_BOUNDS`` times their starting share of GDP."""
+    lo, hi = EARNINGS_SHARE_BOUNDS
+    return np.clip(earnings, lo * share0 * ngdp, hi * share0 * ngdp)
 
 
 def _vintage_book(sc, T: int, B: int) -> SimpleNamespace:
@@ -113,6 +136,8 @@ def _initial(p: Params, ini, B: int) -> SimpleNamespace:
     s.stress = np.zeros(B)
     s.unwound = 0.0
     s.ebitda0 = ini["platform_earnings_bn"] + ini["reported_depreciation_bn"]
+    s.share0_platforms = s.core / ini["nominal_gdp_bn"]
+    s.share0_other = ini["other_earnings_bn"] / ini["nominal_gdp_bn"]
     s.leverage0 = ini["ai_debt_bn"] / s.ebitda0
     return s
 
@@ -126,16 +151,18 @@ def policy_rate(p, s, q):
     target = p.neutral_rate + p.taylor_weight * (s.infl - p.inflation_target)
     rule = p.policy_pull * (target - s.rate) - p.unemployment_reaction * s.d_unemp
     put = np.where(s.stress > p.fed_put_threshold, p.fed_put_cut, 0.0)
-    return _pinned(np.maximum(s.rate + move + q.fed_rule_weight * rule - put,
-                              p.effective_lower_bound), q.pin_policy_rate)
+    return _pinned(np.clip(s.rate + move + q.fed_rule_weight * rule - put,
+                           p.effective_lower_bound, POLICY_RATE_CAP), q.pin_policy_rate)
 
 
 def inflation(p, s, q):
     """Block 2: core inflation (AR(1) with the Phillips curve) plus the tariff pass-through."""
-    s.core_infl = _pinned(p.inflation_target + p.inflation_persistence
-                          * (s.core_infl - p.inflation_target) + p.phillips_slope * s.gap
-                          + p.inflation_sigma * SQ * q.e[0], q.pin_core_inflation)
-    return s.core_infl + p.import_share * p.tariff_passthrough * q.tariff_impulse
+    s.core_infl = _pinned(np.clip(p.inflation_target + p.inflation_persistence
+                                  * (s.core_infl - p.inflation_target) + p.phillips_slope * s.gap
+                                  + p.inflation_sigma * SQ * q.e[0], *CORE_INFLATION_BOUNDS),
+                          q.pin_core_inflation)
+    return np.clip(s.core_infl + p.import_share * p.tariff_passthrough * q.tariff_impulse,
+                   *INFLATION_BOUNDS)
 
 
 def yield_10y(p, s, q, new_rate):
@@ -144,6 +171,7 @@ def yield_10y(p, s, q, new_rate):
     s.tp = (p.term_premium_mean + p.term_premium_persistence * (s.tp - p.term_premium_mean)
             + p.term_premium_sigma * SQ * q.e[1])
     anchor = p.neutral_rate + p.long_rate_beta * (new_rate - p.neutral_rate) + q.term_premium_shift
+    s.tp = np.clip(s.tp, YIELD_BOUNDS[0] - anchor, YIELD_BOUNDS[1] - anchor)
     s.tp = _pinned(s.tp, q.pin_yield_10y - anchor)  # a pinned yield implies the term premium
     return anchor + s.tp
 
@@ -159,7 +187,8 @@ def capex(p, s, ini, q):
                                * np.maximum(s.spread - ini["credit_spread"], 0.0)
                                + p.utilisation_discipline
                                * np.maximum(p.glut_utilisation - s.util, 0.0))
-    return s.capex * np.exp(guided * DT + p.capex_sigma * SQ * q.e[3]), guided
+    return np.minimum(s.capex * np.exp(guided * DT + p.capex_sigma * SQ * q.e[3]),
+                      CAPEX_SHARE_CAP * s.ngdp), guided
 
 
 def depreciation(book, q, new_capex):
@@ -197,17 +226,24 @@ def depreciation(book, q, new_capex):
 def gdp_growth(p, s, q, new_capex, new_infl):
     """Block 6: real growth, the output gap, unemployment (Okun) and nominal GDP. Returns
     (growth, unemployment); ``s.d_unemp`` is unemployment's change."""
-    g = _pinned(p.gdp_trend + p.capex_gdp_multiplier * (new_capex - s.capex) / s.ngdp / DT
-                - p.tariff_gdp_drag * q.tariff_impulse
-                - p.rate_gdp_drag * (s.rate - s.infl - (p.neutral_rate - p.inflation_target))
-                + p.wealth_effect * (s.ret / DT - p.long_run_growth)
-                + 0.5 * p.ai_productivity_gain
-                + q.gdp_shift + p.gdp_sigma * SQ * q.e[2], q.pin_gdp_growth)
-    s.gap = _pinned(p.gap_persistence * s.gap
-                    + (g - p.gdp_trend - 0.5 * p.ai_productivity_gain) * DT,
-                    p.okun_coefficient * (p.natural_unemployment - q.pin_unemployment))
-    unemployment = _pinned(np.clip(p.natural_unemployment - s.gap / p.okun_coefficient, 0.0,
-                                   0.3), q.pin_unemployment)
+    g = _pinned(np.clip(p.gdp_trend + p.capex_gdp_multiplier * (new_capex - s.capex) / s.ngdp
+                        / DT - p.tariff_gdp_drag * q.tariff_impulse
+                        - p.rate_gdp_drag * (s.rate - s.infl
+                                             - (p.neutral_rate - p.inflation_target))
+                        + p.wealth_effect * (s.ret / DT - p.long_run_growth)
+                        + 0.5 * p.ai_productivity_gain
+                        + q.gdp_shift + p.gdp_sigma * SQ * q.e[2], *GROWTH_BOUNDS),
+                q.pin_gdp_growth)
+    potential = p.gdp_trend + 0.5 * p.ai_productivity_gain
+    free = p.gap_persistence * s.gap + (g - potential) * DT
+    # the gap stays where Okun's law keeps unemployment in its bounds; growth follows it
+    held = np.clip(free, p.okun_coefficient * (p.natural_unemployment - UNEMPLOYMENT_BOUNDS[1]),
+                   p.okun_coefficient * (p.natural_unemployment - UNEMPLOYMENT_BOUNDS[0]))
+    g = np.where((held != free) & np.isnan(q.pin_gdp_growth) & np.isnan(q.pin_unemployment),
+                 potential + (held - p.gap_persistence * s.gap) / DT, g)
+    s.gap = _pinned(held, p.okun_coefficient * (p.natural_unemployment - q.pin_unemployment))
+    unemployment = _pinned(np.clip(p.natural_unemployment - s.gap / p.okun_coefficient,
+                                   *UNEMPLOYMENT_BOUNDS), q.pin_unemployment)
     s.ngdp = s.ngdp * np.exp((g + new_infl) * DT)
     s.d_unemp, s.unemp = unemployment - s.unemp, unemployment
     return g, unemployment
@@ -222,14 +258,19 @@ def ai_revenue(p, s, ini, q, in_service):
     speed = np.log(a / (ceiling / p.ai_revenue_2030_bn - 1)) / ini["years_to_2030"]
     volume = ceiling / (1 + a * np.exp(-speed * q.years))
     capacity = (ini["ai_revenue_bn"] / p.start_utilisation * in_service / ini["in_service_bn"]
-                * np.exp(p.capacity_growth * q.years))
-    s.rev_shock = p.ai_revenue_persistence * s.rev_shock + p.ai_revenue_sigma * SQ * q.e[4]
-    served = np.minimum(volume * np.exp(s.rev_shock), capacity)
-    prev_util, s.util = s.util, served / capacity
+                * np.exp(np.minimum(p.capacity_growth * q.years, CAPACITY_GAIN_CAP)))
+    s.rev_shock = np.clip(p.ai_revenue_persistence * s.rev_shock
+                          + p.ai_revenue_sigma * SQ * q.e[4],
+                          -REVENUE_SHOCK_BOUND, REVENUE_SHOCK_BOUND)
+    served = np.minimum(np.minimum(volume * np.exp(s.rev_shock), AI_DEMAND_SHARE_CAP * s.ngdp),
+                        capacity)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prev_util, s.util = s.util, np.where(capacity > 0, served / capacity, 0.0)
     log_cost = np.log(p.ai_opex_per_revenue) - p.unit_cost_decline * q.years
-    s.log_price = np.maximum(s.log_price - (q.price_deflation + p.glut_price_beta
-                                            * np.maximum(p.glut_utilisation - s.util, 0.0))
-                             * DT, log_cost)
+    s.log_price = np.minimum(np.maximum(s.log_price - (q.price_deflation + p.glut_price_beta
+                                                       * np.maximum(p.glut_utilisation - s.util,
+                                                                    0.0)) * DT, log_cost),
+                             np.log(PRICE_CAP))
     return capacity, served * np.exp(s.log_price), served * np.exp(log_cost), prev_util
 
 
@@ -243,11 +284,13 @@ def earnings_cycle(p, s, q):
 def hardware(p, s, ini, q, new_capex, dcycle):
     """Block 8a: hardware revenue from chips, other buyers and China; its margin and
     operating cost. Returns (revenue, earnings)."""
-    s.hw_shift = s.hw_shift + q.earnings_growth_shift[0] * DT + dcycle
+    s.hw_shift = np.clip(s.hw_shift + q.earnings_growth_shift[0] * DT + dcycle,
+                         -HW_SHIFT_BOUND, HW_SHIFT_BOUND)
     ratio = s.hw_other0 / np.maximum(s.chips0, 1e-6) * np.exp(p.other_buyers_growth * q.years)
-    new_hw = np.exp(s.hw_shift) * (p.chip_share_of_capex * new_capex * (1 + ratio)
-                                   * (1 - q.financing_unwind)
-                                   + ini["hw_china_revenue_bn"] * q.china_multiplier)
+    new_hw = np.clip(np.exp(s.hw_shift) * (p.chip_share_of_capex * new_capex * (1 + ratio)
+                                           * (1 - q.financing_unwind)
+                                           + ini["hw_china_revenue_bn"] * q.china_multiplier),
+                     HW_REVENUE_SHARE_BOUNDS[0] * s.ngdp, HW_REVENUE_SHARE_BOUNDS[1] * s.ngdp)
     floor = p.hw_margin_floor + ini["hw_opex_share"]
     s.margin = np.clip(s.margin + (floor - s.margin) * (1 - np.exp(-p.hw_margin_erosion * DT)),
                        0.02, 0.95)
@@ -265,10 +308,11 @@ def platforms(p, s, q, y, new_capex, infl_gap, dcycle, revenue, opex, dep_annual
     the after-tax AI P&L. Returns (operating earnings, GAAP earnings)."""
     interest = s.debt * (y + s.spread)
     s.debt = s.debt + p.debt_financed_share * new_capex * DT
-    s.core = s.core * np.exp((p.platform_core_growth + p.earnings_inflation_beta * infl_gap
-                              + q.earnings_growth_shift[1]) * DT
-                             - p.platform_cycle_share * p.earnings_unemployment_beta * s.d_unemp
-                             + dcycle)
+    s.core = _share_bounded(s.core * np.exp(
+        (p.platform_core_growth + p.earnings_inflation_beta * infl_gap
+         + q.earnings_growth_shift[1]) * DT
+        - p.platform_cycle_share * p.earnings_unemployment_beta * s.d_unemp + dcycle),
+        s.share0_platforms, s.ngdp)
     e_plat = s.core + (1 - p.tax_rate) * (revenue - opex - dep_annual - interest)
     return e_plat, e_plat - (1 - p.tax_rate) * imp / DT
 
@@ -278,10 +322,10 @@ def other_490(p, s, q, infl_gap, dcycle):
     unemployment, the tariff margin squeeze."""
     squeeze = (1 - p.tariff_passthrough) * p.import_share * q.tariff_change / (
         p.other_net_margin)
-    s.e_other = s.e_other * np.exp((p.other_core_growth + p.earnings_inflation_beta * infl_gap
-                                    + p.ai_productivity_gain + q.earnings_growth_shift[2])
-                                   * DT - p.earnings_unemployment_beta * s.d_unemp
-                                   - squeeze + dcycle)
+    s.e_other = _share_bounded(s.e_other * np.exp(
+        (p.other_core_growth + p.earnings_inflation_beta * infl_gap + p.ai_productivity_gain
+         + q.earnings_growth_shift[2]) * DT - p.earnings_unemployment_beta * s.d_unemp
+        - squeeze + dcycle), s.share0_other, s.ngdp)
 
 
 def credit(p, s, ini, q, e_plat, dep_annual):
@@ -361,7 +405,7 @@ def valuation(p, s, ini, q, e_hw, new_hw, e_plat, y, new_capex, vol, prev_util):
         p.capex_reflex * (new_capex - s.capex) / s.mcap[1], -0.25, 0.25), 0.0)
     s.resid = np.clip((1 - p.pe_mean_reversion) * s.resid + reflex + beta * vol * SQ * q.e[6],
                       -1.5, 1.5)
-    s.log_pe = fair + s.resid
+    s.log_pe = np.clip(fair + s.resid, *np.log(PE_BOUNDS))
     s.mcap = np.exp(s.log_pe) * earn
 
 

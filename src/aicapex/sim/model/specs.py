@@ -66,11 +66,13 @@ class PathSpec:
 class OutputSpec:
     """A quantity the model reports every quarter for every draw: its name (the dataset
     variable), its unit as a reader writes it ("1/yr", "$bn/yr", "x", ...) and what it is
-    (the variable's ``long_name``)."""
+    (the variable's ``long_name``). ``bounds`` (low, high), where given, is the range the
+    equations keep it in by construction; every run checks it after simulating."""
 
     name: str
     unit: str
     long_name: str
+    bounds: tuple[float, float] | None = None
 
 
 class ParamValues(Protocol):

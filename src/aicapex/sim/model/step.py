@@ -13,9 +13,9 @@ import jax.numpy as jnp
 from .capex import capex, depreciation
 from .catalog import Outputs, Params
 from .credit import ai_debt, credit, economy_spread, stress_index
-from .earnings import earnings_cycle, hardware, other_490, platforms, transitory
+from .earnings import earnings_cycle, hardware, initial_core, other_490, platforms, transitory
 from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
-from .market import PLATFORM_EARNINGS_FLOOR, index, initial_earnings, priced_earnings
+from .market import index, initial_earnings, priced_earnings
 from .regime import fragility, order_growth, recovery, transition
 from .revenue import ai_revenue, capacity
 from .types import DT, Quarter, ScenarioArrays, Shocks, State
@@ -49,7 +49,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
     log_c, pressure, guided_growth = capex(
         p, s.log_capex, s.capex_bn, s.ai_revenue_bn, s.ai_opex_bn, s.core_platform_bn,
         s.funding_pressure, s.credit_spread, s.utilisation, q.capex_growth,
-        init.credit_spread, eps.capex)
+        init.credit_spread, eps.capex, s.nominal_gdp_bn)
     capex_bn = jnp.exp(log_c)
     ring = write_slot(s.ring_bn, x.slot, capex_bn * DT)
     dep, imp, nbv, in_service = depreciation(ring, q)
@@ -58,7 +58,8 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
     g = gdp_growth(p, capex_bn, s.capex_bn, s.nominal_gdp_bn, q.tariff_impulse, s.policy_rate,
                    s.inflation, s.index_return, q.paths.gdp_shift, eps.gdp,
                    paths.pin_gdp_growth)
-    gap, unemployment = output_gap(p, s.output_gap, g, paths.pin_unemployment)
+    gap, unemployment, g = output_gap(p, s.output_gap, g, paths.pin_unemployment,
+                                      paths.pin_gdp_growth)
     ngdp = nominal_gdp(s.nominal_gdp_bn, g, infl)
     d_unemployment = unemployment - s.unemployment
     inflation_gap = infl - p.inflation_target
@@ -67,7 +68,7 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
     cap = capacity(p, init, q.years, in_service)
     revenue, opex, rev_shock, log_price, util = ai_revenue(
         p, init, q.years, s.revenue_shock, s.log_price, q.paths.price_deflation, cap,
-        eps.ai_revenue)
+        eps.ai_revenue, ngdp)
 
     # 8a: hardware; 9a: AI debt and its interest; 8b-8c: platforms and the other 490
     shift = q.earnings_growth_shift
@@ -75,13 +76,13 @@ def step(p: Params, scen: ScenarioArrays, s: State, x: Quarter) -> tuple[State, 
     dcycle = cycle - s.earnings_cycle
     hw_rev, e_hw, hw_shift, margin, fixed = hardware(
         p, init, capex_bn, s.hw_shift, s.hw_margin, s.hw_fixed_bn, q.paths.china_multiplier,
-        shift[0], q.years, dcycle, paths.financing_unwind, s.unwound)
+        shift[0], q.years, dcycle, ngdp, paths.financing_unwind, s.unwound)
     interest, debt = ai_debt(p, s.ai_debt_bn, s.credit_spread, y, capex_bn)
-    core, e_platform, e_gaap = platforms(p, s.core_platform_bn, inflation_gap, d_unemployment,
-                                         shift[1], revenue, opex, dep, imp, interest,
-                                         dcycle)
-    e_other = other_490(p, s.other_earnings_bn, inflation_gap, d_unemployment, shift[2],
-                        q.tariff_change, dcycle)
+    core, e_platform, e_gaap = platforms(p, init, s.core_platform_bn, inflation_gap,
+                                         d_unemployment, shift[1], revenue, opex, dep, imp,
+                                         interest, dcycle, ngdp)
+    e_other = other_490(p, init, s.other_earnings_bn, inflation_gap, d_unemployment, shift[2],
+                        q.tariff_change, dcycle, ngdp)
 
     # 9b: the economy-wide spread and the AI borrowers' on top of it
     economy, spread_shock = economy_spread(p, init, s.spread_shock, s.drawdown,
@@ -150,12 +151,7 @@ def initial_state(p: Params, scen: ScenarioArrays, n: int, dtype) -> State:
     init = scen.init
     ones = jnp.ones((n,), dtype)
     opex0 = p.ai_opex_per_revenue * init.ai_revenue_bn
-    interest0 = init.ai_debt_bn * (init.yield_10y + init.credit_spread)
-    # floored: anchors whose AI profit today exceeds the platforms' earnings would start the
-    # core negative (its log, the burn ratio and the P/E floor then break down)
-    core0 = jnp.maximum(init.platform_earnings_bn - (1.0 - p.tax_rate) * (
-        init.ai_revenue_bn - opex0 - init.reported_depreciation_bn - interest0),
-        PLATFORM_EARNINGS_FLOOR * init.platform_earnings_bn)
+    core0 = initial_core(p, init)
     tp0 = init.yield_10y - p.neutral_rate - p.long_rate_beta * (
         init.policy_rate - p.neutral_rate)
     gap0 = p.okun_coefficient * (p.natural_unemployment - init.unemployment)

@@ -8,6 +8,8 @@ Arrays are (B,) or, per group (hardware, platforms, other 490), (3, B).
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 
 from .market import initial_earnings
@@ -64,10 +66,16 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("sv_sigma", "volatility", 0.0, 1.5, "-", "volatility of log volatility, per quarter"),
 )
 
+PE_BOUNDS = (3.0, 300.0)
+"""Each group's P/E stays in [3, 300]: the S&P 500's lowest on record is about 5 (1917,
+1949), the Nasdaq-100's highest about 175 (2000) and a group of three companies may go past
+it; beyond these the fair multiple's terms (excess growth priced for years, a bust premium,
+the look-through of a depression's earnings) have left the range they were fitted on."""
+
 OUTPUTS: tuple[OutputSpec, ...] = (
-    OutputSpec("pe_hw", "x", "P/E of AI hardware suppliers"),
-    OutputSpec("pe_platforms", "x", "P/E of the platforms (on operating earnings)"),
-    OutputSpec("pe_other", "x", "P/E of the other 490"),
+    OutputSpec("pe_hw", "x", "P/E of AI hardware suppliers", PE_BOUNDS),
+    OutputSpec("pe_platforms", "x", "P/E of the platforms (on operating earnings)", PE_BOUNDS),
+    OutputSpec("pe_other", "x", "P/E of the other 490", PE_BOUNDS),
     OutputSpec("volatility", "1/yr",
                "conditional index volatility (regime x stochastic vol), annualised"),
 )
@@ -191,7 +199,7 @@ def valuation(p: ParamValues, fair, prev_residual, reg, prev_mcap_platforms, vol
                     (platforms, in ramp only)
         v_i,t     = clip((1 - pe_mean_reversion) * v_i,t-1 + reflex_i
                          + beta_i * vol_t * sqrt(DT) * eps.valuation, -RESIDUAL_CAP, RESIDUAL_CAP)
-        log PE_i,t = fair_i,t + v_i,t
+        log PE_i,t = clip(fair_i,t + v_i,t, log PE_BOUNDS)
 
     Returns (log PE_t, v_t)."""
     beta = group_rows(p.beta_hw, p.beta_platforms, p.beta_other)
@@ -201,7 +209,7 @@ def valuation(p: ParamValues, fair, prev_residual, reg, prev_mcap_platforms, vol
                                           -REFLEX_CAP, REFLEX_CAP), 0.0)
     residual = jnp.clip((1.0 - p.pe_mean_reversion) * prev_residual + only_row(1, reflex)
                         + beta * vol * SQRT_DT * eps, -RESIDUAL_CAP, RESIDUAL_CAP)
-    return fair + residual, residual
+    return jnp.clip(fair + residual, math.log(PE_BOUNDS[0]), math.log(PE_BOUNDS[1])), residual
 
 
 def expected_growth(p: ParamValues, prev_expected, log_earnings, prev_smooth, utilisation,
