@@ -39,7 +39,8 @@ _EXPORTS = {
                 "write_plots", "write_run"),
     "scenarios": ("LoadedScenario", "Scenario", "ScenarioError", "ScenarioWarning",
                   "builtin_names", "explain", "load_scenario", "load_scenarios", "scenario"),
-    "workflow": ("FinishedRun", "NonFiniteResultsError", "run"),
+    "workflow": ("FinishedRun", "NonFiniteResultsError", "OutOfRangeResultsError",
+                 "ResultsCheckError", "run"),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -103,13 +104,21 @@ if TYPE_CHECKING:
         load_scenarios,
         scenario,
     )
-    from .workflow import FinishedRun, NonFiniteResultsError, run
+    from .workflow import (
+        FinishedRun,
+        NonFiniteResultsError,
+        OutOfRangeResultsError,
+        ResultsCheckError,
+        run,
+    )
 
 __all__ = [
     "FinishedRun",
     "LoadedScenario",
     "NonFiniteResultsError",
+    "OutOfRangeResultsError",
     "PathsTooLargeError",
+    "ResultsCheckError",
     "RunMetadata",
     "RunPlan",
     "RunSettingError",

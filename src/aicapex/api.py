@@ -48,7 +48,7 @@ from .scenarios.schema import Settings
 from .sim.engine import RunConfig, execute, random_prior_rows, run_chunk_draws
 from .sim.engine.compile_cache import cache_counts, cache_dir_in_use, record_compiled
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
-from .sim.model import N_OUTPUTS, OUTPUT_NAMES
+from .sim.model import N_OUTPUTS, OUTPUT_NAMES, OUTPUTS
 
 ScenarioRef = ScenarioLike
 """A built-in scenario's name, a YAML file's path, a mapping written as a file would be, a
@@ -301,16 +301,21 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     meta = _metadata(plan, dev, client, stats, common_random_numbers, antithetic, t0, t1, t2,
                      stored0, found0)
     if writer is not None:
-        return open_paths(writer.store.commit(meta.with_nonfinite(writer.nonfinite).to_attrs()))
+        return open_paths(writer.store.commit(
+            meta.with_nonfinite(writer.nonfinite).with_ranges(writer.ranges).to_attrs()))
     if plan.summary_only:
         acc, lo, hi = result.summary
         meta = meta.with_nonfinite({name: int(acc.nonfinite[:, v].sum())
-                                    for v, name in enumerate(OUTPUT_NAMES)})
+                                    for v, name in enumerate(OUTPUT_NAMES)}).with_ranges(
+            {name: (np.min(acc.minimum[:, v]), np.max(acc.maximum[:, v]))
+             for v, name in enumerate(OUTPUT_NAMES)})
         return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
                                                     meta.to_attrs(), starts), swept)
     paths = result.paths
     meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-                                for name, a in paths.items() if name in OUTPUT_NAMES})
+                                for name, a in paths.items() if name in OUTPUT_NAMES}
+                               ).with_ranges({name: finite_range(a) for name, a in paths.items()
+                                              if name in OUTPUT_NAMES})
     return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),
                                         starts, stats.parameters), swept)
 
@@ -319,6 +324,7 @@ class _StoreWriter(NamedTuple):
     store: PathStore
     sink: Callable[[int, dict[str, np.ndarray]], None]
     nonfinite: dict[str, int]  # counted by the sink as it writes
+    ranges: dict[str, tuple[float, float]]  # [min, max] of the finite values it wrote
 
 
 def _open_store(path, plan: RunPlan, batch, tl: Timeline, starts, swept, chunk_size, dev,
@@ -333,13 +339,16 @@ def _open_store(path, plan: RunPlan, batch, tl: Timeline, starts, swept, chunk_s
                              swept)
     store = PathStore(path, tmpl, chunk, compression=compression)
     nonfinite = dict.fromkeys(OUTPUT_NAMES, 0)
+    ranges = dict.fromkeys(OUTPUT_NAMES, (np.inf, -np.inf))
 
     def sink(start: int, arrays: dict[str, np.ndarray]) -> None:
         for name in nonfinite:
             a = arrays[name]
             nonfinite[name] += int(a.size - np.count_nonzero(np.isfinite(a)))
+            lo, hi = finite_range(a)
+            ranges[name] = (min(ranges[name][0], lo), max(ranges[name][1], hi))
         store.write(start, arrays)
-    return _StoreWriter(store, sink, nonfinite)
+    return _StoreWriter(store, sink, nonfinite, ranges)
 
 
 def _metadata(plan: RunPlan, dev, client, stats, common_random_numbers: bool,
@@ -396,3 +405,34 @@ def progress_bar(progress: bool | Callable[[int], None] | None, plan: RunPlan):
 def nonfinite_counts(ds: xr.Dataset) -> dict[str, int]:
     """Non-finite values per variable of a simulated dataset (counted when it was made)."""
     return dict(RunMetadata.of(ds).nonfinite_counts)
+
+
+def finite_range(a: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite values of ``a`` ((inf, -inf) if it has none)."""
+    if a.size == 0:
+        return float("inf"), float("-inf")
+    if not np.issubdtype(a.dtype, np.floating):  # the regime: integers are all finite
+        return float(a.min()), float(a.max())
+    finite = np.isfinite(a)
+    return (float(np.min(a, where=finite, initial=np.inf)),
+            float(np.max(a, where=finite, initial=-np.inf)))
+
+
+RANGE_TOLERANCE = 1e-5
+"""Relative slack at a declared bound: float32 rounds a value clipped to 0.25 to 0.25000001."""
+
+
+def range_violations(ds: xr.Dataset) -> dict[str, tuple[float, float, float, float]]:
+    """Outputs whose values left the physical range their block declares
+    (``OutputSpec.bounds``), as name -> (lowest seen, highest seen, low bound, high bound),
+    from the ranges recorded when the dataset was made."""
+    seen = RunMetadata.of(ds).output_ranges
+    out = {}
+    for spec in OUTPUTS:
+        if spec.bounds is None or spec.name not in seen:
+            continue
+        (lo_seen, hi_seen), (lo, hi) = seen[spec.name], spec.bounds
+        tol = RANGE_TOLERANCE * max(1.0, abs(lo), abs(hi))
+        if lo_seen < lo - tol or hi_seen > hi + tol:
+            out[spec.name] = (lo_seen, hi_seen, lo, hi)
+    return out

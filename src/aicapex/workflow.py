@@ -46,9 +46,14 @@ ProgressFactory = Callable[[str, int], Ticker]
 called with the draws each finished chunk adds."""
 
 
-class NonFiniteResultsError(RuntimeError):
-    """The run produced NaN or infinite values and ``allow_nonfinite`` was not given; nothing
-    was written. ``counts`` holds the count of each variable that has any."""
+class ResultsCheckError(RuntimeError):
+    """The run's results failed the check made after simulating (``allow_nonfinite`` not
+    given); nothing was written."""
+
+
+class NonFiniteResultsError(ResultsCheckError):
+    """The run produced NaN or infinite values. ``counts`` holds the count of each variable
+    that has any."""
 
     def __init__(self, counts: dict[str, int]):
         self.counts = counts
@@ -57,6 +62,22 @@ class NonFiniteResultsError(RuntimeError):
             f"the run produced non-finite values ({listing}); nothing was written. Check the "
             "scenario's parameters and paths, or pass --allow-nonfinite (allow_nonfinite=True) "
             "to write them anyway.")
+
+
+class OutOfRangeResultsError(ResultsCheckError):
+    """Outputs left the physical range their block keeps them in by construction
+    (``OutputSpec.bounds``): a fault of the model, not of the scenario. ``outside`` maps each
+    to (lowest seen, highest seen, low bound, high bound)."""
+
+    def __init__(self, outside: dict[str, tuple[float, float, float, float]]):
+        self.outside = outside
+        listing = "; ".join(f"{k} ranged over [{a:.6g}, {b:.6g}], its range is [{lo:g}, {hi:g}]"
+                            for k, (a, b, lo, hi) in outside.items())
+        super().__init__(
+            f"the run left the model's physical ranges ({listing}); nothing was written. The "
+            "equations keep these by construction, so this is a fault of the model: please "
+            "report it with the scenario. --allow-nonfinite (allow_nonfinite=True) writes the "
+            "results anyway.")
 
 
 @dataclass
@@ -239,7 +260,8 @@ def _simulate_and_write(plan: RunPlan, out: Path, stack: contextlib.ExitStack, s
     meta = RunMetadata.of(ds)
     status(f"simulated in {t1 - t0:.1f}s ({compile_note(meta)}) on {meta.device} "
            f"({meta.dtype}); writing outputs")
-    counts = api.nonfinite_counts(stored if stored is not None else ds)
+    checked = stored if stored is not None else ds
+    counts, outside = api.nonfinite_counts(checked), api.range_violations(checked)
     bad = {k: v for k, v in counts.items() if v}
     if stored is not None:
         stored.close()  # the run directory takes the store next
@@ -248,6 +270,11 @@ def _simulate_and_write(plan: RunPlan, out: Path, stack: contextlib.ExitStack, s
             raise NonFiniteResultsError(bad)
         say("non-finite values (" + ", ".join(f"{k}: {v:,}" for k, v in bad.items())
             + "); written because of --allow-nonfinite")
+    if outside:
+        if not allow_nonfinite:
+            raise OutOfRangeResultsError(outside)
+        say(str(OutOfRangeResultsError(outside)).split("; nothing")[0]
+            + "; written because of --allow-nonfinite")
     tables = {"anchor_check": run_anchor_table(ds, plan.scenarios)}
     analysis = analyze(ds)  # implied vol, plausibility; drivers where parameters were kept
     tables.update(analysis["tables"])

@@ -637,3 +637,47 @@ def test_an_address_space_limit_too_low_for_the_compiler_is_a_message(tmp_path, 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "r")])
     assert code == 1 and "ulimit -v" in err.getvalue() and not (tmp_path / "r").exists()
+
+
+def test_values_outside_a_physical_range_fail_loudly_unless_allowed(tmp_path, monkeypatch):
+    """The equations keep unemployment in [1%, 30%]; a value outside it (here planted, as a
+    model fault would leave it) stops the run before anything is written, with the figures."""
+    from aicapex.sim.engine import entry as engine_entry
+
+    real = engine_entry.simulate_paths
+
+    def faulty(*args, **kwargs):
+        res, stats = real(*args, **kwargs)
+        res["unemployment"][0, 3, :5] = 0.45
+        return res, stats
+
+    monkeypatch.setattr(engine_entry, "simulate_paths", faulty)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "a"),
+                         "--no-plots"])
+    said = " ".join(err.getvalue().split())
+    assert code == 1
+    assert "unemployment ranged over [" in said and ", 0.45], its range is [0.01, 0.3]" in said
+    assert not (tmp_path / "a").exists()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = cli.main(["run", "baseline", "--draws", "100", "--out", str(tmp_path / "b"),
+                         "--no-plots", "--allow-nonfinite"])
+    assert code == 0
+    m = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert m["output_ranges"]["unemployment"][1] == pytest.approx(0.45)
+
+
+def test_a_clean_run_records_each_output_range_inside_its_bounds(tmp_path):
+    from aicapex.sim.model import OUTPUTS
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["run", "fed_severely_adverse", "--draws", "200", "--out",
+                         str(tmp_path / "r"), "--no-plots"]) == 0
+    ranges = json.loads((tmp_path / "r" / "manifest.json").read_text())["output_ranges"]
+    assert set(ranges) == {o.name for o in OUTPUTS}
+    for o in OUTPUTS:
+        lo, hi = ranges[o.name]
+        assert lo <= hi, o.name
+        if o.bounds is not None:
+            assert o.bounds[0] - 1e-5 <= lo and hi <= o.bounds[1] + 1e-5, (o.name, lo, hi)

@@ -76,7 +76,8 @@ def add_parser(sub) -> None:
     r.add_argument("--no-compression", action="store_true",
                    help="with --format: store the paths uncompressed (larger, faster to write)")
     r.add_argument("--allow-nonfinite", action="store_true",
-                   help="write results even if some values are NaN or infinite")
+                   help="write results even if some values are NaN or infinite, or outside "
+                   "their output's physical range")
     r.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the draws as tasks on a Dask cluster (e.g. tcp://host:8786; "
                    "needs the dask extra, and aicapex on every worker); results are "
@@ -87,7 +88,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from ..api import RunSettingError
     from ..outputs import NoSpaceError, OutputExistsError, horizon_table
-    from ..workflow import NonFiniteResultsError, run
+    from ..workflow import ResultsCheckError, run
 
     live = err.is_terminal or os.environ.get("AICAPEX_PROGRESS") == "1"
     passes = 2 if args.format else 1
@@ -126,7 +127,7 @@ def run(args) -> int:
         except (RunSettingError, OutputExistsError) as e:
             error(e)
             return EXIT_BAD_INPUT
-        except (NoSpaceError, NonFiniteResultsError) as e:
+        except (NoSpaceError, ResultsCheckError) as e:
             error(e.strerror if isinstance(e, NoSpaceError) else e)
             return EXIT_FAILED
     _print_table(horizon_table(done.dataset), done.dataset)

@@ -64,6 +64,8 @@ class RunMetadata:
     programs_compiled: int = -1
     nonfinite_counts: Mapping[str, int] = field(default_factory=dict)
     histogram_counting: str = ""
+    output_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """[min, max] of each output's finite values over every scenario, draw and quarter."""
 
     @property
     def scenario_names(self) -> list[str]:
@@ -71,6 +73,10 @@ class RunMetadata:
 
     def with_nonfinite(self, counts: Mapping[str, int]) -> RunMetadata:
         return replace(self, nonfinite_counts=dict(counts))
+
+    def with_ranges(self, ranges: Mapping[str, tuple[float, float]]) -> RunMetadata:
+        return replace(self, output_ranges={k: (float(lo), float(hi))
+                                            for k, (lo, hi) in ranges.items()})
 
     def to_attrs(self) -> dict[str, Any]:
         """The flat netCDF attributes of the run's dataset."""
@@ -103,6 +109,7 @@ class RunMetadata:
             "created": self.created,
             "nonfinite_counts": json.dumps(dict(self.nonfinite_counts)),
             "histogram_counting": self.histogram_counting,
+            "output_ranges": json.dumps({k: list(v) for k, v in self.output_ranges.items()}),
         }
 
     @classmethod
@@ -131,6 +138,8 @@ class RunMetadata:
             programs_compiled=int(a.get("jax_programs_compiled", -1)),
             nonfinite_counts=json.loads(a.get("nonfinite_counts", "{}")),
             histogram_counting=str(a.get("histogram_counting", "")),
+            output_ranges={k: tuple(v) for k, v in json.loads(
+                a.get("output_ranges", "{}")).items()},
         )
 
     @classmethod

@@ -208,6 +208,7 @@ def manifest(ds: xr.Dataset, files: dict[str, Path], timings: dict[str, float]
                                   "programs_loaded": m.programs_from_cache}
         if m.compilation_cache else None,
         "nonfinite_counts": dict(m.nonfinite_counts),
+        "output_ranges": {k: list(v) for k, v in m.output_ranges.items()},
         "files": {name: {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
                   for name, p in files.items()},
         "created": m.created,
