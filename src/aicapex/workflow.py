@@ -35,7 +35,14 @@ from . import api  # its functions looked up at each call (tests replace them)
 from .analysis import analyze
 from .api import PathsTooLargeError, RunPlan, RunSettingError, ScenarioRef
 from .calibration.check import run_anchor_table
-from .outputs import RunMetadata, check_free_space, check_output_dir, claim_output, write_run
+from .outputs import (
+    RunMetadata,
+    check_free_space,
+    check_output_dir,
+    claim_output,
+    output_path,
+    write_run,
+)
 from .outputs.store import FORMATS
 from .runtime import interrupts
 from .runtime.cores import DEFAULT_CPU_DEVICES
@@ -191,7 +198,7 @@ def run(scenarios: ScenarioRef | Sequence[ScenarioRef], out: str | Path, *,
                               compression=compression, scheduler=scheduler)
     if problem:
         raise RunSettingError(problem)
-    out = Path(out)
+    out = output_path(out)  # a link's folder: the link stays and leads to the results
     notes: list[str] = []
 
     def say(msg: str) -> None:

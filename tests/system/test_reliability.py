@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import aicapex
 from aicapex import api, cli
 from aicapex.outputs import writers
 from aicapex.runtime import interrupts
@@ -681,3 +682,85 @@ def test_a_clean_run_records_each_output_range_inside_its_bounds(tmp_path):
         assert lo <= hi, o.name
         if o.bounds is not None:
             assert o.bounds[0] - 1e-5 <= lo and hi <= o.bounds[1] + 1e-5, (o.name, lo, hi)
+
+
+def _quiet_cli(*args: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return code, " ".join(err.getvalue().split())
+
+
+@pytest.mark.parametrize("body, field, quarter", [
+    ("credit: {spread_shift: [{from: 2026-01-01, value: 0.01}]}", None, None),
+    ("settings: {start: 2026-01-01}", "settings.start", "2026Q1"),
+    ("capex: {slowdown: {start: 2026-04-01, growth_shift: -0.2, quarters: 4}}", None, None),
+    ("depreciation: {change: {at: '2026-08-15', to: 4}}", None, None),  # JSON writes text
+])
+def test_a_date_where_a_quarter_belongs_is_the_quarter_it_falls_in(tmp_path, body, field,
+                                                                    quarter):
+    """validate accepted these and run refused them after simulating (the resolved scenario,
+    written back, held the date as text)."""
+    f = tmp_path / "dated.yaml"
+    f.write_text(f"name: dated\n{body}\n", encoding="utf-8")
+    assert _quiet_cli("validate", str(f))[0] == 0
+    code, said = _quiet_cli("run", str(f), "--draws", "64", "--out", str(tmp_path / "o"),
+                            "--no-plots")
+    assert code == 0, said
+    if field:
+        loaded = aicapex.load_scenario(f)
+        assert getattr(loaded.scenario.settings, field.split(".")[1]) == quarter
+
+
+def test_sweep_points_apart_only_beyond_display_precision_run_as_two(tmp_path):
+    f = tmp_path / "fine.yaml"
+    f.write_text("name: fine\nsweep: {depreciation.useful_life_years: "
+                 "[3.0000000000001, 3.0000000000002]}\n", encoding="utf-8")
+    code, said = _quiet_cli("run", str(f), "--draws", "64", "--out", str(tmp_path / "o"),
+                            "--no-plots")
+    assert code == 0, said
+    ds, _ = aicapex.open_run(tmp_path / "o")
+    assert list(ds["scenario"].values) == ["fine.useful_life_years3.0000000000001",
+                                           "fine.useful_life_years3.0000000000002"]
+
+
+def test_a_swept_field_named_like_an_output_keeps_the_output(tmp_path):
+    """Sweeping depreciation.change.impairment named its coordinate 'impairment', which
+    replaced the output of that name: 'draw' not found, after simulating."""
+    f = tmp_path / "imp.yaml"
+    f.write_text("name: imp\ndepreciation: {change: {at: 2026Q2, to: 4}}\n"
+                 "sweep: {depreciation.change.impairment: [true, false]}\n", encoding="utf-8")
+    code, said = _quiet_cli("run", str(f), "--draws", "64", "--out", str(tmp_path / "o"),
+                            "--no-plots")
+    assert code == 0, said
+    ds, _ = aicapex.open_run(tmp_path / "o")
+    assert ds["impairment"].dims == ("scenario", "draw", "time")
+    assert list(ds["depreciation__change__impairment"].values) == ["True", "False"]
+    # the impairment is booked where the sweep asks for it, and only there
+    booked = ds["impairment"].sum(("draw", "time")).values
+    assert booked[0] > 0 and booked[1] == 0
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_simulating(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("mine", encoding="utf-8")
+    code, said = _quiet_cli("run", "baseline", "--draws", "64", "--out",
+                            str(tmp_path / "afile" / "sub"), "--no-plots")
+    assert code == 2 and "is a file, not a folder" in said and "simulat" not in said
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine"
+
+    def refused(*args, **kwargs):  # a read-only mount or a folder without permission
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(writers.tempfile, "mkdtemp", refused)
+    code, said = _quiet_cli("run", "baseline", "--draws", "64", "--out", str(tmp_path / "ro"),
+                            "--no-plots")
+    assert code == 2 and "cannot write" in said and "Permission denied" in said
+    assert "simulat" not in said
+
+
+def test_an_out_that_links_to_an_empty_folder_writes_into_it(tmp_path):
+    (tmp_path / "big_disk").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "big_disk")
+    code, said = _quiet_cli("run", "baseline", "--draws", "64", "--out", str(tmp_path / "link"),
+                            "--no-plots")
+    assert code == 0, said
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "big_disk" / "results.nc").is_file()

@@ -47,7 +47,8 @@ def plain(attrs) -> dict:
 def test_a_streamed_store_holds_the_run_in_memory_and_opens_lazily(memory, tmp_path, suffix):
     path = tmp_path / f"paths{suffix}"
     ds = aicapex.simulate(NAMES, store=path, **KW)
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporaries left
+    beside = [path.name] + ([path.name + ".aicapex-output"] if suffix == ".zarr" else [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == beside  # its inventory, no temporaries
     assert isinstance(ds["index_level"].data, dask.array.Array)
     assert ds["index_level"].chunks[1][0] == 1024  # the run's chunks, one a region write
     assert_same_paths(memory, ds)
@@ -150,3 +151,56 @@ def test_the_command_line_refuses_contradictory_store_flags(tmp_path, args, mess
     code, err = run_cli(*args, "--out", str(tmp_path / "x"))
     assert code == 2 and message in err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_damaged_store_is_refused_naming_what_was_lost(tmp_path):
+    """A deleted chunk read as NaN, a garbled one as a raw blosc error and broken metadata as
+    a raw JSONDecodeError; each store is checked against the inventory written beside it
+    (``paths.zarr.aicapex-output``) and refused with the file that changed."""
+    import os
+    import shutil
+
+    from aicapex.outputs.store import DamagedStoreError
+
+    good = tmp_path / "good.zarr"
+    aicapex.simulate(NAMES, store=good, **dict(KW, draws=1024))
+    assert (tmp_path / "good.zarr.aicapex-output").is_file()
+    assert aicapex.open_paths(good)["index_level"].notnull().all()
+
+    def damaged(how):
+        bad = tmp_path / f"{how}.zarr"
+        shutil.copytree(good, bad)
+        shutil.copy(tmp_path / "good.zarr.aicapex-output", tmp_path / f"{how}.zarr.aicapex-output")
+        chunk = next(p for p in sorted((bad / "index_level").rglob("*"))
+                     if p.is_file() and p.name != "zarr.json")
+        if how == "deleted":
+            chunk.unlink()
+        elif how == "garbled":
+            chunk.write_bytes(os.urandom(chunk.stat().st_size))
+        else:
+            (bad / "index_level" / "zarr.json").write_text("{broken")
+        return bad, chunk.relative_to(bad).as_posix()
+
+    for how, said in (("deleted", "is missing"), ("garbled", "same size, different SHA-256"),
+                      ("metadata", "index_level/zarr.json is not what was written")):
+        bad, chunk = damaged(how)
+        with pytest.raises(DamagedStoreError, match="damaged") as e:
+            aicapex.open_paths(bad)
+        assert said in str(e.value)
+        if how != "metadata":
+            assert chunk in str(e.value)
+    # without any inventory (a store copied without it) broken metadata is still refused
+    (tmp_path / "metadata.zarr.aicapex-output").unlink()
+    with pytest.raises(DamagedStoreError, match="cannot be read"):
+        aicapex.open_paths(tmp_path / "metadata.zarr")
+
+
+def test_a_run_directory_s_store_is_checked_against_the_run_s_inventory(tmp_path):
+    out = tmp_path / "run"
+    code, _ = run_cli("--format", "zarr", "--out", str(out))
+    assert code == 0
+    (out / "paths.zarr.aicapex-output").unlink()  # the run's own inventory still knows
+    next(p for p in sorted((out / "paths.zarr" / "drawdown").rglob("*"))
+         if p.is_file() and p.name != "zarr.json").unlink()
+    with pytest.raises(aicapex.outputs.store.DamagedStoreError, match="is missing"):
+        aicapex.open_paths(out)

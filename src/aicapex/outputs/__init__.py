@@ -29,10 +29,12 @@ from .writers import (
     NoSpaceError,
     OutputBusyError,
     OutputExistsError,
+    OutputNotWritableError,
     atomic_dir,
     check_free_space,
     check_output_dir,
     claim_output,
+    output_path,
     write_run,
 )
 
@@ -41,6 +43,7 @@ __all__ = [
     "NoSpaceError",
     "OutputBusyError",
     "OutputExistsError",
+    "OutputNotWritableError",
     "PathStore",
     "RunDirectoryError",
     "RunMetadata",
@@ -60,6 +63,7 @@ __all__ = [
     "is_summary",
     "open_paths",
     "open_run",
+    "output_path",
     "quantiles",
     "regime_chart",
     "regime_probabilities",

@@ -171,11 +171,14 @@ def is_summary(ds: xr.Dataset) -> bool:
     return ds.attrs.get("mode") == "summary"
 
 
-def sweep_coordinate_names(fields) -> dict[str, str]:
+def sweep_coordinate_names(fields, taken=()) -> dict[str, str]:
     """Each swept field's coordinate name: its last part (``useful_life_years``), or the
-    whole field with ``__`` for dots where two fields share a last part."""
+    whole field with ``__`` for dots where two fields share a last part or the last part is
+    already a name of the dataset's (``taken``: its variables, dimensions and coordinates;
+    ``depreciation.change.impairment`` would otherwise replace the output ``impairment``)."""
     last = [f.rsplit(".", 1)[-1] for f in fields]
-    return {f: (n if last.count(n) == 1 else f.replace(".", "__"))
+    taken = set(taken)
+    return {f: (n if last.count(n) == 1 and n not in taken else f.replace(".", "__"))
             for f, n in zip(fields, last, strict=True)}
 
 
@@ -188,7 +191,8 @@ def with_sweep_coords(ds: xr.Dataset, swept: Mapping[str, Mapping[str, Any]]) ->
         return ds
     names = [str(s) for s in ds["scenario"].values]
     out = ds
-    for field, coord in sweep_coordinate_names(fields).items():
+    taken = {*map(str, ds.variables), *map(str, ds.dims)}
+    for field, coord in sweep_coordinate_names(fields, taken).items():
         values = [swept.get(n, {}).get(field) for n in names]
         numeric = all((isinstance(v, int | float) and not isinstance(v, bool)) or v is None
                       for v in values)

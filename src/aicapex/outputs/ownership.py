@@ -58,11 +58,18 @@ def inventory(root: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def write_marker(root: Path) -> None:
-    """Write ``MARKER`` into ``root`` (last: it records everything already there)."""
+def write_marker(root: Path, to: Path | None = None) -> None:
+    """Write ``MARKER`` into ``root`` (last: it records everything already there), or the
+    same record to the file ``to`` (a paths store's ``sidecar``)."""
     record = {"written_by": "aicapex", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "entries": inventory(root)}
-    (root / MARKER).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (to or root / MARKER).write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
+def sidecar(store: Path) -> Path:
+    """The inventory of a paths store, beside it (``paths.zarr.aicapex-output``): zarr
+    warns about a file inside a store that is not its own."""
+    return store.with_name(store.name + MARKER)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -92,6 +99,36 @@ def _matches(p: Path, record: dict[str, Any]) -> bool:
     if p.is_symlink() or not p.is_file() or p.stat().st_size != record.get("bytes"):
         return False
     return "sha256" not in record or sha256_of(p) == record["sha256"]
+
+
+def damaged_entry(root: Path, under: str = "", record_file: Path | None = None) -> str | None:
+    """The first entry the inventory of ``root``'s marker (or ``record_file``) records (those
+    under the relative path ``under``, all if empty) that is missing, or is no longer what
+    was written (its size, its SHA-256 where recorded), said in words; None if all are there
+    unchanged, or if there is no inventory to check against."""
+    record = _read_json(record_file or root / MARKER)
+    entries = record.get("entries") if record else None
+    if not isinstance(entries, dict):
+        return None
+    prefix = f"{under.rstrip('/')}/" if under else ""
+    for rel, rec in entries.items():
+        if under and rel != under and not rel.startswith(prefix):
+            continue
+        p = root / rel
+        if not (p.exists() or p.is_symlink()):
+            return f"{rel} is missing"
+        if not isinstance(rec, dict) or not _matches(p, rec):
+            return f"{rel} is not what was written ({_difference(p, rec)})"
+    return None
+
+
+def _difference(p: Path, rec: Any) -> str:
+    if not isinstance(rec, dict) or "bytes" not in rec or not p.is_file():
+        return "another kind of entry"
+    size = p.stat().st_size
+    if size != rec["bytes"]:
+        return f"{size:,} bytes, {rec['bytes']:,} written"
+    return "same size, different SHA-256"
 
 
 def _legacy_records(path: Path) -> dict[str, dict[str, Any]] | None:

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .ownership import MARKER, damaged_entry, sidecar, write_marker
+
 FORMATS = {"zarr": ".zarr", "netcdf": ".nc"}
 """Store formats and the suffix of their path."""
 
@@ -41,6 +43,11 @@ def write_threads() -> int:
 
 class StoreError(ValueError):
     """A store path or format aicapex cannot write, or a store it cannot read."""
+
+
+class DamagedStoreError(StoreError):
+    """A paths store whose files are missing or not what was written (a deleted chunk, a
+    garbled one, broken metadata): reading it would give NaN or garbage where data was lost."""
 
 
 def store_format(path: str | Path, fmt: str | None = None) -> str:
@@ -159,8 +166,11 @@ class PathStore:
             self._file.close()
         if self.path.exists():
             (shutil.rmtree if self.path.is_dir() else os.remove)(self.path)
+        sidecar(self.path).unlink(missing_ok=True)
         self.target.rename(self.path)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.format == "zarr":  # what open_paths checks each chunk against
+            write_marker(self.path, sidecar(self.path))
         return self.path
 
     def _stop_pool(self) -> None:
@@ -240,11 +250,20 @@ def open_paths(path: str | Path, chunks: Mapping[str, int] | None = None) -> xr.
     fmt = store_format(p)
     if not p.exists():
         raise StoreError(f"{p}: no such store")
-    if fmt == "zarr":
-        ds = xr.open_zarr(p, chunks=chunks if chunks is not None else {}, zarr_format=3,
-                          consolidated=False)
-    else:
-        ds = xr.open_dataset(p, engine="h5netcdf", chunks=chunks if chunks is not None else {})
+    damaged = (damaged_entry(p, record_file=sidecar(p)) if sidecar(p).is_file()
+               else damaged_entry(p.parent, p.name) if (p.parent / MARKER).is_file() else None)
+    if damaged:
+        raise DamagedStoreError(f"{p} is damaged: {damaged}. Its data cannot be read as "
+                                "written; run it again, or restore it from a copy")
+    try:
+        if fmt == "zarr":
+            ds = xr.open_zarr(p, chunks=chunks if chunks is not None else {}, zarr_format=3,
+                              consolidated=False)
+        else:
+            ds = xr.open_dataset(p, engine="h5netcdf",
+                                 chunks=chunks if chunks is not None else {})
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        raise DamagedStoreError(f"{p} cannot be read ({type(e).__name__}: {e})") from None
     if ds.attrs.get("package") != "aicapex" or "index_level" not in ds:
         raise StoreError(f"{p} is not an aicapex paths store")
     # text coordinates as numpy text, as a run in memory has them
@@ -272,5 +291,16 @@ def template(names: Sequence[str], n_scenarios: int, n_draws: int, n_time: int, 
     return out
 
 
-__all__ = ["FORMATS", "NETCDF_COMPRESSION", "ZARR_COMPRESSION", "PathStore", "StoreError",
-           "metadata_sha256", "open_paths", "store_bytes", "store_format", "template"]
+__all__ = [
+    "FORMATS",
+    "NETCDF_COMPRESSION",
+    "ZARR_COMPRESSION",
+    "DamagedStoreError",
+    "PathStore",
+    "StoreError",
+    "metadata_sha256",
+    "open_paths",
+    "store_bytes",
+    "store_format",
+    "template",
+]

@@ -22,7 +22,14 @@ from filelock import FileLock, Timeout
 
 from ..runtime import interrupts
 from .metadata import RunMetadata
-from .ownership import MARKER, foreign_entry, is_aicapex_output, sha256_of, write_marker
+from .ownership import (
+    MARKER,
+    foreign_entry,
+    is_aicapex_output,
+    sha256_of,
+    sidecar,
+    write_marker,
+)
 from .plots import write_plots
 from .report import write_report
 from .store import metadata_sha256, store_bytes
@@ -35,6 +42,18 @@ class OutputExistsError(FileExistsError):
 
 class OutputBusyError(OutputExistsError):
     """Another aicapex command is writing to the same output directory."""
+
+
+class OutputNotWritableError(OutputExistsError):
+    """The output path cannot be written (a file where a folder must be, no permission, a
+    read-only filesystem), found before anything is simulated."""
+
+
+def output_path(out: str | Path) -> Path:
+    """Where a run given ``--out out`` writes: ``out``, or the folder a symbolic link
+    ``out`` points to (the link stays, and leads to the results)."""
+    out = Path(out)
+    return out.resolve() if out.is_symlink() else out
 
 
 def lock_dir() -> Path:
@@ -99,6 +118,7 @@ def check_output_dir(out: Path, overwrite: bool) -> None:
     the user's, nor one the user added to a run or edited in it."""
     if not (out.exists() or out.is_symlink()) or (
             out.is_dir() and not out.is_symlink() and not any(out.iterdir())):
+        _check_writable(out)
         return
     if not overwrite:
         raise OutputExistsError(f"{out} already exists and is not empty; pass --overwrite "
@@ -114,6 +134,24 @@ def check_output_dir(out: Path, overwrite: bool) -> None:
         raise OutputExistsError(f"{out} holds {foreign}; --overwrite replaces only a previous "
                                 "aicapex output and deletes nothing else. Move it out, choose "
                                 "another --out, or remove it yourself")
+    _check_writable(out)
+
+
+def _check_writable(out: Path) -> None:
+    """Raise ``OutputNotWritableError`` unless a run can make its temporary directory beside
+    ``out`` (in the nearest existing folder above it, where missing folders are made): tried,
+    not inferred from permission bits, which root and read-only mounts ignore."""
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputNotWritableError(f"cannot write {out}: {parent} is a file, not a folder; "
+                                     "choose another --out")
+    try:
+        Path(tempfile.mkdtemp(prefix=".aicapex-probe-", dir=parent)).rmdir()
+    except OSError as e:
+        raise OutputNotWritableError(f"cannot write {out}: {e.strerror or e} in {parent}; "
+                                     "choose another --out") from None
 
 
 _FAILED_WRITES: list[BaseException] = []
@@ -265,6 +303,9 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *,
             write_report(ds, tmp, (tables or {}).get("anchor_check"), analysis)
         t2 = time.perf_counter()
         moved = [Path(s).rename(tmp / Path(s).name) for s in stores]
+        for m, s in zip(moved, stores, strict=True):  # a store's inventory goes with it
+            if sidecar(Path(s)).is_file():
+                sidecar(Path(s)).rename(sidecar(m))
         files = {str(p.relative_to(tmp)): p for p in sorted(tmp.rglob("*"))
                  if p.is_file() and not any(m.is_dir() and m in p.parents for m in moved)}
         man = manifest(ds, files, {"write_data": round(t1 - t0, 4), "plots": round(t2 - t1, 4)})

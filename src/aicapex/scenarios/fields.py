@@ -40,10 +40,18 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 # ASCII digits only (\d would take full-width and Arabic-Indic ones), the whole string.
 _QUARTER_RE = re.compile(r"(\d{4})Q([1-4])", re.ASCII)
+_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _to_quarter(value: Any) -> Any:
+    """A date, YAML's or ISO text (``2026-04-01``, as JSON writes one), is the quarter it
+    falls in; a validated scenario written back as YAML or JSON reads the same."""
+    if isinstance(value, str) and _ISO_DATE_RE.fullmatch(value.strip()):
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return value  # not a calendar date (2026-02-30): refused as not a quarter
     if isinstance(value, dt.date):
         return f"{value.year}Q{(value.month - 1) // 3 + 1}"
     return value
@@ -51,7 +59,8 @@ def _to_quarter(value: Any) -> Any:
 
 def _check_quarter(value: str) -> str:
     if not isinstance(value, str) or not _QUARTER_RE.fullmatch(value):
-        raise ValueError(f"a quarter is written like 2026Q3 (year, 'Q', 1-4), got {value!r}")
+        raise ValueError("a quarter is written like 2026Q3 (year, 'Q', 1-4) or as a date in it "
+                         f"(2026-07-01), got {value!r}")
     year = int(value[:4])
     if not 1900 <= year <= 2200:
         raise ValueError(f"quarter year must be between 1900 and 2200, got {year}")

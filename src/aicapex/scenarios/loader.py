@@ -319,8 +319,9 @@ _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 def derived_name(base: str, overrides: Mapping[str, Any]) -> str:
     """``base`` and each override's last field and value, within the name rule, e.g.
     ``baseline.growth_shift-0.4``; a long one ends in a hash of the whole."""
-    def short(v: Any) -> str:
-        return f"{v:g}" if isinstance(v, float) else _flow(v)
+    def short(v: Any) -> str:  # 3 for 3.0, but every digit where %g would merge two values
+        return (f"{v:g}" if float(f"{v:g}") == v else repr(v)) if isinstance(v, float) else (
+            _flow(v))
 
     parts = [base] + [f"{k.rsplit('.', 1)[-1]}{short(v)}" for k, v in overrides.items()]
     name = _NAME_CHARS.sub("_", ".".join(parts)).strip("_")

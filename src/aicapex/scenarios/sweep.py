@@ -39,4 +39,14 @@ def expand(loaded: LoadedScenario) -> list[LoadedScenario]:
                                 f"the point {point} is not a valid scenario: {e.message}"
                                 ) from None
         out.append(dataclasses.replace(p, swept=point))
+    seen: dict[str, dict] = {}
+    for p in out:  # equal values (3 and 3.0), or two long names' shared hash
+        if p.name in seen:
+            field = next(f for f in fields if p.swept[f] != seen[p.name][f]) if any(
+                p.swept[f] != seen[p.name][f] for f in fields) else fields[0]
+            file, line = loaded.sources.get(("sweep", field), (loaded.path, None))
+            raise ScenarioError(file, line, f"sweep.{field}",
+                                f"the points {seen[p.name]} and {p.swept} are both named "
+                                f"{p.name!r}: list each value once")
+        seen[p.name] = p.swept
     return out
