@@ -186,10 +186,12 @@ def run(scenarios: ScenarioRef | Sequence[ScenarioRef], out: str | Path, *,
     what the run has to say (default: ``warnings.warn``); ``on_status`` its progress lines.
 
     Raises ``RunSettingError`` for settings that cannot run together,
-    ``outputs.OutputExistsError`` for an ``out`` that exists without ``overwrite``,
+    ``outputs.OutputExistsError`` for an ``out`` that exists without ``overwrite`` (its
+    ``OutputNotWritableError`` for one that cannot be written, both before simulating),
     ``outputs.OutputBusyError`` while another command writes there, ``PathsTooLargeError``,
-    ``outputs.NoSpaceError`` and ``NonFiniteResultsError``; nothing is written then, and an
-    existing directory is left as it was.
+    ``outputs.NoSpaceError``, and after simulating ``NonFiniteResultsError`` or
+    ``OutOfRangeResultsError`` (both ``ResultsCheckError``); nothing is written then, and an
+    existing directory is left as it was. ``out`` a symbolic link writes into its folder.
     """
     note = on_note or (lambda msg: warnings.warn(msg, stacklevel=3))
     status = on_status or (lambda msg: None)
@@ -227,7 +229,9 @@ def run(scenarios: ScenarioRef | Sequence[ScenarioRef], out: str | Path, *,
         # compressed, but random numbers compress little: the raw size is the bound)
         check_free_space(out, 0 if plan.summary_only else api.paths_bytes(
             len(plan.scenarios), plan.draws, plan.settings.horizon_quarters, plan.dtype))
-        status(f"simulating {len(plan.scenarios)} scenario(s) ({', '.join(plan.names)}) x "
+        shown = plan.names if len(plan.names) <= 6 else [
+            *plan.names[:3], f"... {len(plan.names) - 4:,} more ...", plan.names[-1]]
+        status(f"simulating {len(plan.scenarios):,} scenario(s) ({', '.join(shown)}) x "
                f"{plan.draws:,} draws" + (f", streaming the paths to {format}"
                                           if streamed else ""))
         return _simulate_and_write(plan, out, stack, say, status, device=device,

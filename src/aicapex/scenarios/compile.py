@@ -252,8 +252,25 @@ def depreciation_weights(horizon: int, life0_q: float, life_q: np.ndarray,
     return w
 
 
+_QUANTILES: dict[tuple[str, float, float], np.ndarray] = {}
+"""``prior_quantiles``' results by prior: a sweep's points share their 100 priors, whose
+quantile functions (scipy's ppf) were most of the time a 1,000-point sweep took to compile."""
+
+
 def prior_quantiles(spec: Dist, lo: float, hi: float) -> np.ndarray:
-    """Quantile function of a prior at the normal scores ``PRIOR_Z`` (clipped to [lo, hi])."""
+    """Quantile function of a prior at the normal scores ``PRIOR_Z`` (clipped to [lo, hi]),
+    read-only (kept for the next scenario with the same prior)."""
+    key = (repr(spec), lo, hi)  # a prior's repr holds its kind and every value, exactly
+    if key not in _QUANTILES:
+        if len(_QUANTILES) > 10_000:
+            _QUANTILES.clear()
+        q = _prior_quantiles(spec, lo, hi)
+        q.flags.writeable = False
+        _QUANTILES[key] = q
+    return _QUANTILES[key]
+
+
+def _prior_quantiles(spec: Dist, lo: float, hi: float) -> np.ndarray:
     u = stats.norm.cdf(PRIOR_Z)
     match spec:
         case Fixed():
