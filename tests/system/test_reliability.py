@@ -764,3 +764,26 @@ def test_an_out_that_links_to_an_empty_folder_writes_into_it(tmp_path):
                             "--no-plots")
     assert code == 0, said
     assert (tmp_path / "link").is_symlink() and (tmp_path / "big_disk" / "results.nc").is_file()
+
+
+def test_ctrl_c_while_the_command_line_loads_exits_quietly():
+    """Ctrl-C in the first tenth of a second (while ``aicapex.cli`` imports) printed a
+    KeyboardInterrupt traceback: the console script's target now takes it first."""
+    code = (
+        "import os, signal, sys\n"
+        "class Interrupt:  # Ctrl-C exactly while the command line's module is imported\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'aicapex.cli.main':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['aicapex', 'list']\n"
+        "from aicapex._entry import entry\n"
+        "entry()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 130
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    # the console script points there
+    scripts = Path(sys.executable).parent / "aicapex"
+    if scripts.is_file():
+        assert "aicapex._entry" in scripts.read_text(encoding="utf-8")
