@@ -692,14 +692,19 @@ def test_a_date_where_a_quarter_belongs_is_the_quarter_it_falls_in(tmp_path, bod
         assert getattr(loaded.scenario.settings, field.split(".")[1]) == quarter
 
 
-def test_sweep_points_apart_only_beyond_display_precision_run_as_two(tmp_path):
-    f = tmp_path / "fine.yaml"
-    f.write_text("name: fine\nsweep: {depreciation.useful_life_years: "
-                 "[3.0000000000001, 3.0000000000002]}\n", encoding="utf-8")
+def _run_text(tmp_path, text: str):
+    """The dataset of ``aicapex run`` on a scenario file holding ``text`` (64 draws)."""
+    f = tmp_path / "scenario.yaml"
+    f.write_text(text, encoding="utf-8")
     code, said = _quiet_cli("run", str(f), "--draws", "64", "--out", str(tmp_path / "o"),
                             "--no-plots")
     assert code == 0, said
-    ds, _ = aicapex.open_run(tmp_path / "o")
+    return aicapex.open_run(tmp_path / "o")[0]
+
+
+def test_sweep_points_apart_only_beyond_display_precision_run_as_two(tmp_path):
+    ds = _run_text(tmp_path, "name: fine\nsweep: {depreciation.useful_life_years: "
+                             "[3.0000000000001, 3.0000000000002]}\n")
     assert list(ds["scenario"].values) == ["fine.useful_life_years3.0000000000001",
                                            "fine.useful_life_years3.0000000000002"]
 
@@ -707,13 +712,8 @@ def test_sweep_points_apart_only_beyond_display_precision_run_as_two(tmp_path):
 def test_a_swept_field_named_like_an_output_keeps_the_output(tmp_path):
     """Sweeping depreciation.change.impairment named its coordinate 'impairment', which
     replaced the output of that name: 'draw' not found, after simulating."""
-    f = tmp_path / "imp.yaml"
-    f.write_text("name: imp\ndepreciation: {change: {at: 2026Q2, to: 4}}\n"
-                 "sweep: {depreciation.change.impairment: [true, false]}\n", encoding="utf-8")
-    code, said = _quiet_cli("run", str(f), "--draws", "64", "--out", str(tmp_path / "o"),
-                            "--no-plots")
-    assert code == 0, said
-    ds, _ = aicapex.open_run(tmp_path / "o")
+    ds = _run_text(tmp_path, "name: imp\ndepreciation: {change: {at: 2026Q2, to: 4}}\n"
+                             "sweep: {depreciation.change.impairment: [true, false]}\n")
     assert ds["impairment"].dims == ("scenario", "draw", "time")
     assert list(ds["depreciation__change__impairment"].values) == ["True", "False"]
     # the impairment is booked where the sweep asks for it, and only there
