@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from .console import add_command, add_format_flags, print_rows, wrapped
 
+LIGHT = True
+"""Runs without the API, the compilation cache or JAX (``main._command``)."""
+
 
 def add_parser(sub) -> None:
     p = add_command(sub, "list", "list built-in scenarios with their descriptions",
@@ -15,13 +18,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..scenarios import builtin_names, load_scenario
+    from ..scenarios.builtins import builtin_summaries
 
-    rows = []
-    for name in builtin_names():
-        s = load_scenario(name)
-        rows.append({"name": name, "extends": s.scenario.extends or "",
-                     "description": " ".join(s.scenario.description.split())})
+    rows = builtin_summaries()
     if print_rows(rows, args):
         return 0
     for r in rows:

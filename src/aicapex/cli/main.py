@@ -139,11 +139,22 @@ def _stopped(signum: int) -> int:
     raise SystemExit(128 + signum)
 
 
+def _closed_pipe() -> int:
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
+
+
 def _command(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     if args.command in SIMULATING and (problem := address_space_problem()):
         error(problem)  # found here: XLA's compiler aborts without a message
         return EXIT_FAILED
+    if getattr(COMMANDS[args.command], "LIGHT", False):  # needs neither JAX nor the API
+        try:
+            return COMMANDS[args.command].run(args)
+        except BrokenPipeError:
+            return _closed_pipe()
     with interrupts.deferred():  # the heavy imports, in one piece
         from ..api import PathsTooLargeError, RunSettingError
         from ..outputs import OutputBusyError, claim_output
@@ -165,9 +176,7 @@ def _command(argv: list[str] | None) -> int:
         error(e)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `aicapex params | head`: the reader has all it wanted
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 128 + signal.SIGPIPE
+        return _closed_pipe()
     except (PathsTooLargeError, RunSettingError) as e:  # e.g. --seed -1, or paths too large
         if args.debug:
             raise

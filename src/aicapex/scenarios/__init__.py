@@ -5,23 +5,53 @@ fixed-shape arrays, and the data compilation needs: the anchor figures with thei
 the default priors (``priors``) and the values fitted to history (``fitted``,
 ``data/fitted.yaml``, written by ``aicapex calibrate --fit``)."""
 
-from .anchors import SOURCES, Anchor, anchor_values, default_anchors, with_values
-from .compile import Timeline, as_dist, compile_scenario, prior_quantiles, stack_batch, stream_id
-from .compose import ScenarioLike, explain, scenario
-from .fitted import shipped_fit
-from .initial import initial_conditions
-from .loader import (
-    LoadedScenario,
-    builtin_names,
-    derived,
-    load_scenario,
-    load_scenarios,
-    unique,
-)
-from .priors import SHOCK_CORRELATIONS, Prior, default_priors
-from .problems import ScenarioError, ScenarioWarning
-from .schema import Scenario
-from .sweep import expand
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOME = {
+    "SOURCES": "anchors", "Anchor": "anchors", "anchor_values": "anchors",
+    "default_anchors": "anchors", "with_values": "anchors",
+    "Timeline": "compile", "as_dist": "compile", "compile_scenario": "compile",
+    "prior_quantiles": "compile", "stack_batch": "compile", "stream_id": "compile",
+    "ScenarioLike": "compose", "explain": "compose", "scenario": "compose",
+    "shipped_fit": "fitted", "initial_conditions": "initial",
+    "LoadedScenario": "loader", "builtin_names": "builtins", "derived": "loader",
+    "load_scenario": "loader", "load_scenarios": "loader", "unique": "loader",
+    "SHOCK_CORRELATIONS": "priors", "Prior": "priors", "default_priors": "priors",
+    "ScenarioError": "problems", "ScenarioWarning": "problems", "Scenario": "schema",
+    "expand": "sweep",
+}
+"""Where each public name lives, imported when first used (PEP 562): ``aicapex list`` reads
+the built-ins without the schema's JAX and compilation's SciPy (``builtins``)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'aicapex.scenarios' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .anchors import SOURCES, Anchor, anchor_values, default_anchors, with_values
+    from .builtins import builtin_names
+    from .compile import (
+        Timeline,
+        as_dist,
+        compile_scenario,
+        prior_quantiles,
+        stack_batch,
+        stream_id,
+    )
+    from .compose import ScenarioLike, explain, scenario
+    from .fitted import shipped_fit
+    from .initial import initial_conditions
+    from .loader import LoadedScenario, derived, load_scenario, load_scenarios, unique
+    from .priors import SHOCK_CORRELATIONS, Prior, default_priors
+    from .problems import ScenarioError, ScenarioWarning
+    from .schema import Scenario
+    from .sweep import expand
 
 __all__ = [
     "SHOCK_CORRELATIONS", "SOURCES", "Anchor", "LoadedScenario", "Prior", "Scenario",

@@ -13,13 +13,13 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from .builtins import builtin_names, library_dir
 from .problems import Loc, ScenarioError, ScenarioWarning, _dotted
 from .problems import translate as _translate
 from .schema import Scenario
@@ -28,16 +28,6 @@ from .yaml_read import MAX_BYTES, Located, _Dumper, _Loader, parse_yaml
 MAX_EXTENDS_DEPTH = 32
 
 # ----------------------------------------------------------------------------- library
-
-
-def library_dir() -> Path:
-    return Path(str(resources.files(__package__).joinpath("library")))
-
-
-def builtin_names() -> list[str]:
-    """Names of the built-in scenarios: baseline first, then alphabetically."""
-    return sorted((p.stem for p in library_dir().glob("*.yaml")),
-                  key=lambda n: (n != "baseline", n))
 
 
 def _resolve(ref: str, relative_to: Path | None, file: str, line: int | None) -> Path:
