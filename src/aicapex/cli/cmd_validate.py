@@ -6,6 +6,9 @@ from pathlib import Path
 
 from .console import EXIT_BAD_INPUT, add_command, error, labelled, out
 
+LIGHT = True
+"""Runs without the API, the compilation cache or the engine (``main._command``)."""
+
 
 def add_parser(sub) -> None:
     v = add_command(sub, "validate", "check scenario files without running them",

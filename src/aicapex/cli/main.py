@@ -150,11 +150,13 @@ def _command(argv: list[str] | None) -> int:
     if args.command in SIMULATING and (problem := address_space_problem()):
         error(problem)  # found here: XLA's compiler aborts without a message
         return EXIT_FAILED
-    if getattr(COMMANDS[args.command], "LIGHT", False):  # needs neither JAX nor the API
-        try:
+    if getattr(COMMANDS[args.command], "LIGHT", False):  # needs neither the API nor its
+        try:                                             # imports (xarray, the engine)
             return COMMANDS[args.command].run(args)
         except BrokenPipeError:
             return _closed_pipe()
+        except Exception as e:
+            return _failed(e, args)
     with interrupts.deferred():  # the heavy imports, in one piece
         from ..api import PathsTooLargeError, RunSettingError
         from ..outputs import OutputBusyError, claim_output
@@ -183,8 +185,13 @@ def _command(argv: list[str] | None) -> int:
         error(e)
         return EXIT_BAD_INPUT
     except Exception as e:
-        interrupts.check()  # an error a signal caused (an import it cut short) is the signal
-        if args.debug:
-            raise
-        error(f"{type(e).__name__}: {e}")
-        return EXIT_FAILED
+        return _failed(e, args)
+
+
+def _failed(e: Exception, args) -> int:
+    """An unexpected error as one line (exit 1), or raised again with ``--debug``."""
+    interrupts.check()  # an error a signal caused (an import it cut short) is the signal
+    if args.debug:
+        raise e
+    error(f"{type(e).__name__}: {e}")
+    return EXIT_FAILED
