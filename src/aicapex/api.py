@@ -312,10 +312,9 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
         return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
                                                     meta.to_attrs(), starts), swept)
     paths = result.paths
-    meta = meta.with_nonfinite({name: int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-                                for name, a in paths.items() if name in OUTPUT_NAMES}
-                               ).with_ranges({name: finite_range(a) for name, a in paths.items()
-                                              if name in OUTPUT_NAMES})
+    tallies = {name: tally(paths[name]) for name in OUTPUT_NAMES}
+    meta = meta.with_nonfinite({k: n for k, (n, _) in tallies.items()}).with_ranges(
+        {k: r for k, (_, r) in tallies.items()})
     return with_sweep_coords(to_dataset(paths, plan.names, tl.quarter_ends(), meta.to_attrs(),
                                         starts, stats.parameters), swept)
 
@@ -343,9 +342,8 @@ def _open_store(path, plan: RunPlan, batch, tl: Timeline, starts, swept, chunk_s
 
     def sink(start: int, arrays: dict[str, np.ndarray]) -> None:
         for name in nonfinite:
-            a = arrays[name]
-            nonfinite[name] += int(a.size - np.count_nonzero(np.isfinite(a)))
-            lo, hi = finite_range(a)
+            n, (lo, hi) = tally(arrays[name])
+            nonfinite[name] += n
             ranges[name] = (min(ranges[name][0], lo), max(ranges[name][1], hi))
         store.write(start, arrays)
     return _StoreWriter(store, sink, nonfinite, ranges)
@@ -407,15 +405,17 @@ def nonfinite_counts(ds: xr.Dataset) -> dict[str, int]:
     return dict(RunMetadata.of(ds).nonfinite_counts)
 
 
-def finite_range(a: np.ndarray) -> tuple[float, float]:
-    """(min, max) of the finite values of ``a`` ((inf, -inf) if it has none)."""
+def tally(a: np.ndarray) -> tuple[int, tuple[float, float]]:
+    """The count of non-finite values of ``a`` and the (min, max) of its finite ones ((inf,
+    -inf) if it has none), from one pass of ``isfinite``."""
     if a.size == 0:
-        return float("inf"), float("-inf")
+        return 0, (float("inf"), float("-inf"))
     if not np.issubdtype(a.dtype, np.floating):  # the regime: integers are all finite
-        return float(a.min()), float(a.max())
+        return 0, (float(a.min()), float(a.max()))
     finite = np.isfinite(a)
-    return (float(np.min(a, where=finite, initial=np.inf)),
-            float(np.max(a, where=finite, initial=-np.inf)))
+    return (int(a.size - np.count_nonzero(finite)),
+            (float(np.min(a, where=finite, initial=np.inf)),
+             float(np.max(a, where=finite, initial=-np.inf))))
 
 
 RANGE_TOLERANCE = 1e-5

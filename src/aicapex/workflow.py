@@ -78,10 +78,11 @@ class OutOfRangeResultsError(ResultsCheckError):
 
     def __init__(self, outside: dict[str, tuple[float, float, float, float]]):
         self.outside = outside
-        listing = "; ".join(f"{k} ranged over [{a:.6g}, {b:.6g}], its range is [{lo:g}, {hi:g}]"
-                            for k, (a, b, lo, hi) in outside.items())
+        self.listing = "; ".join(
+            f"{k} ranged over [{a:.6g}, {b:.6g}], its range is [{lo:g}, {hi:g}]"
+            for k, (a, b, lo, hi) in outside.items())
         super().__init__(
-            f"the run left the model's physical ranges ({listing}); nothing was written. The "
+            f"the run left the model's physical ranges ({self.listing}); nothing was written. The "
             "equations keep these by construction, so this is a fault of the model: please "
             "report it with the scenario. --allow-nonfinite (allow_nonfinite=True) writes the "
             "results anyway.")
@@ -284,8 +285,8 @@ def _simulate_and_write(plan: RunPlan, out: Path, stack: contextlib.ExitStack, s
     if outside:
         if not allow_nonfinite:
             raise OutOfRangeResultsError(outside)
-        say(str(OutOfRangeResultsError(outside)).split("; nothing")[0]
-            + "; written because of --allow-nonfinite")
+        say(f"the run left the model's physical ranges "
+            f"({OutOfRangeResultsError(outside).listing}); written because of --allow-nonfinite")
     tables = {"anchor_check": run_anchor_table(ds, plan.scenarios)}
     analysis = analyze(ds)  # implied vol, plausibility; drivers where parameters were kept
     tables.update(analysis["tables"])

@@ -42,11 +42,16 @@ def inventory(root: Path) -> dict[str, dict[str, Any]]:
     ``{"dir": True}`` for a directory, ``{"link": target}`` for a symbolic link, else
     ``{"bytes": n}`` and, up to ``HASHED_MAX_BYTES``, ``"sha256"``."""
     out: dict[str, dict[str, Any]] = {}
+    covered: list[str] = []  # paths stores whose own inventory (``sidecar``) lists them
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).as_posix()
-        if rel == MARKER:
+        if rel == MARKER or any(rel.startswith(c + "/") for c in covered):
             continue
-        if p.is_symlink():
+        if p.is_dir() and not p.is_symlink() and (known := _sidecar_entries(p)) is not None:
+            out[rel] = {"dir": True}  # hashed when the store was committed: not again
+            out.update({f"{rel}/{k}": v for k, v in known.items()})
+            covered.append(rel)
+        elif p.is_symlink():
             out[rel] = {"link": os.readlink(p)}
         elif p.is_dir():
             out[rel] = {"dir": True}
@@ -70,6 +75,12 @@ def sidecar(store: Path) -> Path:
     """The inventory of a paths store, beside it (``paths.zarr.aicapex-output``): zarr
     warns about a file inside a store that is not its own."""
     return store.with_name(store.name + MARKER)
+
+
+def _sidecar_entries(store: Path) -> dict[str, Any] | None:
+    record = _read_json(sidecar(store))
+    entries = record.get("entries") if record else None
+    return entries if isinstance(entries, dict) else None
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

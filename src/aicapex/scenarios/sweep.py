@@ -42,8 +42,7 @@ def expand(loaded: LoadedScenario) -> list[LoadedScenario]:
     seen: dict[str, dict] = {}
     for p in out:  # equal values (3 and 3.0), or two long names' shared hash
         if p.name in seen:
-            field = next(f for f in fields if p.swept[f] != seen[p.name][f]) if any(
-                p.swept[f] != seen[p.name][f] for f in fields) else fields[0]
+            field = next((f for f in fields if p.swept[f] != seen[p.name][f]), fields[0])
             file, line = loaded.sources.get(("sweep", field), (loaded.path, None))
             raise ScenarioError(file, line, f"sweep.{field}",
                                 f"the points {seen[p.name]} and {p.swept} are both named "
