@@ -287,3 +287,48 @@ def test_the_one_entry_runs_every_mode_with_the_modes_own_draws():
         engine.RunConfig(0)
     with pytest.raises(ValueError, match="a sink takes full paths"):
         engine.execute(batch, key, engine.RunConfig(1024, summary=True), sink=print)
+
+
+def test_a_large_batch_runs_in_groups_of_scenarios_with_the_same_draws(monkeypatch):
+    """A batch whose step would exceed ``STEP_PATHS_BYTES`` runs its scenarios in equal groups
+    (the last padded), one launch each, on one compiled program: every scenario's paths,
+    parameters and streamed chunks are bit for bit those of the batch run whole."""
+    import jax
+
+    from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
+    from aicapex.sim.engine import runner
+    from aicapex.sim.model import N_OUTPUTS
+
+    names = ("baseline", "capex_slowdown", "fast_depreciation")
+    batch = stack_batch([compile_scenario(load_scenario(n).scenario) for n in names])
+    key, ids = jax.random.key(3), np.arange(3, dtype=np.uint32) * 7919
+    run = dict(chunk_size=1024, common_random_numbers=False, stream_ids=ids)
+
+    def streamed(**kw):
+        got: dict[str, list] = {}
+        ticks: list[int] = []
+        _, stats = engine.simulate_paths(batch, key, 2500, progress=ticks.append, **run,
+                                         sink=lambda start, a: [got.setdefault(k, []).append(
+                                             (start, v.copy())) for k, v in a.items()])
+        return got, ticks, stats
+
+    whole, whole_stats = engine.simulate_paths(batch, key, 2500, **run)
+    whole_sunk, whole_ticks, _ = streamed()
+    one_scenario = (whole_stats.devices * whole_stats.chunk_draws
+                    * np.dtype(batch.years.dtype).itemsize
+                    * (N_OUTPUTS * batch.years.shape[1] + len(whole_stats.parameters)))
+    monkeypatch.setattr(runner, "STEP_PATHS_BYTES", 3 * one_scenario - 1)  # groups of 2
+    assert runner.group_size(3, one_scenario) == 2  # the second group padded
+    before = engine.trace_counts()["simulate_chunk"]
+    grouped, stats = engine.simulate_paths(batch, key, 2500, **run)
+    sunk, ticks, _ = streamed()
+    assert engine.trace_counts()["simulate_chunk"] - before <= 1  # one program, both groups
+    assert stats.steps == 2 * whole_stats.steps and stats.parameters == whole_stats.parameters
+    assert ticks == whole_ticks == [1024, 1024, 452]
+    assert grouped.keys() == whole.keys()
+    for name, a in whole.items():
+        np.testing.assert_array_equal(grouped[name], a, err_msg=name)
+        assert [s for s, _ in sunk[name]] == [s for s, _ in whole_sunk[name]] == [0, 1024, 2048]
+        for (_, x), (_, y) in zip(sunk[name], whole_sunk[name], strict=True):
+            np.testing.assert_array_equal(x, y, err_msg=name)
+    assert not np.array_equal(whole["index_level"][0], whole["index_level"][2])

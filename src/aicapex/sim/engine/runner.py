@@ -20,10 +20,12 @@ from jax.sharding import PartitionSpec as P
 
 from ..model import N_OUTPUTS, OUTPUT_NAMES, ScenarioArrays
 from .accumulate import Accumulator, empty_accumulator, merge, range_from_extremes
+from .devices import resolve_devices
 from .histograms import SUMMARY_BINS, histogram_lanes, summary_histogram_method
 from .host import tune_malloc
 from .packing import Layout, unpack
-from .plan import AXIS, plan_run
+from .plan import AXIS, default_chunk_size, plan_run, run_chunk_blocks
+from .priors import random_prior_rows
 from .rng import RNG_BLOCK
 from .scan import ChunkSpec, simulate_chunk, summarize_chunk, trace_counts
 
@@ -127,37 +129,111 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
     into the result (then empty): memory then does not grow with ``n_draws``."""
     tune_malloc()
     traced = trace_counts()
-    plan = plan_run(scen_batch, key, n_draws, chunk_size, stream_ids, device, summary=False,
-                    first_block=first_block, per_chunk=chunk_blocks)
+    n_scen, horizon = scen_batch.years.shape
+    devices = resolve_devices(device)
+    n_dev = len(devices)
+    per_chunk = chunk_blocks or run_chunk_blocks(
+        n_draws, chunk_size or default_chunk_size(False, devices, n_scen), devices)
+    prior_rows = random_prior_rows(scen_batch.prior_table)
+    size = group_size(n_scen, n_dev * per_chunk * RNG_BLOCK * np.dtype(
+        scen_batch.years.dtype).itemsize * (N_OUTPUTS * horizon + len(prior_rows)))
+    n_groups = -(-n_scen // size)
+
+    def place(g: int):
+        """Group g's scenarios placed on the devices (the last group padded by repeating the
+        last scenario, so every group runs one compiled program), in the whole batch's
+        chunks and sampled parameters; placed at its launch, so that only the groups in
+        flight hold a copy. A scenario's draws depend neither on the others
+        (``scan._each_scenario``) nor on its group."""
+        if n_groups == 1:
+            batch, ids = scen_batch, stream_ids
+        else:
+            take = np.minimum(np.arange(g * size, (g + 1) * size), n_scen - 1)
+            batch = jax.tree.map(lambda a: np.asarray(a)[take], scen_batch)
+            ids = None if stream_ids is None else np.asarray(stream_ids)[take]
+        return plan_run(batch, key, n_draws, chunk_size, ids, device, summary=False,
+                        first_block=first_block, per_chunk=per_chunk
+                        )._replace(prior_rows=prior_rows)
+
+    placed: dict[int, object] = {}
+    keep = n_groups > 1 and sum(np.asarray(a).nbytes for a in jax.tree.leaves(scen_batch)
+                                ) <= KEEP_PLACED_BYTES
+
+    def placement(g: int):
+        if g not in placed:
+            grp = place(g)
+            if not keep:
+                return grp
+            placed[g] = grp
+        return placed[g]
+
+    plan = placed[0] = place(0)
     results: dict[str, np.ndarray] = {}
+    pending: dict[int, dict[str, np.ndarray]] = {}  # a step's chunks while its groups arrive
     spec = ChunkSpec(plan.per_chunk, common_random_numbers, antithetic, plan.prior_rows,
                      plan.loop_scenarios)
 
-    def launch(step):
-        return _simulate_step(plan.scen, plan.scen_layout, plan.key, plan.stream_ids,
-                              plan.first_blocks(step), plan.mesh, spec)
+    def launch(i):
+        step, g = divmod(i, n_groups)
+        grp = placement(g)
+        return _simulate_step(grp.scen, grp.scen_layout, grp.key, grp.stream_ids,
+                              grp.first_blocks(step), grp.mesh, spec)
 
-    def finish(step, out):
+    def finish(i, out):
+        step, g = divmod(i, n_groups)
+        first, last = g * size, min((g + 1) * size, n_scen)  # this group's scenarios
         # (a dict comes back from JAX in key order: put the outputs in the model's order)
         host = {name: _per_device(out[name]) for name in (*OUTPUT_NAMES, PARAMS)}
-        for d in range(len(plan.devices)):
-            start, valid = plan.chunk_draws(step * len(plan.devices) + d, n_draws)
+        for d in range(n_dev):
+            start, valid = plan.chunk_draws(step * n_dev + d, n_draws)
             if not valid:
                 continue
-            if sink is not None:
+            if sink is not None and n_groups == 1:
                 sink(start, {name: arrs[d][:, :, :valid] for name, arrs in host.items()})
-            for name, arrs in host.items() if sink is None else ():
-                if name not in results:
-                    results[name] = np.empty((*arrs[d].shape[:2], n_draws), arrs[d].dtype)
-                results[name][:, :, start:start + valid] = arrs[d][:, :, :valid]
-            if progress is not None:
+            elif sink is not None:
+                into = pending.setdefault(d, {name: np.empty(
+                    (n_scen, *arrs[d].shape[1:2], valid), arrs[d].dtype)
+                    for name, arrs in host.items()})
+                for name, arrs in host.items():
+                    into[name][first:last] = arrs[d][:last - first, :, :valid]
+                if g == n_groups - 1:
+                    sink(start, pending.pop(d))
+            else:
+                for name, arrs in host.items():
+                    if name not in results:
+                        results[name] = np.empty((n_scen, *arrs[d].shape[1:2], n_draws),
+                                                 arrs[d].dtype)
+                    results[name][first:last, :, start:start + valid] = \
+                        arrs[d][:last - first, :, :valid]
+            if progress is not None and g == n_groups - 1:
                 progress(valid)
 
-    t = _pipelined(plan.n_steps, launch, finish)
+    t = _pipelined(plan.n_steps * n_groups, launch, finish)
     compile_s = t.first_s - t.later_mean_s if t.steps > 1 else float("nan")
-    return results, RunStats(t.first_s, t.later_mean_s, compile_s, t.steps, len(plan.devices),
+    return results, RunStats(t.first_s, t.later_mean_s, compile_s, t.steps, n_dev,
                              plan.per_chunk * RNG_BLOCK, _traced_since(traced),
                              parameters=plan.prior_rows)
+
+
+STEP_PATHS_BYTES = 256 * 2**20
+"""Paths one launch of the full-paths program may produce (all its devices together): a
+larger batch of scenarios runs in groups of equal size, one launch each, so that a step's
+output (scenarios x outputs x quarters x chunk draws) does not grow with the batch. A
+1,000-point sweep at 200 draws produced 2.8 GB in one step (a chunk is at least one RNG
+block of 1,024 draws) and peaked at 4.9 GB for 0.55 GB of paths."""
+
+
+KEEP_PLACED_BYTES = 64 * 2**20
+"""A grouped batch this small keeps every group placed on the devices for all its steps;
+a larger one places each group at its launch (only those in flight hold a copy)."""
+
+
+def group_size(n_scen: int, scenario_step_bytes: int, budget: int | None = None) -> int:
+    """Scenarios a full-paths launch runs: all ``n_scen`` where their output fits ``budget``
+    bytes (default ``STEP_PATHS_BYTES``), else as many as fit (at least one), each producing
+    ``scenario_step_bytes``."""
+    budget = STEP_PATHS_BYTES if budget is None else budget
+    return int(max(1, min(n_scen, budget // max(scenario_step_bytes, 1))))
 
 
 def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
