@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, NamedTuple
@@ -49,6 +50,7 @@ from .sim.engine import RunConfig, execute, random_prior_rows, run_chunk_draws
 from .sim.engine.compile_cache import cache_counts, cache_dir_in_use, record_compiled
 from .sim.engine.compile_cache import use_compile_cache as _use_compile_cache
 from .sim.model import N_OUTPUTS, OUTPUT_NAMES, OUTPUTS
+from .summary_groups import run_in_groups
 
 ScenarioRef = ScenarioLike
 """A built-in scenario's name, a YAML file's path, a mapping written as a file would be, a
@@ -294,9 +296,13 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
     t1 = time.perf_counter()
     with (precision(plan.dtype), progress_bar(progress, plan) as tick,
           writer.store if writer is not None else contextlib.nullcontext()):  # removed on failure
-        result = execute(batch, prng_key(plan.seed), config, progress=tick,
-                         sink=writer.sink if writer is not None else None)
-    stats = result.stats
+        if plan.summary_only:  # in groups of scenarios, each reduced as it finishes
+            parts, stats = run_in_groups(batch, prng_key(plan.seed), config, tick, partial(
+                _summary_part, names=plan.names, quarter_ends=tl.quarter_ends(), starts=starts))
+        else:
+            result = execute(batch, prng_key(plan.seed), config, progress=tick,
+                             sink=writer.sink if writer is not None else None)
+            stats = result.stats
     t2 = time.perf_counter()
     meta = _metadata(plan, dev, client, stats, common_random_numbers, antithetic, t0, t1, t2,
                      stored0, found0)
@@ -304,13 +310,16 @@ def simulate(scenarios: RunPlan | ScenarioRef | Sequence[ScenarioRef], *,
         return open_paths(writer.store.commit(
             meta.with_nonfinite(writer.nonfinite).with_ranges(writer.ranges).to_attrs()))
     if plan.summary_only:
-        acc, lo, hi = result.summary
-        meta = meta.with_nonfinite({name: int(acc.nonfinite[:, v].sum())
-                                    for v, name in enumerate(OUTPUT_NAMES)}).with_ranges(
-            {name: (np.min(acc.minimum[:, v]), np.max(acc.maximum[:, v]))
-             for v, name in enumerate(OUTPUT_NAMES)})
-        return with_sweep_coords(summary_to_dataset(acc, lo, hi, plan.names, tl.quarter_ends(),
-                                                    meta.to_attrs(), starts), swept)
+        nonfinite = np.sum([p[1] for p in parts], axis=0)
+        low, high = np.min([p[2] for p in parts], axis=0), np.max([p[3] for p in parts], axis=0)
+        meta = meta.with_nonfinite({name: int(nonfinite[v]) for v, name in enumerate(
+            OUTPUT_NAMES)}).with_ranges({name: (low[v], high[v]) for v, name in enumerate(
+                OUTPUT_NAMES)})
+        ds = parts[0][0] if len(parts) == 1 else xr.concat(
+            [p[0] for p in parts], dim="scenario", data_vars="minimal", coords="minimal",
+            compat="override", join="exact", combine_attrs="override")
+        ds.attrs = {**meta.to_attrs(), **ds.attrs}
+        return with_sweep_coords(ds, swept)
     paths = result.paths
     tallies = {name: tally(paths[name]) for name in OUTPUT_NAMES}
     meta = meta.with_nonfinite({k: n for k, (n, _) in tallies.items()}).with_ranges(
@@ -347,6 +356,15 @@ def _open_store(path, plan: RunPlan, batch, tl: Timeline, starts, swept, chunk_s
             ranges[name] = (min(ranges[name][0], lo), max(ranges[name][1], hi))
         store.write(start, arrays)
     return _StoreWriter(store, sink, nonfinite, ranges)
+
+
+def _summary_part(scenarios: slice, acc, lo, hi, *, names, quarter_ends, starts):
+    """A group of a summary run reduced as it finishes (``summary_groups.run_in_groups``):
+    its dataset (the run's attributes added later), and per output its non-finite count and
+    the lowest and highest finite value."""
+    ds = summary_to_dataset(acc, lo, hi, names[scenarios], quarter_ends, {}, starts)
+    return (ds, acc.nonfinite.sum(axis=(0, 2)), acc.minimum.min(axis=(0, 2)),
+            acc.maximum.max(axis=(0, 2)))
 
 
 def _metadata(plan: RunPlan, dev, client, stats, common_random_numbers: bool,

@@ -306,3 +306,29 @@ def test_the_default_chunk_size_can_be_set_in_the_environment(monkeypatch):
         engine.default_chunk_size(True)
     monkeypatch.delenv(plan.CHUNK_ENV)
     assert engine.default_chunk_size(True) == plan.SUMMARY_CHUNK
+
+
+def test_a_large_summary_batch_runs_in_groups_with_the_same_results(monkeypatch):
+    """A batch whose histograms exceed ``summary_groups.GROUP_BYTES`` runs in groups (the last
+    padded), each reduced as it finishes: the dataset equals the whole batch's, bit for bit,
+    and the progress counts the batch's draws once."""
+    from aicapex import summary_groups
+
+    names = ["baseline", "capex_slowdown", "fast_depreciation"]
+    whole = aicapex.simulate(names, draws=3000, seed=2, summary_only=True, progress=False)
+    per_scenario = summary_groups.group_size(1, whole.sizes["time"], budget=0)  # at least 1
+    assert per_scenario == 1
+    monkeypatch.setattr(summary_groups, "GROUP_BYTES",
+                        2 * summary_groups.N_OUTPUTS * whole.sizes["time"] * 2050 * 8)
+    assert summary_groups.group_size(3, whole.sizes["time"]) == 2
+    ticks: list[int] = []
+    grouped = aicapex.simulate(names, draws=3000, seed=2, summary_only=True,
+                               progress=ticks.append)
+    assert sum(ticks) == 3000 and len(ticks) > 1
+    assert list(grouped.data_vars) == list(whole.data_vars) and grouped.sizes == whole.sizes
+    for v in whole.data_vars:
+        np.testing.assert_array_equal(grouped[v].values, whole[v].values, err_msg=v)
+        assert grouped[v].attrs == whole[v].attrs, v
+    assert list(grouped.attrs) == list(whole.attrs)
+    for k in ("nonfinite_counts", "output_ranges", "mode", "draws_accumulated"):
+        assert grouped.attrs[k] == whole.attrs[k], k

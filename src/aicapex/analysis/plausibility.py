@@ -28,12 +28,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
 from ..outputs import RunMetadata
 from ..outputs.dataset import is_summary
 from ..outputs.summary import index_distribution, reference_scenario
 from ..scenarios import compile_scenario, scenario
+from ..scenarios.yaml_safe import load_yaml
 from . import shocks as sh
 
 
@@ -76,7 +76,7 @@ def run_scenario(ds: xr.Dataset, name: str):
 
 
 def _from_resolved(text: str):
-    doc = yaml.safe_load(text)
+    doc = load_yaml(text)
     doc.pop("extends", None)
     return scenario(doc)
 

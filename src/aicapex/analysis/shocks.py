@@ -192,8 +192,9 @@ def prior_shifts(x, ref) -> tuple[dict[str, float], list[str]]:
     moved, or a spread changed with the median kept)."""
     a, b = np.asarray(x.prior_table, np.float64), np.asarray(ref.prior_table, np.float64)
     shifts, other = {}, []
+    same = np.isclose(a, b, rtol=1e-6, atol=1e-12).all(axis=1)  # np.allclose, per row
     for i, spec in enumerate(PARAMETERS):
-        if np.allclose(a[i], b[i], rtol=1e-6, atol=1e-12):
+        if same[i]:
             continue
         sd = 0.5 * (b[i, _ONE_SD] - b[i, 2 * _MEDIAN - _ONE_SD])
         move = a[i, _MEDIAN] - b[i, _MEDIAN]

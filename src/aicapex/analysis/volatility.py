@@ -37,7 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.optimize import brentq
+from scipy.optimize.elementwise import find_root
 from scipy.special import ndtr
 
 from ..outputs.summary import index_distribution, weighted_quantile
@@ -73,15 +73,31 @@ def vega(spot, strike, tau, rate, vol):
     return spot * np.sqrt(tau) * np.exp(-0.5 * d1**2) / np.sqrt(2 * np.pi)
 
 
+def implied_vols(price, spot, strike, tau, rate, put: bool) -> np.ndarray:
+    """The vols at which Black-Scholes gives ``price``, elementwise over arrays that broadcast
+    (NaN where no vol in ``VOL_BRACKET`` does: a price at or below the option's value at zero
+    vol, or above its value at 500%). One vectorised bracketing search
+    (``scipy.optimize.elementwise.find_root``, Chandrupatla's method) for all of them, to
+    1e-10 in the vol."""
+    price, spot, strike, tau, rate = np.broadcast_arrays(
+        *(np.asarray(x, np.float64) for x in (price, spot, strike, tau, rate)))
+    lo, hi = (black_scholes(spot, strike, tau, rate, v, put) for v in VOL_BRACKET)
+    ok = np.isfinite(price) & (lo < price) & (price < hi)
+    out = np.full(price.shape, np.nan)
+    if not ok.any():
+        return out
+    args = tuple(a[ok] for a in (spot, strike, tau, rate, price))
+    found = find_root(lambda v, s, k, t, r, p: black_scholes(s, k, t, r, v, put) - p,
+                      tuple(np.full(ok.sum(), b) for b in VOL_BRACKET), args=args,
+                      tolerances={"xatol": 1e-10, "xrtol": 4 * np.finfo(float).eps})
+    out[ok] = np.where(found.success, found.x, np.nan)
+    return out
+
+
 def implied_vol(price: float, spot: float, strike: float, tau: float, rate: float,
                 put: bool) -> float:
-    """The vol at which Black-Scholes gives ``price`` (NaN where no vol in ``VOL_BRACKET``
-    does: a price at or below the option's value at zero vol, or above its value at 500%)."""
-    lo, hi = (float(black_scholes(spot, strike, tau, rate, v, put)) for v in VOL_BRACKET)
-    if not np.isfinite(price) or not lo < price < hi:
-        return float("nan")
-    return brentq(lambda v: float(black_scholes(spot, strike, tau, rate, v, put)) - price,
-                  *VOL_BRACKET, xtol=1e-10)
+    """The vol at which Black-Scholes gives ``price`` (``implied_vols`` of one option)."""
+    return float(implied_vols(price, spot, strike, tau, rate, put))
 
 
 def _market(ds: xr.Dataset) -> tuple[float, float, float]:
@@ -129,10 +145,8 @@ def vol_surface(ds: xr.Dataset, maturities: Sequence[int] = MATURITIES_Q,
             price[:, j, i] = disc * mean
             se[:, j, i] = disc * np.sqrt(np.sum(w * (payoff - mean[:, None]) ** 2, axis=1)
                                          / np.maximum(n - 1, 1))
-            for s in range(n_s):
-                iv[s, j, i] = implied_vol(price[s, j, i], spot, strike, tau, rate, put)
-                if np.isfinite(iv[s, j, i]):
-                    iv_se[s, j, i] = se[s, j, i] / vega(spot, strike, tau, rate, iv[s, j, i])
+            iv[:, j, i] = implied_vols(price[:, j, i], spot, strike, tau, rate, put)
+            iv_se[:, j, i] = se[:, j, i] / vega(spot, strike, tau, rate, iv[:, j, i])
     coords = {"scenario": ds["scenario"].values,
               "maturity": ("maturity", np.asarray(maturities, np.int64),
                            {"long_name": "option maturity", "units": "quarters"}),

@@ -92,12 +92,11 @@ def run(args) -> int:
         tmp.replace(args.out)
         out.print(f"wrote {args.out}", highlight=False)
     if args.confirm_draws > 0:
-        import yaml
-
         from ..api import simulate
         from ..scenarios import scenario
+        from ..scenarios.yaml_safe import load_yaml
 
-        ds = simulate(scenario(yaml.safe_load(r.yaml)), draws=args.confirm_draws,
+        ds = simulate(scenario(load_yaml(r.yaml)), draws=args.confirm_draws,
                       seed=args.seed, progress=False)
         change = ds["index_level"].isel(time=-1, scenario=0).values / ds[
             "index_level"].attrs["start_value"] - 1

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from .yaml_safe import load_yaml
 
 SOURCES = {
     "TP": "000_c95c0fdbdc01c263.txt - True Partner Capital, 'AI: Top or Ramp' (Sep 2025)",
@@ -98,7 +98,7 @@ def parse_anchors(data: Mapping[str, Mapping[str, Any]]) -> dict[str, Anchor]:
 def default_anchors() -> dict[str, Anchor]:
     """The shipped anchors (``scenarios/data/anchors.yaml``)."""
     text = resources.files(__package__).joinpath("data", "anchors.yaml").read_text(encoding="utf-8")
-    return parse_anchors(yaml.safe_load(text))
+    return parse_anchors(load_yaml(text))
 
 
 def anchor_values(anchors: Mapping[str, Anchor] | None = None) -> dict[str, Any]:

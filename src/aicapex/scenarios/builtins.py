@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .yaml_safe import load_yaml
 
 
 def library_dir() -> Path:
@@ -25,10 +25,9 @@ def builtin_names() -> list[str]:
 def builtin_summaries() -> list[dict[str, Any]]:
     """Each built-in's name, the scenario it extends ("" for none) and its description on
     one line, in ``builtin_names`` order."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     out = []
     for name in builtin_names():
-        doc = yaml.load((library_dir() / f"{name}.yaml").read_text(encoding="utf-8"), loader)
+        doc = load_yaml((library_dir() / f"{name}.yaml").read_text(encoding="utf-8"))
         out.append({"name": name, "extends": doc.get("extends") or "",
                     "description": " ".join(str(doc.get("description", "")).split())})
     return out

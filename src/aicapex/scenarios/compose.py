@@ -14,12 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .loader import LoadedScenario, _flow, load_scenario, parse_scenario_data
 from .problems import _dotted
 from .schema import Scenario
-from .yaml_read import _Loader
+from .yaml_safe import load_yaml
 
 ScenarioLike = str | Path | Mapping[str, Any] | Scenario | LoadedScenario
 """What ``simulate`` and ``scenario`` take: a built-in's name, a YAML file's path, a mapping
@@ -48,7 +46,7 @@ def explain(loaded: LoadedScenario) -> str:
     """The resolved scenario as YAML, each value followed by ``# file:line`` of the file
     that set it (it loads back to the resolved scenario). Fields it does not list take the
     model's defaults (``aicapex params``)."""
-    data = yaml.load(loaded.resolved_yaml, Loader=_Loader)
+    data = load_yaml(loaded.resolved_yaml)
     sources = {_dotted(k): v for k, v in loaded.sources.items()}
     lines = [f"# {loaded.name}, resolved from {' <- '.join(loaded.chain)}",
              "# (fields not listed take the model's defaults: aicapex params)"]

@@ -7,7 +7,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-import yaml
+from .yaml_safe import load_yaml
 
 FITTED_FILE = "fitted.yaml"
 
@@ -17,4 +17,4 @@ def shipped_fit() -> dict[str, Any]:
     """The shipped ``scenarios/data/fitted.yaml``: ``parameters`` (name -> estimate, se,
     unit, adopted, method, data, ...), ``correlations`` and historical ``moments``."""
     text = resources.files(__package__).joinpath("data", FITTED_FILE).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)

@@ -23,7 +23,8 @@ from .builtins import builtin_names, library_dir
 from .problems import Loc, ScenarioError, ScenarioWarning, _dotted
 from .problems import translate as _translate
 from .schema import Scenario
-from .yaml_read import MAX_BYTES, Located, _Dumper, _Loader, parse_yaml
+from .yaml_read import MAX_BYTES, Located, parse_yaml
+from .yaml_safe import Dumper, load_yaml
 
 MAX_EXTENDS_DEPTH = 32
 
@@ -205,7 +206,7 @@ def _replaced_stages(base: Any, over: Any, path: Loc = ()) -> Iterable[Loc]:
 
 
 def _flow(value: Any) -> str:
-    return yaml.dump(_plain(value), Dumper=_Dumper, default_flow_style=True,
+    return yaml.dump(_plain(value), Dumper=Dumper, default_flow_style=True,
                      width=10_000).strip().removesuffix("...").strip()
 
 
@@ -298,7 +299,7 @@ def _validate(located: Located, chain: list[str], path: Path, shown: str,
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _translate(e, data, located.where, shown) from None
-    resolved = yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    resolved = yaml.dump(_plain(data), Dumper=Dumper, sort_keys=False, allow_unicode=True)
     return LoadedScenario(scenario, str(path), resolved, tuple(chain), dict(located.where),
                           tuple(notes))
 
@@ -328,7 +329,7 @@ def derived(base: LoadedScenario, overrides: Mapping[str, Any], name: str | None
     if not overrides:
         raise ValueError("with_overrides needs at least one field, e.g. "
                          "{'capex.slowdown.growth_shift': -0.4}")
-    data = yaml.load(base.resolved_yaml, Loader=_Loader)
+    data = load_yaml(base.resolved_yaml)
     for key in ("extends", *drop):  # (extends: resolved, its values are in the data)
         data.pop(key, None)
     where = {k: v for k, v in base.sources.items() if k[0] not in ("extends", *drop)}

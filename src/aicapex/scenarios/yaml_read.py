@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .problems import Loc, ScenarioError, _dotted
+from .yaml_safe import Loader as _Loader
 
 MAX_NODES = 20_000  # a real scenario has a few hundred nodes
 MAX_DEPTH = 64
@@ -21,12 +22,6 @@ class Located:
 
     data: Any
     where: dict[Loc, tuple[str, int]] = field(default_factory=dict)
-
-
-# libyaml's parser and emitter where PyYAML was built with them (its wheels are): the same
-# safe constructors, 10-20x faster than the pure-Python classes.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def parse_yaml(text: str, file: str) -> Located:
