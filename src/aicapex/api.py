@@ -30,6 +30,7 @@ from .outputs.dataset import start_values, summary_to_dataset, to_dataset, with_
 from .outputs.metadata import RunMetadata, ScenarioRecord, Timings
 from .outputs.store import PathStore, open_paths
 from .outputs.store import template as store_template
+from .preflight import estimate
 from .runtime.memory import available_memory_bytes, size_text
 from .scenarios import (
     Anchor,
@@ -96,10 +97,6 @@ def use_compile_cache(path: str | Path | None = None) -> Path:
     return _use_compile_cache(path)
 
 
-PATHS_MEMORY_SHARE = 0.8
-"""Full paths may take at most this share of the memory available when a run starts."""
-
-
 class PathsTooLargeError(MemoryError):
     """A run's full paths would not fit in memory (summary mode would: its memory does not
     grow with the draws)."""
@@ -112,17 +109,20 @@ def paths_bytes(n_scenarios: int, draws: int, horizon: int, dtype: str) -> int:
 
 
 def check_paths_fit(n_scenarios: int, draws: int, horizon: int, dtype: str) -> None:
-    """Raise ``PathsTooLargeError``, before anything runs, if full paths would take more than
-    ``PATHS_MEMORY_SHARE`` of the available memory (a run that cannot finish should fail in
-    a second, not be killed by the OS after minutes). Where the memory is unknown it passes."""
+    """Raise ``PathsTooLargeError``, before anything runs, if a run keeping its full paths in
+    memory would need more than the memory available (``preflight.estimate``: the paths,
+    their working copies and the run's own; a run that cannot finish should fail in a
+    second, not be killed by the OS after minutes). Where the memory is unknown it passes."""
     need, avail = paths_bytes(n_scenarios, draws, horizon, dtype), available_memory_bytes()
-    if avail is not None and need > PATHS_MEMORY_SHARE * avail:
+    peak = estimate(n_scenarios, draws, horizon, summary=False, paths_in_memory=True,
+                    itemsize=np.dtype(dtype).itemsize).memory_bytes
+    if avail is not None and peak > avail:
         raise PathsTooLargeError(
             f"full paths of {n_scenarios} scenario(s) x {draws:,} draws x {horizon} quarters "
-            f"need {size_text(need)} ({dtype}), more than {PATHS_MEMORY_SHARE:.0%} of the "
-            f"{size_text(avail)} of memory available; summary mode (summary_only=True, "
-            f"--summary-only) keeps quantiles, moments and tail probabilities in memory that "
-            f"does not grow with the draws")
+            f"need {size_text(need)} ({dtype}), about {size_text(peak)} of memory with the "
+            f"run's working copies, more than the {size_text(avail)} available; summary mode "
+            f"(summary_only=True, --summary-only) keeps quantiles, moments and tail "
+            f"probabilities in memory that does not grow with the draws")
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
-from . import api  # its functions looked up at each call (tests replace them)
+from . import api, preflight  # its functions looked up at each call (tests replace them)
 from .analysis import analyze
 from .api import PathsTooLargeError, RunPlan, RunSettingError, ScenarioRef
 from .calibration.check import run_anchor_table
@@ -190,9 +191,11 @@ def run(scenarios: ScenarioRef | Sequence[ScenarioRef], out: str | Path, *,
     ``outputs.OutputExistsError`` for an ``out`` that exists without ``overwrite`` (its
     ``OutputNotWritableError`` for one that cannot be written, both before simulating),
     ``outputs.OutputBusyError`` while another command writes there, ``PathsTooLargeError``,
-    ``outputs.NoSpaceError``, and after simulating ``NonFiniteResultsError`` or
-    ``OutOfRangeResultsError`` (both ``ResultsCheckError``); nothing is written then, and an
-    existing directory is left as it was. ``out`` a symbolic link writes into its folder.
+    ``outputs.NoSpaceError``, ``preflight.RunTooLargeError`` (a run whose estimated memory
+    exceeds what is available, e.g. a large sweep), and after simulating
+    ``NonFiniteResultsError`` or ``OutOfRangeResultsError`` (both ``ResultsCheckError``);
+    nothing is written then, and an existing directory is left as it was. ``out`` a symbolic
+    link writes into its folder.
     """
     note = on_note or (lambda msg: warnings.warn(msg, stacklevel=3))
     status = on_status or (lambda msg: None)
@@ -230,11 +233,18 @@ def run(scenarios: ScenarioRef | Sequence[ScenarioRef], out: str | Path, *,
         # compressed, but random numbers compress little: the raw size is the bound)
         check_free_space(out, 0 if plan.summary_only else api.paths_bytes(
             len(plan.scenarios), plan.draws, plan.settings.horizon_quarters, plan.dtype))
+        what = f"{len(plan.scenarios):,} scenario(s) x {plan.draws:,} draws"
+        expect = preflight.estimate(len(plan.scenarios), plan.draws,
+                                    plan.settings.horizon_quarters, plan.summary_only,
+                                    paths_in_memory=not (plan.summary_only or streamed),
+                                    itemsize=np.dtype(plan.dtype).itemsize)
+        preflight.check_memory(expect, what)  # e.g. a sweep's many scenarios, before starting
         shown = plan.names if len(plan.names) <= 6 else [
             *plan.names[:3], f"... {len(plan.names) - 4:,} more ...", plan.names[-1]]
         status(f"simulating {len(plan.scenarios):,} scenario(s) ({', '.join(shown)}) x "
                f"{plan.draws:,} draws" + (f", streaming the paths to {format}"
-                                          if streamed else ""))
+                                          if streamed else "")
+               + f"; expect {expect.describe()} (on 2 cores, compiling included)")
         return _simulate_and_write(plan, out, stack, say, status, device=device,
                                    chunk_size=chunk_size, crn=common_random_numbers,
                                    antithetic=antithetic, format=format,

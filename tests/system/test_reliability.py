@@ -405,7 +405,8 @@ def test_cli_runs_summary_mode_when_paths_would_not_fit_and_stops_with_paths(tmp
     assert code == 0, err.getvalue()
     said = " ".join(err.getvalue().split())  # rich wraps long lines
     need = api.size_text(api.paths_bytes(1, 3000, 20, "float32"))  # every output, every draw
-    assert f"need {need} (float32), more than 80% of the 1.0 MiB" in said
+    assert f"need {need} (float32), about " in said
+    assert "of memory with the run's working copies, more than the 1.0 MiB available" in said
     assert "running --summary-only" in said
     import xarray as xr
     with xr.open_dataset(out / "results.nc") as ds:
@@ -767,3 +768,40 @@ def test_ctrl_c_while_the_command_line_loads_exits_quietly():
     scripts = Path(sys.executable).parent / "aicapex"
     if scripts.is_file():
         assert "aicapex._entry" in scripts.read_text(encoding="utf-8")
+
+
+def test_a_run_larger_than_memory_is_refused_with_its_estimate_before_simulating(
+        tmp_path, monkeypatch):
+    """The pre-flight estimate (``preflight.estimate``) of a run's memory against what is
+    available: a 1,000-point sweep in summary mode on a machine with 1 GiB free is refused
+    at once (exit 2) with both figures, nothing simulated or written; the status line of a
+    run that fits says what it expects."""
+    from aicapex import api, preflight
+
+    est = preflight.estimate(1000, 4000, 20, summary=True, paths_in_memory=False)
+    assert est.memory_bytes > 2**30 and est.seconds > 60  # the sweep measured: 96 s, 2.5 GB
+    more = preflight.estimate(1000, 8000, 20, summary=True, paths_in_memory=False)
+    assert more.seconds > est.seconds and more.memory_bytes == est.memory_bytes
+    kept = preflight.estimate(1000, 4000, 20, summary=False, paths_in_memory=True)
+    assert kept.memory_bytes > est.memory_bytes + api.paths_bytes(1000, 4000, 20, "float32")
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("name: s\nextends: baseline\nsweep:\n"
+                     f"  tariffs.effective_rate: {[round(0.1 + i / 10000, 4) for i in range(40)]}\n"
+                     f"  depreciation.useful_life_years: {[3 + i / 10 for i in range(25)]}\n")
+    monkeypatch.setattr(preflight, "available_memory_bytes", lambda: 2**30)
+    monkeypatch.setattr(api, "execute", lambda *a, **k: pytest.fail("simulated anyway"))
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", str(sweep), "--draws", "4000", "--summary-only", "--out",
+                         str(tmp_path / "o"), "--no-plots"])
+    said = " ".join(err.getvalue().split())
+    assert code == 2, said
+    assert "1,000 scenario(s) x 4,000 draws would need about" in said
+    assert "more than the 1.0 GiB available" in said and "fewer scenarios" in said
+    assert not (tmp_path / "o").exists()
+    monkeypatch.undo()
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = cli.main(["run", "baseline", "--draws", "2000", "--out", str(tmp_path / "b"),
+                         "--no-plots"])
+    assert code == 0 and "expect about" in " ".join(err.getvalue().split())

@@ -160,6 +160,7 @@ def _command(argv: list[str] | None) -> int:
     with interrupts.deferred():  # the heavy imports, in one piece
         from ..api import PathsTooLargeError, RunSettingError
         from ..outputs import OutputBusyError, claim_output
+        from ..preflight import RunTooLargeError
         from ..scenarios import ScenarioError
 
     try:
@@ -179,7 +180,7 @@ def _command(argv: list[str] | None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `aicapex params | head`: the reader has all it wanted
         return _closed_pipe()
-    except (PathsTooLargeError, RunSettingError) as e:  # e.g. --seed -1, or paths too large
+    except (PathsTooLargeError, RunTooLargeError, RunSettingError) as e:  # e.g. --seed -1
         if args.debug:
             raise
         error(e)
