@@ -161,3 +161,47 @@ def test_the_closing_table_fits_80_columns_with_whole_names(monkeypatch):
     assert max(map(len, lines)) <= 80 and "Mag-10" in buf.getvalue()
     assert [line.split(maxsplit=1) for line in lines[-3:]] == [
         [str(k + 1), n] for k, n in enumerate(sweep)]
+
+
+def test_the_closing_table_of_a_large_sweep_shows_its_ends_and_says_where_the_rest_are(
+        monkeypatch):
+    import io
+
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+    from rich.console import Console
+
+    from aicapex.cli import cmd_run
+
+    names = [f"s.useful_life_years{3 + k / 100:g}" for k in range(1000)]
+    table = pd.DataFrame({"index median": np.arange(1000) + 10_000.0, "index 5%": 4_321.0,
+                          "index 95%": 19_876.0, "P(drawdown>20%)": 0.523,
+                          "Mag-10 weight median": 0.412,
+                          "platform earnings change median": -0.123},
+                         index=pd.Index(names, name="scenario"))
+    ds = xr.Dataset({"index_level": ("time", [1.0], {"start_value": 6850.0})},
+                    coords={"time": np.array(["2030-09-30"], "datetime64[ns]")})
+    buf = io.StringIO()
+    monkeypatch.setattr(cmd_run, "out", Console(file=buf, width=80))
+    cmd_run._print_table(table, ds, "runs/sweep")
+    text = buf.getvalue()
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 80
+    half = cmd_run.TABLE_ROWS // 2
+    shown = [*range(half), *range(1000 - half, 1000)]
+    assert [f"{10_000 + k:,}" in text for k in shown] == [True] * len(shown)
+    assert f"{10_000 + half:,}" not in text and f"{10_000 + 1000 - half - 1:,}" not in text
+    assert sum(line.strip() == "..." for line in lines) == 1
+    assert lines[-1] == (f"1,000 scenarios, {1000 - 2 * half} not shown: every one is in "
+                         "runs/sweep/summary.csv")
+    long = table.set_axis(pd.Index([f"life_and_cut.useful_life_years{3 + k / 100:g}"
+                                    ".growth_shift-0.4" for k in range(1000)], name="scenario"))
+    buf.seek(0)
+    buf.truncate()
+    cmd_run._print_table(long, ds, "runs/sweep")
+    lines = buf.getvalue().splitlines()
+    assert max(map(len, lines)) <= 80
+    assert lines[-2].split() == ["1000", "life_and_cut.useful_life_years12.99.growth_shift-0.4"]
+    assert [line.split()[0] for line in lines if "life_and_cut" in line] == [
+        str(k + 1) for k in shown]

@@ -130,18 +130,26 @@ def run(args) -> int:
         except (NoSpaceError, ResultsCheckError) as e:
             error(e.strerror if isinstance(e, NoSpaceError) else e)
             return EXIT_FAILED
-    _print_table(horizon_table(done.dataset), done.dataset)
+    _print_table(horizon_table(done.dataset), done.dataset, done.out)
     return 0
 
 
-def _print_table(table, ds) -> None:
+TABLE_ROWS = 40
+"""Scenarios the closing table shows at most: a larger run (a sweep of up to 1,000 points)
+shows its first and last ``TABLE_ROWS // 2`` and says where the rest are."""
+
+
+def _print_table(table, ds, where=None) -> None:
     when = str(ds["time"].values[-1])[:10]
     start = ds["index_level"].attrs.get("start_value", float("nan"))
+    n_all = len(table)
+    shown = (list(range(n_all)) if n_all <= TABLE_ROWS else
+             [*range(TABLE_ROWS // 2), *range(n_all - TABLE_ROWS // 2, n_all)])
     # fits 80 columns: two-line headers, and no column narrower than its values
     rows = [[str(name), f"{r['index median']:,.0f}",
              f"{r['index 5%']:,.0f}-{r['index 95%']:,.0f}", f"{r['P(drawdown>20%)']:.1%}",
              f"{r['Mag-10 weight median']:.1%}", f"{r['platform earnings change median']:+.1%}"]
-            for name, r in table.iterrows()]
+            for name, r in table.iloc[shown].iterrows()]
     t = Table(title=f"At the horizon ({when}); index start {start:,.0f}", box=box.SIMPLE_HEAD,
               title_justify="left", pad_edge=False)
     heads = ["scenario", "index\nmedian", "index\n5%-95%", "P(DD\n>20%)", "Mag-10\nweight",
@@ -152,14 +160,20 @@ def _print_table(table, ds) -> None:
     numbered = sum(widths) + 2 * len(widths) > out.width  # names too long for one line
     if numbered:  # rows by number, and the names below the table, whole
         heads[0] = "#"
-        rows = [[str(k + 1), *row[1:]] for k, row in enumerate(rows)]
+        rows = [[str(k + 1), *row[1:]] for k, row in zip(shown, rows, strict=True)]
         widths[0] = len(rows[-1][0])
     for i, head in enumerate(heads):
         t.add_column(head, justify="left" if i == 0 else "right", no_wrap=True,
                      min_width=widths[i])
-    for row in rows:
+    for j, row in enumerate(rows):
+        if j == TABLE_ROWS // 2 and n_all > TABLE_ROWS:
+            t.add_row("...", *[""] * (len(heads) - 1))
         t.add_row(*row)
     out.print(t)
     if numbered:
-        for k, name in enumerate(names):
+        for k, name in zip(shown, names, strict=True):
             out.print(f"{k + 1:>{widths[0]}} {name}", soft_wrap=True)
+    if n_all > TABLE_ROWS:
+        out.print(f"{n_all:,} scenarios, {n_all - len(shown):,} not shown: every one is in "
+                  f"{'summary.csv' if where is None else Path(where) / 'summary.csv'}",
+                  soft_wrap=True, highlight=False)
