@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aicapex
-from aicapex.outputs.plots import figures
+from aicapex.outputs.chart_set import figures
 
 SCENARIOS = ["baseline", "capex_slowdown", "credit_stress", "fed_hawkish", "ramp",
              "ai_revenue_shortfall"]

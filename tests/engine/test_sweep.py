@@ -102,3 +102,40 @@ def test_bad_sweeps_are_located(tmp_path):
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert cli.main(["validate", str(p)]) == 2
+
+
+def test_a_large_runs_charts_draw_a_selection_and_its_sweep_every_point(swept, monkeypatch):
+    """Above ``PLOT_SCENARIOS`` scenarios the standard charts draw that many, evenly spaced
+    from the first to the last, and say so; the sweep's response chart draws every point,
+    on a colour scale where the lines outnumber the palette."""
+    from aicapex.outputs import chart_set, plots
+
+    ds, _ = swept
+    monkeypatch.setattr(chart_set, "PLOT_SCENARIOS", 6)
+    figs = chart_set.figures(ds)
+    names = [str(n) for n in ds.scenario.values]
+    chosen = {names[i] for i in (0, 3, 6, 9, 12, 15)}
+    for key, fig in figs.items():
+        notes = [t.get_text() for t in fig.texts]
+        if key == "sweep":
+            assert not any("of 16 scenarios" in n for n in notes)
+            continue
+        assert "6 of 16 scenarios, evenly spaced (every one is in summary.csv)" in notes, key
+    labels = {t.get_text() for ax in figs["fan_index_level"].axes
+              for t in (ax.get_legend().get_texts() if ax.get_legend() else [])}
+    labels |= {t.get_text() for leg in figs["fan_index_level"].legends for t in leg.get_texts()}
+    assert {lbl for lbl in labels if lbl in names} == chosen
+    ticks = {t.get_text() for t in figs["tail_probabilities"].axes[0].get_yticklabels()}
+    assert ticks == chosen
+    assert len(figs["sweep"].axes[0].lines) == 3 + 2  # every growth shift (5 lives each)
+    # more lines than colours: a colour scale and its bar instead of a legend
+    from aicapex.outputs.dataset import with_sweep_coords
+
+    points = ds.isel(scenario=slice(1, None)).drop_vars(["useful_life_years", "growth_shift"])
+    many = with_sweep_coords(points, {
+        str(n): {"depreciation.useful_life_years": 4.0, "capex.slowdown.growth_shift": k / 100}
+        for k, n in enumerate(points.scenario.values)})
+    fig = Figure()
+    ax = plots.sweep_chart(many, ax=fig.subplots())
+    assert len(ax.lines) == 15 + 2 and ax.get_legend() is None and len(fig.axes) == 2
+    assert len({tuple(line.get_color()) for line in ax.lines[:15]}) == 15

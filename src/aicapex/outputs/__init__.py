@@ -4,6 +4,7 @@ report (``report``), the atomic run directory (``writers``) and full paths strea
 zarr or netCDF store chunk by chunk (``store``). Writers receive a dataset and
 ready tables; nothing here parses scenario files or reaches up into the API or calibration."""
 
+from .chart_set import write_plots
 from .dataset import VARIABLES, is_summary, summary_to_dataset, sweep_grid, to_dataset
 from .metadata import RunMetadata, ScenarioRecord, Timings
 from .plots import (
@@ -18,7 +19,6 @@ from .plots import (
     single,
     sweep_chart,
     tail_chart,
-    write_plots,
 )
 from .reader import RunDirectoryError, open_run
 from .report import write_report

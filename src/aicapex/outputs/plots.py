@@ -21,9 +21,9 @@ without ``ax=`` in a notebook makes a pyplot figure, which the user's backend sh
 from __future__ import annotations
 
 import hashlib
+import re
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -52,13 +52,6 @@ FIXED_STYLES: dict[str, tuple[str, str]] = {
     "financing_unwind": ("#56B4E9", "--"),
 }
 """The built-ins' colours and line styles: distinct in any run of the library."""
-
-FAN_PANELS: dict[str, tuple[str, ...]] = {
-    "index_level": ("index_level",),
-    "earnings": ("earnings_hw", "earnings_platforms", "earnings_other"),
-    "ai_capex_revenue": ("ai_capex", "ai_revenue"),
-    "rates": ("policy_rate", "yield_10y"),
-}
 
 PERCENT = ("1/yr", "1")
 """Human units shown in %: rates (annual decimals) and shares."""
@@ -156,6 +149,20 @@ def fan_chart(ds: xr.Dataset, var: str = "index_level", ax=None, qs: xr.Dataset 
     return ax
 
 
+def _wrapped(name: str, width: int) -> str:
+    """A scenario's name on lines of about ``width`` characters, broken at the dots before
+    its parts (a sweep point's ``name.field1value.field2value``), so that a panel's title
+    fits it."""
+    lines = [""]
+    for part in re.split(r"\.(?=[A-Za-z_])", name):  # not a value's decimal point
+        piece = part if not lines[-1] else "." + part
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append(piece)
+        else:
+            lines[-1] += piece
+    return "\n".join(lines)
+
+
 def fan_grid(ds: xr.Dataset, var: str = "index_level", qs: xr.Dataset | None = None,
              paths: int = 12, columns: int = 4, fig: Figure | None = None) -> Figure:
     """Small multiples: one panel per scenario with its median, 25-75% and 5-95% bands,
@@ -188,7 +195,7 @@ def fan_grid(ds: xr.Dataset, var: str = "index_level", qs: xr.Dataset | None = N
         ax.plot(t, qv.sel(quantile=0.5), color=colour if colour != "#F0E442" else "0.2",
                 lw=2, label="median")
         _references(ax, ds, var, scale)
-        ax.set_title(name, fontsize=9, color="k")
+        ax.set_title(_wrapped(name, 30), fontsize=9, color="k")
         ax.xaxis.set_major_formatter(mdates.DateFormatter("'%y"))
         ax.grid(alpha=0.3)
     lo = float((q[var].sel(quantile=0.05) * scale).min())
@@ -413,12 +420,19 @@ def sweep_chart(ds: xr.Dataset, ax=None):
     change = (median / ds["index_level"].attrs["start_value"] - 1.0) * 100
     x = fields[0]
     others = change.stack(line=fields[1:]) if len(fields) > 1 else change.expand_dims(line=[0])
+    shade = _shades(change, fields[1]) if len(fields) == 2 and others.sizes[
+        "line"] > len(OKABE_ITO) else None  # more lines than distinct colours: a scale
     for k, line in enumerate(others.transpose("line", x)):
         label = (", ".join(f"{f} {line[f].item():g}" if isinstance(line[f].item(), float)
                            else f"{f} {line[f].item()}" for f in fields[1:])
                  if len(fields) > 1 else "median")
-        ax.plot(line[x].values, line.values, marker="o", lw=1.8,
-                color=OKABE_ITO[k % len(OKABE_ITO)], label=label)
+        color = OKABE_ITO[k % len(OKABE_ITO)] if shade is None else shade(line[fields[1]].item())
+        ax.plot(line[x].values, line.values, marker="o" if shade is None else None,
+                lw=1.8 if shade is None else 1.2, color=color,
+                label=label if shade is None else None)
+    if shade is not None:
+        ax.figure.colorbar(shade.mappable, ax=ax, label=ds[fields[1]].attrs.get(
+            "long_name", fields[1]))
     ax.axhline(0, color="0.35", ls=":", lw=1)
     ax.axhline(-20, color="#D55E00", ls="--", lw=0.9)
     ax.set_xlabel(ds[x].attrs.get("long_name", x))
@@ -426,6 +440,24 @@ def sweep_chart(ds: xr.Dataset, ax=None):
     ax.set_title(f"Response to the sweep over {', '.join(fields)}", fontsize=10)
     ax.grid(alpha=0.3)
     return ax
+
+
+def _shades(change: xr.DataArray, field: str):
+    """A colour per value of a numeric swept ``field`` on a sequential scale (``viridis``),
+    for more lines than the palette has colours; ``.mappable`` draws its colour bar. None
+    for values that are not numbers."""
+    from matplotlib import cm, colors
+
+    values = np.asarray(change[field].values)
+    if values.dtype.kind not in "iuf":
+        return None
+    scale = cm.ScalarMappable(colors.Normalize(float(values.min()), float(values.max())),
+                              "viridis")
+
+    def shade(v):
+        return scale.to_rgba(float(v))
+    shade.mappable = scale
+    return shade
 
 
 def has_sweep(ds: xr.Dataset) -> bool:
@@ -457,38 +489,3 @@ def single(draw, figsize=(10, 5.5)) -> Figure:
                   else 2)
     fig.tight_layout()
     return fig
-
-
-def figures(ds: xr.Dataset) -> dict[str, Figure]:
-    """The standard charts of a run by file stem (``write_plots`` and the gallery)."""
-    wanted = sorted({v for vs in FAN_PANELS.values() for v in vs})
-    qs = quantiles_of(ds, wanted)
-    n = ds.sizes["scenario"]
-    out = {"tail_probabilities": single(lambda ax: tail_chart(ds, ax=ax), (9, 0.5 * n + 1.8))}
-    out["fan_index_level_grid"] = fan_grid(ds, "index_level", qs=qs)
-    for key, variables in FAN_PANELS.items():
-        rows = -(-n // 5)  # legend rows, roughly: a taller figure for them
-        fig = Figure(figsize=(10, 3.6 * len(variables) + 0.4 * rows))
-        axes = fig.subplots(len(variables), 1, sharex=True, squeeze=False)
-        for ax, var in zip(axes[:, 0], variables, strict=True):
-            fan_chart(ds, var, ax=ax, qs=qs)
-        fig.tight_layout(rect=(0, figure_legend(fig, axes[0, 0]), 1, 1))
-        out[f"fan_{key}"] = fig
-    out["exceedance_index_level"] = single(lambda ax: exceedance_chart(ds, ax=ax))
-    out["horizon_index_level"] = single(lambda ax: horizon_histogram(ds, ax=ax))
-    out["regime_bust"] = single(lambda ax: regime_chart(ds, "bust", ax=ax))
-    out["attribution"] = attribution_chart(ds)
-    if has_sweep(ds):
-        out["sweep"] = single(lambda ax: sweep_chart(ds, ax=ax))
-    return out
-
-
-def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png") -> list[Path]:
-    """Write the standard charts (``figures``) to ``out_dir``; returns their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for stem, fig in figures(ds).items():
-        path = out_dir / f"{stem}.{fmt}"
-        fig.savefig(path, dpi=120)
-        paths.append(path)
-    return paths

@@ -21,6 +21,7 @@ import xarray as xr
 from filelock import FileLock, Timeout
 
 from ..runtime import interrupts
+from .chart_set import write_plots
 from .metadata import RunMetadata
 from .ownership import (
     MARKER,
@@ -30,7 +31,6 @@ from .ownership import (
     sidecar,
     write_marker,
 )
-from .plots import write_plots
 from .report import write_report
 from .store import metadata_sha256, store_bytes
 from .summary import summary_table, tail_events
