@@ -128,6 +128,13 @@ def test_a_large_runs_charts_draw_a_selection_and_its_sweep_every_point(swept, m
     ticks = {t.get_text() for t in figs["tail_probabilities"].axes[0].get_yticklabels()}
     assert ticks == chosen
     assert len(figs["sweep"].axes[0].lines) == 3 + 2  # every growth shift (5 lives each)
+    from aicapex.outputs.report import render_report
+
+    page = render_report(ds)
+    assert "The charts draw 6 of 16 scenarios, evenly spaced" in page
+    assert all(f">{n}<" in page for n in names)  # the table has every one
+    assert "<title>aicapex report: baseline, life_and_cut" in page
+    assert " and 10 more</title>" in page
     # more lines than colours: a colour scale and its bar instead of a legend
     from aicapex.outputs.dataset import with_sweep_coords
 

@@ -39,21 +39,27 @@ spaced from the first to the last, and says so on each chart; the sweep's respon
 draws every point."""
 
 
+def chart_selection(ds: xr.Dataset) -> tuple[xr.Dataset, str | None]:
+    """The scenarios a run's charts draw (all, or ``PLOT_SCENARIOS`` evenly spaced from the
+    first to the last) and the note that says so (None when all are drawn)."""
+    n_all = ds.sizes["scenario"]
+    if n_all <= PLOT_SCENARIOS:
+        return ds, None
+    shown = ds.isel(scenario=np.unique(np.linspace(0, n_all - 1, PLOT_SCENARIOS).round()
+                                       .astype(int)))
+    return shown, (f"{shown.sizes['scenario']} of {n_all:,} scenarios, evenly spaced "
+                   "(every one is in summary.csv)")
+
+
 def figures(ds: xr.Dataset) -> dict[str, Figure]:
     """The standard charts of a run by file stem (``write_plots`` and the gallery)."""
-    full, n_all = ds, ds.sizes["scenario"]
-    if n_all > PLOT_SCENARIOS:
-        ds = ds.isel(scenario=np.unique(np.linspace(0, n_all - 1, PLOT_SCENARIOS).round()
-                                        .astype(int)))
-    out = _figures(ds)
-    if has_sweep(full):
-        out["sweep"] = single(lambda ax: sweep_chart(full, ax=ax))
-    if n_all > PLOT_SCENARIOS:
-        for key, fig in out.items():
-            if key != "sweep":
-                fig.text(0.5, 0.998, f"{ds.sizes['scenario']} of {n_all:,} scenarios, evenly "
-                         "spaced (every one is in summary.csv)", ha="center", va="top",
-                         fontsize=7, color="0.35")
+    shown, note = chart_selection(ds)
+    out = _figures(shown)
+    if has_sweep(ds):
+        out["sweep"] = single(lambda ax: sweep_chart(ds, ax=ax))
+    for key, fig in out.items():
+        if note and key != "sweep":
+            fig.text(0.5, 0.998, note, ha="center", va="top", fontsize=7, color="0.35")
     return out
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from .chart_set import chart_selection
 from .dataset import is_summary
 from .metadata import RunMetadata
 from .plots import (
@@ -241,9 +242,10 @@ def _simple_table(t: pd.DataFrame, table_id: str, formats: dict[str, str]) -> st
             f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
 
-def _analysis_html(a) -> list[str]:
+def _analysis_html(a, charted: list[str]) -> list[str]:
     """The sections of ``aicapex analyze``'s results (``aicapex.analysis``): implied vol,
-    the tail hedge, plausibility and the drivers, those given."""
+    the tail hedge, plausibility and the drivers, those given; the charts draw the
+    scenarios ``charted``, the tables every one."""
     parts = []
     if "vol_surface" in a:
         v = a["vol_surface"]
@@ -254,7 +256,7 @@ def _analysis_html(a) -> list[str]:
                   "implied vol at the start; vol points over the market at 1, 4 and 8 "
                   "quarters in the table.</p>",
                   f"<img alt='implied volatility' src='data:image/png;base64,"
-                  f"{_png(vol_chart(v))}'>"]
+                  f"{_png(vol_chart(v.sel(scenario=charted)))}'>"]
         over = v["atm_vol_over_market"].to_pandas()
         t = pd.DataFrame({"scenario": [str(x) for x in over.index]})
         fmt = {"scenario": ""}
@@ -324,13 +326,15 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None,
     names = [str(s) for s in ds["scenario"].values]
     colors = scenario_colors(names)
     m = RunMetadata.of(ds)
+    full, (ds, shown_note) = ds, chart_selection(ds)  # the charts draw at most a dozen
     qs = quantiles_of(ds, [v for _, vs in FAN_SECTIONS for v in vs])
     when = str(np.datetime_as_string(ds["time"].values[-1], unit="D"))
     mode = "summary-only" if is_summary(ds) else "full paths"
-    table = scenario_table(ds)
+    table = scenario_table(full)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>aicapex report: {html.escape(', '.join(names))}</title>",
+        f"<title>aicapex report: {html.escape(', '.join(names[:6]))}"
+        f"{f' and {len(names) - 6:,} more' if len(names) > 6 else ''}</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>AI-capex scenarios: top or ramp?</h1>",
         f"<p class='meta'>{len(names)} scenario(s), {m.draws:,} draws each, "
@@ -339,7 +343,10 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None,
         f"aicapex {html.escape(m.package_version)}, JAX {html.escape(m.jax_version)}; "
         f"{mode}.</p>",
         "<h2>Key findings</h2>",
-        "<ul id='findings'>" + "".join(f"<li>{f}</li>" for f in findings(ds, table)) + "</ul>",
+        "<ul id='findings'>" + "".join(f"<li>{f}</li>" for f in findings(full, table))
+        + "</ul>",
+        *([f"<p class='note'>The charts draw {html.escape(shown_note)}; the tables, every "
+           "one.</p>"] if shown_note else []),
         f"<img alt='tail probabilities by scenario' src='data:image/png;base64,"
         f"{_single_figure(lambda ax: tail_chart(ds, ax=ax), (10, 0.5 * len(names) + 1.8))}'>",
         "<h2>Scenarios at the horizon</h2>",
@@ -360,10 +367,10 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None,
     parts.append("<h2>How likely is each outcome at the horizon?</h2>")
     parts.append(f"<img alt='exceedance curves' src='data:image/png;base64,"
                  f"{_single_figure(lambda ax: exceedance_chart(ds, ax=ax), (11, 4.6))}'>")
-    if has_sweep(ds):
+    if has_sweep(full):
         parts.append("<h2>Response to the sweep</h2>")
         parts.append(f"<img alt='sweep response' src='data:image/png;base64,"
-                     f"{_single_figure(lambda ax: sweep_chart(ds, ax=ax), (11, 4.6))}'>")
+                     f"{_single_figure(lambda ax: sweep_chart(full, ax=ax), (11, 4.6))}'>")
     parts.append("<h2>Probability of a bust over time</h2>")
     parts.append(f"<img alt='bust probability' src='data:image/png;base64,"
                  f"{_single_figure(lambda ax: regime_chart(ds, 'bust', ax=ax), (11, 4.2))}'>")
@@ -373,7 +380,7 @@ def render_report(ds: xr.Dataset, anchor_table: pd.DataFrame | None = None,
                  "re-rating of those earnings (the P/E's change); the dot is the total.</p>")
     parts.append(f"<img alt='attribution' src='data:image/png;base64,"
                  f"{_png(attribution_chart(ds))}'>")
-    parts += _analysis_html(analysis or {})
+    parts += _analysis_html(analysis or {}, [str(s) for s in ds["scenario"].values])
     anchors = _anchor_html(anchor_table)
     if anchors:
         parts.append("<h2>Anchor check</h2>")
