@@ -126,23 +126,32 @@ def test_json_schema_describes_every_field_and_checks_files(capsys, tmp_path):
         ("capex",), ("credit", "spread_shift"), ("fed", "neutral_rate")]
 
 
-def test_the_closing_table_fits_80_columns_with_whole_names(monkeypatch):
-    import io
-
+def _closing_table(names, medians):
+    """What ``cmd_run._print_table`` takes: a horizon table of ``names`` with the index
+    medians ``medians`` (the other columns fixed) and a dataset with the horizon's date."""
     import numpy as np
     import pandas as pd
     import xarray as xr
-    from rich.console import Console
 
-    from aicapex.cli import cmd_run
-
-    names = ["baseline", "credit_stress", "fed_severely_adverse", "variant_with_a_long_name_10"]
-    table = pd.DataFrame({"index median": 10_234.0, "index 5%": 4_321.0, "index 95%": 19_876.0,
+    table = pd.DataFrame({"index median": medians, "index 5%": 4_321.0, "index 95%": 19_876.0,
                           "P(drawdown>20%)": 0.523, "Mag-10 weight median": 0.412,
                           "platform earnings change median": -0.123},
                          index=pd.Index(names, name="scenario"))
     ds = xr.Dataset({"index_level": ("time", [1.0], {"start_value": 6850.0})},
                     coords={"time": np.array(["2030-09-30"], "datetime64[ns]")})
+    return table, ds
+
+
+def test_the_closing_table_fits_80_columns_with_whole_names(monkeypatch):
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from aicapex.cli import cmd_run
+
+    names = ["baseline", "credit_stress", "fed_severely_adverse", "variant_with_a_long_name_10"]
+    table, ds = _closing_table(names, 10_234.0)
     buf = io.StringIO()
     monkeypatch.setattr(cmd_run, "out", Console(file=buf, width=80))
     cmd_run._print_table(table, ds)
@@ -169,19 +178,12 @@ def test_the_closing_table_of_a_large_sweep_shows_its_ends_and_says_where_the_re
 
     import numpy as np
     import pandas as pd
-    import xarray as xr
     from rich.console import Console
 
     from aicapex.cli import cmd_run
 
     names = [f"s.useful_life_years{3 + k / 100:g}" for k in range(1000)]
-    table = pd.DataFrame({"index median": np.arange(1000) + 10_000.0, "index 5%": 4_321.0,
-                          "index 95%": 19_876.0, "P(drawdown>20%)": 0.523,
-                          "Mag-10 weight median": 0.412,
-                          "platform earnings change median": -0.123},
-                         index=pd.Index(names, name="scenario"))
-    ds = xr.Dataset({"index_level": ("time", [1.0], {"start_value": 6850.0})},
-                    coords={"time": np.array(["2030-09-30"], "datetime64[ns]")})
+    table, ds = _closing_table(names, np.arange(1000) + 10_000.0)
     buf = io.StringIO()
     monkeypatch.setattr(cmd_run, "out", Console(file=buf, width=80))
     cmd_run._print_table(table, ds, "runs/sweep")
