@@ -335,8 +335,7 @@ def compile_note(meta: RunMetadata) -> str:
     from_cache = meta.programs_from_cache > 0
     what = ("JAX compile" if not from_cache else "programs loaded from the compilation cache"
             if meta.programs_compiled <= 0 else "JAX compile and cache loads")
-    note = (f"{what} ~{max(t.compile_estimate, 0.0):.1f}s"  # (a cache load: noise around 0)
-            if t.compile_estimate == t.compile_estimate
+    note = (f"{what} ~{t.compile_estimate:.1f}s" if t.compile_estimate == t.compile_estimate
             else f"first chunk incl. {what} {t.first_chunk:.1f}s")
     if meta.histogram_counting == "cuda":
         from .sim.engine import kernels

@@ -38,7 +38,7 @@ PILOT_BLOCKS = 8
 
 class RunStats(NamedTuple):
     """How a run went. Times in seconds; ``compile_estimate_s`` is the first step's time less
-    a later step's (NaN with a single step); ``traces`` counts the chunk programs traced
+    a later step's, at least 0 (NaN with a single step); ``traces`` counts the chunk programs traced
     (compiled or loaded from the compilation cache) during this run, by program."""
 
     first_chunk_s: float
@@ -209,7 +209,8 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                 progress(valid)
 
     t = _pipelined(plan.n_steps * n_groups, launch, finish)
-    compile_s = t.first_s - t.later_mean_s if t.steps > 1 else float("nan")
+    # (a first step that loaded its program from the cache can be the faster: no compile)
+    compile_s = max(t.first_s - t.later_mean_s, 0.0) if t.steps > 1 else float("nan")
     return results, RunStats(t.first_s, t.later_mean_s, compile_s, t.steps, n_dev,
                              plan.per_chunk * RNG_BLOCK, _traced_since(traced),
                              parameters=plan.prior_rows)
@@ -325,7 +326,8 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
     # the pilot's first step compiled; every step after it ran compiled
     steady = t.later_mean_s if t.later_mean_s == t.later_mean_s else t.first_s
     hist_name = hist if isinstance(hist, str) else getattr(hist, "__name__", "custom")
-    return acc[0], lo, hi, RunStats(pilot_s, t.later_mean_s, pilot_s - steady * pilot_steps,
+    return acc[0], lo, hi, RunStats(pilot_s, t.later_mean_s,
+                                    max(pilot_s - steady * pilot_steps, 0.0),
                                     t.steps, n_dev, plan.per_chunk * RNG_BLOCK,
                                     _traced_since(traced), hist_name)
 
