@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-import jax
 import numpy as np
 
 from .sim.engine import RunConfig, execute
 from .sim.engine.accumulate import Accumulator
 from .sim.engine.histograms import SUMMARY_BINS
+from .sim.engine.plan import scenario_group
 from .sim.engine.runner import RunStats
+from .sim.engine.runner import group_size as scenarios_that_fit
 from .sim.model import N_OUTPUTS
 
 GROUP_BYTES = 256 * 2**20
@@ -38,9 +39,8 @@ def group_size(n_scen: int, horizon: int, bins: int = SUMMARY_BINS,
                budget: int | None = None) -> int:
     """Scenarios a summary run simulates at once: all ``n_scen`` where their histograms fit
     ``budget`` bytes (default ``GROUP_BYTES``), else as many as fit (at least one)."""
-    budget = GROUP_BYTES if budget is None else budget
-    per_scenario = N_OUTPUTS * horizon * (bins + 2) * 8
-    return int(max(1, min(n_scen, budget // per_scenario)))
+    return scenarios_that_fit(n_scen, N_OUTPUTS * horizon * (bins + 2) * 8,
+                              GROUP_BYTES if budget is None else budget)
 
 
 def run_in_groups(batch, key, config: RunConfig, progress: Callable[[int], None] | None,
@@ -58,13 +58,11 @@ def run_in_groups(batch, key, config: RunConfig, progress: Callable[[int], None]
         res = execute(batch, key, config, progress=progress)
         return [reduce(slice(0, n_scen), *res.summary)], res.stats
     n_groups = -(-n_scen // size)
-    ids = np.asarray(config.stream_ids) if config.stream_ids is not None else None
     tick = _shared(progress, n_groups)
     out, stats = [], []
     for g in range(n_groups):
-        take = np.minimum(np.arange(g * size, (g + 1) * size), n_scen - 1)
-        part = jax.tree.map(lambda a, t=take: np.asarray(a)[t], batch)
-        conf = replace(config, stream_ids=None if ids is None else tuple(int(i) for i in ids[take]))
+        part, ids = scenario_group(batch, config.stream_ids, g, size)
+        conf = replace(config, stream_ids=None if ids is None else tuple(int(i) for i in ids))
         res = execute(part, key, conf, progress=tick)
         mine = slice(g * size, min((g + 1) * size, n_scen))
         keep = mine.stop - mine.start

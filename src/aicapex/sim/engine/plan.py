@@ -189,3 +189,14 @@ def plan_run(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, chunk_siz
     scen, ids, key = jax.device_put((buffers, np.asarray(ids, np.uint32), key), rep)
     return Plan(per_chunk, n_chunks, -(-n_chunks // len(devices)), devices, mesh, scen, layout,
                 ids, key, random_prior_rows(scen_batch.prior_table), first_block)
+
+
+def scenario_group(batch: ScenarioArrays, stream_ids, g: int, size: int):
+    """Group ``g`` of a batch split into groups of ``size`` scenarios: its scenarios (host
+    arrays with a leading axis ``size``; the last group padded by repeating the batch's last
+    scenario, so that every group has one shape and runs one compiled program) and their
+    stream ids (None stays None)."""
+    n_scen = batch.years.shape[0]
+    take = np.minimum(np.arange(g * size, (g + 1) * size), n_scen - 1)
+    return (jax.tree.map(lambda a: np.asarray(a)[take], batch),
+            None if stream_ids is None else np.asarray(stream_ids)[take])

@@ -24,7 +24,7 @@ from .devices import resolve_devices
 from .histograms import SUMMARY_BINS, histogram_lanes, summary_histogram_method
 from .host import tune_malloc
 from .packing import Layout, unpack
-from .plan import AXIS, default_chunk_size, plan_run, run_chunk_blocks
+from .plan import AXIS, default_chunk_size, plan_run, run_chunk_blocks, scenario_group
 from .priors import random_prior_rows
 from .rng import RNG_BLOCK
 from .scan import ChunkSpec, simulate_chunk, summarize_chunk, trace_counts
@@ -38,8 +38,8 @@ PILOT_BLOCKS = 8
 
 class RunStats(NamedTuple):
     """How a run went. Times in seconds; ``compile_estimate_s`` is the first step's time less
-    a later step's, at least 0 (NaN with a single step); ``traces`` counts the chunk programs traced
-    (compiled or loaded from the compilation cache) during this run, by program."""
+    a later step's, at least 0 (NaN with a single step); ``traces`` counts the chunk programs
+    traced (compiled or loaded from the compilation cache) during this run, by program."""
 
     first_chunk_s: float
     later_chunk_mean_s: float
@@ -145,12 +145,8 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
         chunks and sampled parameters; placed at its launch, so that only the groups in
         flight hold a copy. A scenario's draws depend neither on the others
         (``scan._each_scenario``) nor on its group."""
-        if n_groups == 1:
-            batch, ids = scen_batch, stream_ids
-        else:
-            take = np.minimum(np.arange(g * size, (g + 1) * size), n_scen - 1)
-            batch = jax.tree.map(lambda a: np.asarray(a)[take], scen_batch)
-            ids = None if stream_ids is None else np.asarray(stream_ids)[take]
+        batch, ids = ((scen_batch, stream_ids) if n_groups == 1
+                      else scenario_group(scen_batch, stream_ids, g, size))
         return plan_run(batch, key, n_draws, chunk_size, ids, device, summary=False,
                         first_block=first_block, per_chunk=per_chunk
                         )._replace(prior_rows=prior_rows)
@@ -160,12 +156,12 @@ def simulate_paths(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int, *,
                                 ) <= KEEP_PLACED_BYTES
 
     def placement(g: int):
-        if g not in placed:
-            grp = place(g)
-            if not keep:
-                return grp
+        if g in placed:
+            return placed[g]
+        grp = place(g)
+        if keep:
             placed[g] = grp
-        return placed[g]
+        return grp
 
     plan = placed[0] = place(0)
     results: dict[str, np.ndarray] = {}
