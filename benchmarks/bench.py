@@ -11,7 +11,7 @@
         # code only this way
     python benchmarks/bench.py --ab-switch threefry --case paths 1 100000 --pairs 5
         # paired A/B of one of the engine's kept performance hacks, on (A) against off (B)
-        # in this tree: threefry, malloc, pack, cuda (docs/performance.md)
+        # in this tree: threefry, malloc, pack, cuda, emitters (docs/performance.md)
 
 Each case runs in a fresh subprocess, so its compile time and peak memory (max RSS of that
 process) are its own. Reported per case: draw-quarters per second (steady state, compilation
@@ -53,7 +53,8 @@ GPU_CASES = [
 
 
 SWITCHES = {"threefry": "AICAPEX_FUSED_THREEFRY", "malloc": "AICAPEX_MALLOC_TUNING",
-            "pack": "AICAPEX_PACK_BATCH", "cuda": "AICAPEX_CUDA_KERNELS"}
+            "pack": "AICAPEX_PACK_BATCH", "cuda": "AICAPEX_CUDA_KERNELS",
+            "emitters": "AICAPEX_FUSION_EMITTERS"}
 """The engine's performance hacks and the variable that switches each off (``=0``)."""
 
 

@@ -22,9 +22,11 @@ Two kinds of record, because float32 and float64 programs are portable to differ
   XLA's code without FMA (``XLA_FLAGS=--xla_cpu_max_isa=AVX``) by up to 26; any change of
   an equation moves them by many orders of magnitude more.
 
-The cases run in one fresh process with one CPU device (``simulate`` sets JAX's x64 mode
-for each: off for float32, as ``aicapex run`` does, on for float64); ``test_golden.py`` runs
-the same cases.
+The cases run in one fresh process with one CPU device and the programs compiled as a
+user's run compiles them (XLA's default emitters, whatever the test suite's
+``AICAPEX_FUSION_EMITTERS``; ``sim/engine/compile_options.py``); ``simulate`` sets JAX's x64
+mode for each: off for float32, as ``aicapex run`` does, on for float64. ``test_golden.py``
+runs the same cases.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from aicapex.sim.engine import compile_options
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HASHES = DATA / "golden_hashes.json"
@@ -144,6 +148,7 @@ def cases_in_subprocess(names) -> dict[str, dict]:
     """Each named case's record, computed in one fresh process."""
     env_code = ("import os, sys, json; os.environ['JAX_PLATFORMS'] = 'cpu'; "
                 "os.environ.pop('XLA_FLAGS', None); "
+                f"os.environ.pop({compile_options.ENV!r}, None); "
                 f"sys.path.insert(0, {str(Path(__file__).parent)!r}); import golden; "
                 f"print(json.dumps({{n: golden.run_case(n) for n in {list(names)!r}}}))")
     out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True,

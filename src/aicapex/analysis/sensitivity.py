@@ -40,7 +40,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -50,7 +49,13 @@ import pandas as pd
 
 from ..api import precision, prng_key
 from ..scenarios import compile_scenario, scenario
-from ..sim.engine import RNG_BLOCK, random_prior_rows, run_with_params, scenario_draws
+from ..sim.engine import (
+    RNG_BLOCK,
+    compile_options,
+    random_prior_rows,
+    run_with_params,
+    scenario_draws,
+)
 from ..sim.model import PARAMETERS, Params
 from .shocks import PATHS, shift_paths
 
@@ -175,7 +180,7 @@ def derivative_weights(o: dict[str, jax.Array]) -> dict[str, tuple]:
     return res
 
 
-@partial(jax.jit, static_argnames=("metrics",))
+@compile_options.jit(static_argnames=("metrics",))
 def _values_and_grads(d: Draws, theta, delta, metrics: tuple[str, ...]):
     w = derivative_weights(outcomes(d, theta, delta))
     a, b = ({m: jax.lax.stop_gradient(w[m][j]) for m in metrics} for j in (2, 3))
@@ -189,7 +194,7 @@ def _values_and_grads(d: Draws, theta, delta, metrics: tuple[str, ...]):
     return jnp.stack([w[m][0] for m in metrics]), grads
 
 
-@jax.jit
+@compile_options.jit
 def _values(d: Draws, theta, delta):
     return jnp.stack([v[0] for v in derivative_weights(outcomes(d, theta, delta)).values()])
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -19,6 +18,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from ..model import N_OUTPUTS, OUTPUT_NAMES, ScenarioArrays
+from . import compile_options
 from .accumulate import Accumulator, empty_accumulator, merge, range_from_extremes
 from .devices import resolve_devices
 from .histograms import SUMMARY_BINS, histogram_lanes, summary_histogram_method
@@ -84,7 +84,7 @@ def _traced_since(before: dict[str, int]) -> dict[str, int]:
     return {k: v - before[k] for k, v in trace_counts().items()}
 
 
-@partial(jax.jit, static_argnames=("layout", "mesh", "spec"))
+@compile_options.jit(static_argnames=("layout", "mesh", "spec"))
 def _simulate_step(scen_buffers, layout: Layout, key, stream_ids, first_blocks, mesh,
                    spec: ChunkSpec):
     """``simulate_chunk`` of the scenario batch packed in ``scen_buffers`` (``packing.pack``) on
@@ -328,7 +328,7 @@ def simulate_summaries(scen_batch: ScenarioArrays, key: jax.Array, n_draws: int,
                                     _traced_since(traced), hist_name)
 
 
-@partial(jax.jit, static_argnames=("layout", "mesh", "spec"))
+@compile_options.jit(static_argnames=("layout", "mesh", "spec"))
 def _summarize_step(scen_buffers, layout: Layout, key, stream_ids, first_blocks, n_valid, lo,
                     hi, mesh, spec: ChunkSpec):
     """``summarize_chunk`` of the scenario batch packed in ``scen_buffers`` (``packing.pack``) on
