@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 
@@ -131,6 +132,38 @@ def test_list_starts_without_jax_and_matches_the_validated_scenarios():
         s = load_scenario(r["name"]).scenario
         assert r["extends"] == (s.extends or "")
         assert r["description"] == " ".join(s.description.split())
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate", "{lib}/capex_slowdown.yaml"], ["validate", "{bad}"], ["show", "credit_stress"],
+    ["show", "credit_stress", "--resolved"], ["show", "no_such_scenario"], ["schema"],
+    ["params", "--json"]], ids=lambda a: "-".join(a[:2]).replace("{lib}/", ""))
+def test_commands_that_simulate_nothing_import_no_jax(argv, tmp_path):
+    """validate, show, schema and params read the model's declarations, never run a block:
+    they imported JAX (and show the API) and took 2-6 s; JAX alone costs ~1 s to import.
+    Each answers, errors included, in a process that never imports JAX or xarray."""
+    from aicapex.scenarios.builtins import library_dir
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nextends: baseline\ncapex:\n  slowdwn: 1\n")
+    argv = [a.format(lib=library_dir(), bad=bad) for a in argv]
+    code = ("import contextlib, io, json, sys\n"
+            "from aicapex.cli import main\n"
+            "out, err = io.StringIO(), io.StringIO()\n"
+            "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+            f"    rc = main({argv!r})\n"
+            "print(json.dumps({'rc': rc, 'out': out.getvalue(), 'err': err.getvalue(),\n"
+            "                  'heavy': sorted({'jax', 'xarray'} & set(sys.modules))}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["heavy"] == []
+    failing = "bad" in argv[-1] or "no_such" in argv[-1]
+    assert seen["rc"] == (2 if failing else 0), seen
+    if failing:
+        assert "slowdwn" in seen["err"] or "no scenario file or built-in" in seen["err"]
+    else:
+        assert seen["out"].strip()
 
 
 def test_list_and_params():

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from .console import add_command, add_format_flags, number, print_rows, width, wrapped
 
+LIGHT = True
+"""Runs without the API, the compilation cache or JAX (``main._command``)."""
+
 
 def add_parser(sub) -> None:
     p = add_command(sub, "params", "list model parameters with their default priors",

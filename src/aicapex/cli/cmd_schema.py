@@ -8,6 +8,9 @@ from pathlib import Path
 
 from .console import add_command
 
+LIGHT = True
+"""Runs without the API, the compilation cache or JAX (``main._command``)."""
+
 
 def add_parser(sub) -> None:
     p = add_command(sub, "schema", "write the JSON Schema of scenario files",

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from .console import add_command
 
+LIGHT = True
+"""Runs without the API, the compilation cache or JAX (``main._command``)."""
+
 
 def add_parser(sub) -> None:
     p = add_command(sub, "show", "print a scenario's YAML, as written or resolved",

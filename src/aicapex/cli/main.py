@@ -156,6 +156,11 @@ def _command(argv: list[str] | None) -> int:
         except BrokenPipeError:
             return _closed_pipe()
         except Exception as e:
+            from ..scenarios.problems import ScenarioError  # light: no schema, no JAX
+
+            if isinstance(e, ScenarioError):
+                error(e)
+                return EXIT_BAD_INPUT
             return _failed(e, args)
     with interrupts.deferred():  # the heavy imports, in one piece
         from ..api import PathsTooLargeError, RunSettingError

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 _HOME = {
     "SOURCES": "anchors", "Anchor": "anchors", "anchor_values": "anchors",
     "default_anchors": "anchors", "with_values": "anchors",
-    "Timeline": "compile", "as_dist": "compile", "compile_scenario": "compile",
+    "Timeline": "compile", "as_dist": "fields", "compile_scenario": "compile",
     "prior_quantiles": "compile", "stack_batch": "compile", "stream_id": "compile",
     "ScenarioLike": "compose", "explain": "compose", "scenario": "compose",
     "shipped_fit": "fitted", "initial_conditions": "initial",
@@ -38,13 +38,13 @@ if TYPE_CHECKING:
     from .builtins import builtin_names
     from .compile import (
         Timeline,
-        as_dist,
         compile_scenario,
         prior_quantiles,
         stack_batch,
         stream_id,
     )
     from .compose import ScenarioLike, explain, scenario
+    from .fields import as_dist
     from .fitted import shipped_fit
     from .initial import initial_conditions
     from .loader import LoadedScenario, derived, load_scenario, load_scenarios, unique

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -22,9 +22,11 @@ from pydantic import ValidationError
 from .builtins import builtin_names, library_dir
 from .problems import Loc, ScenarioError, ScenarioWarning, _dotted
 from .problems import translate as _translate
-from .schema import Scenario
 from .yaml_read import MAX_BYTES, Located, parse_yaml
 from .yaml_safe import Dumper, load_yaml
+
+if TYPE_CHECKING:
+    from .schema import Scenario
 
 MAX_EXTENDS_DEPTH = 32
 
@@ -296,6 +298,8 @@ def _validate(located: Located, chain: list[str], path: Path, shown: str,
     data = dict(located.data)
     data.setdefault("name", path.stem)
     try:
+        from .schema import Scenario  # the schema's models take ~0.4 s to build: only here
+
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _translate(e, data, located.where, shown) from None

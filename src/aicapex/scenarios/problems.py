@@ -13,9 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .fields import DIST_MODELS, text_number_hint
-from .schema import Scenario
-
 Loc = tuple[Any, ...]
 
 def _dotted(loc: Iterable[Any]) -> str:
@@ -105,6 +102,8 @@ NAME_RULE = ("1-64 letters, digits, '_', '.' or '-', starting with a letter or d
 def _message(e: dict[str, Any], path: Loc, data: Any) -> str:
     """A pydantic error's message in the scenario's words: fields, never class names, and
     how to write the value."""
+    from .fields import text_number_hint  # the schema's modules: loaded by then
+
     msg = e["msg"].removeprefix("Value error, ")
     value = e.get("input")
     if e["type"] == "extra_forbidden":
@@ -157,6 +156,8 @@ _MISSING = object()
 def _is_tag(item: Any) -> bool:
     """A pydantic union branch's tag in an error location (``normal``, ``Slowdown``,
     ``list[PathStep]``, ``function-after[...]``): fields are lower-case snake_case words."""
+    from .fields import DIST_MODELS
+
     return isinstance(item, str) and (item in DIST_MODELS or item[:1].isupper() or "[" in item
                                       or item in ("float", "int", "str", "bool", "date"))
 
@@ -164,6 +165,9 @@ def _is_tag(item: Any) -> bool:
 def _allowed_fields(path: Loc, data: Any = None) -> list[str]:
     """Field names accepted at ``path`` (a mapping location), following the schema; for a
     distribution, those of its ``dist``."""
+    from .fields import DIST_MODELS
+    from .schema import Scenario
+
     node = data
     for key in path:
         node = node.get(key) if isinstance(node, dict) else None

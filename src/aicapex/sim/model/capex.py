@@ -8,8 +8,7 @@ Flows are annualised $bn, book values $bn; arrays (B,) unless noted.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
+from .deferred import jnp
 from .specs import OutputSpec, ParamSpec, ParamValues
 from .types import DT, SQRT_DT, ScenarioArrays
 

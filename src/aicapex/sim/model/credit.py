@@ -7,8 +7,9 @@ Rates are annual decimals, debt $bn, interest annualised $bn; arrays (B,).
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+import math
 
+from .deferred import jnp
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial, pinned
 
@@ -83,7 +84,7 @@ def ai_debt(p: ParamValues, prev_debt, prev_spread, y, capex_bn):
 
 
 def economy_spread(p: ParamValues, init: Initial, prev_shock, prev_drawdown, shift, eps,
-                   pin=jnp.nan):
+                   pin=math.nan):
     """Block 9b (economy). The economy-wide corporate spread (Moody's BAA - AAA), an AR(1)
     around its start that widens with the index's drawdown:
 

@@ -9,8 +9,7 @@ cyclical (they can turn negative in a capex collapse).
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
+from .deferred import jnp
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial
 from .xla import group_rows

@@ -7,8 +7,9 @@ with the quarter's scenario inputs broadcast against it.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+import math
 
+from .deferred import jnp
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, MOVE_GRID_BP, SQRT_DT, pinned
 
@@ -138,7 +139,7 @@ PATHS: tuple[PathSpec, ...] = (
 
 
 def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_unemployment_change,
-                prev_stress, move_cdf, rule_weight, u, pin=jnp.nan):
+                prev_stress, move_cdf, rule_weight, u, pin=math.nan):
     """Block 1. Policy rate after the quarter's meetings, an inertial rule on inflation and
     unemployment that takes over from the market's priced meetings, and the Fed put:
 
@@ -164,7 +165,7 @@ def policy_rate(p: ParamValues, prev_rate, prev_inflation, prev_unemployment_cha
     return pinned(jnp.clip(rate, p.effective_lower_bound, POLICY_RATE_CAP), pin)
 
 
-def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps, pin=jnp.nan):
+def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps, pin=math.nan):
     """Block 2. Core inflation is an AR(1) gap to target pushed by demand (a Phillips curve
     on last quarter's output gap); headline inflation adds the pass-through of the quarter's
     tariff impulse, a one-off rise of the price level spread over the pass-through window
@@ -185,7 +186,7 @@ def inflation(p: ParamValues, prev_core, prev_gap, tariff_impulse, eps, pin=jnp.
                     *INFLATION_BOUNDS), core
 
 
-def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps, pin=jnp.nan):
+def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps, pin=math.nan):
     """Block 3. The 10-year yield and its term premium (an AR(1)):
 
         tp_t  = tp_mean + tp_persistence * (tp_{t-1} - tp_mean)
@@ -205,7 +206,7 @@ def yield_10y(p: ParamValues, rate, prev_term_premium, shift, eps, pin=jnp.nan):
 
 
 def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, prev_rate,
-               prev_inflation, prev_return, shift, eps, pin=jnp.nan):
+               prev_inflation, prev_return, shift, eps, pin=math.nan):
     """Block 6. Real GDP growth (annualised):
 
         g_t = gdp_trend
@@ -229,7 +230,7 @@ def gdp_growth(p: ParamValues, capex, prev_capex, prev_ngdp, tariff_impulse, pre
                            + p.gdp_sigma * SQRT_DT * eps, *GROWTH_BOUNDS), pin)
 
 
-def output_gap(p: ParamValues, prev_gap, growth, pin=jnp.nan, growth_pin=jnp.nan):
+def output_gap(p: ParamValues, prev_gap, growth, pin=math.nan, growth_pin=math.nan):
     """Block 6 (gap). The output gap accumulates growth above potential and closes as
     potential output catches up; unemployment follows it by Okun's law. The gap is held to
     the band Okun's law gives at ``UNEMPLOYMENT_BOUNDS`` [U_lo, U_hi], and where it is held

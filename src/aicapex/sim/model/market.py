@@ -6,8 +6,7 @@ points, (B,).
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
+from .deferred import jnp
 from .specs import OutputSpec
 from .types import DT, Initial
 from .xla import group_rows, nonnegative, sum_rows3

@@ -8,8 +8,7 @@ Arrays (B,); the regime is an int32 index into ``types.REGIMES``.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
+from .deferred import jnp
 from .specs import OutputSpec, ParamSpec, ParamValues
 from .types import DT, Initial
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
-
+from .deferred import jnp
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial
 

@@ -8,11 +8,10 @@ is ``DT`` years. Shocks arrive as standard normals already correlated by the eng
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
 from .capex import capex, depreciation
 from .catalog import Outputs, Params
 from .credit import ai_debt, credit, economy_spread, stress_index
+from .deferred import jnp
 from .earnings import earnings_cycle, hardware, initial_core, other_490, platforms, transitory
 from .macro import gdp_growth, inflation, nominal_gdp, output_gap, policy_rate, yield_10y
 from .market import index, initial_earnings, priced_earnings

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
+
+from .deferred import jnp
 
 Array = Any  # a jax.Array or numpy.ndarray
 

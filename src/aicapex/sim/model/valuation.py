@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
-
+from .deferred import jnp
 from .market import initial_earnings
 from .specs import OutputSpec, ParamSpec, ParamValues, PathSpec
 from .types import DT, SQRT_DT, Initial, pinned
@@ -106,7 +105,7 @@ VOL_CAP = 2.0
 near 0.9 in 2008)."""
 
 
-def volatility(p: ParamValues, prev_log_sv, reg, eps, pin=jnp.nan):
+def volatility(p: ParamValues, prev_log_sv, reg, eps, pin=math.nan):
     """Block 11. Conditional index volatility (annualised), known at the start of the quarter
     from last quarter's stochastic-volatility factor (so a return shock raises next
     quarter's volatility, through the correlation of ``eps.log_volatility`` with the market

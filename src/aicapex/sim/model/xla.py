@@ -4,9 +4,9 @@ measured on the 2-core development machine)."""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
+
+from .deferred import jnp, lax
 
 GROUP_ROWS = np.arange(3)[:, None]
 """Row index of the (3, B) group arrays (hardware, platforms, other 490)."""
