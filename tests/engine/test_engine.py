@@ -332,3 +332,26 @@ def test_a_large_batch_runs_in_groups_of_scenarios_with_the_same_draws(monkeypat
         for (_, x), (_, y) in zip(sunk[name], whole_sunk[name], strict=True):
             np.testing.assert_array_equal(x, y, err_msg=name)
     assert not np.array_equal(whole["index_level"][0], whole["index_level"][2])
+
+
+def test_compile_options_follow_the_switch_and_survive_an_xla_without_them(monkeypatch):
+    """Programs get XLA:CPU's older emitters only under AICAPEX_FUSION_EMITTERS=0, read at
+    each call; an option this XLA does not know is dropped once, and the program still runs
+    (and is recorded, so later programs do not try it again)."""
+    import jax.numpy as jnp
+
+    from aicapex.sim.engine import compile_options as co
+
+    monkeypatch.setenv(co.ENV, "1")
+    assert co.options() == {}
+    monkeypatch.setenv(co.ENV, "0")
+    assert co.options() == co.OLDER_EMITTERS
+    monkeypatch.setattr(co, "OLDER_EMITTERS", {**co.OLDER_EMITTERS,
+                                               "xla_no_such_option_for_the_test": True})
+    monkeypatch.setattr(co, "_UNSUPPORTED", [])
+    f = co.jit(lambda x: jnp.exp(x) + 1.0)
+    np.testing.assert_allclose(np.asarray(f(jnp.zeros(3))), 2.0)
+    assert co._UNSUPPORTED == ["xla_no_such_option_for_the_test"]
+    assert co.options() == {"xla_cpu_use_fusion_emitters": False}
+    with pytest.raises(TypeError):  # other errors are the caller's, not swallowed
+        f("not an array")

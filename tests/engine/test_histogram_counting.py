@@ -14,7 +14,7 @@ import pytest
 
 from aicapex.scenarios import compile_scenario, load_scenario, stack_batch
 from aicapex.sim import engine
-from aicapex.sim.engine import histograms, priors, scan
+from aicapex.sim.engine import compile_options, histograms, priors, scan
 from aicapex.sim.model import N_OUTPUTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -39,7 +39,7 @@ def test_histogram_counting_methods_give_identical_counts():
         variants.HIST_ONEHOT = onehot
         try:
             # a fresh jit: HIST_ONEHOT is read while tracing
-            res = jax.jit(engine.summarize_chunk.__wrapped__, static_argnums=(7,))(
+            res = compile_options.jit(engine.summarize_chunk.__wrapped__, static_argnums=(7,))(
                 batch, key, ids, np.uint32(0), n_valid, lo, hi,
                 engine.ChunkSpec(1, prior_rows=rows, bins=64, lanes=lanes, hist=hist))
         finally:

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from conftest import BUILTINS_2
 
-from aicapex.sim.engine import block_randoms, run_scenario
+from aicapex.sim.engine import block_randoms, compile_options, run_scenario
 from aicapex.sim.model.catalog import params_from_matrix
 from aicapex.sim.model.reference import simulate_reference
 
 pytestmark = pytest.mark.usefixtures("x64")  # float64 arithmetic, as the equations are written
 
-_run = jax.jit(run_scenario)
+_run = compile_options.jit(run_scenario)
 
 
 @pytest.mark.parametrize("name", BUILTINS_2)

@@ -26,6 +26,7 @@ from ..model import (
     initial_state,
     step,
 )
+from . import compile_options
 from .accumulate import DRAWDOWN_LEVELS
 from .histograms import HIST_METHODS, count_by_kernel, histogram_cells, line_width
 from .priors import draw_params
@@ -150,7 +151,7 @@ def run_with_params(scen: ScenarioArrays, p, normals, uniforms):
     return out, final
 
 
-@partial(jax.jit, static_argnames=("spec", "with_params"))
+@compile_options.jit(static_argnames=("spec", "with_params"))
 def simulate_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, spec: ChunkSpec,
                    with_params: bool = False):
     """Simulate draws ``[first_block, first_block + spec.n_blocks) * RNG_BLOCK`` of every
@@ -262,7 +263,7 @@ def run_scenario_summary(scen: ScenarioArrays, normals, uniforms, zp, lo, hi, n_
     return counts, total, total_sq, minimum, maximum, nonfinite, dd_exceed, below, jnp.sum(w)
 
 
-@partial(jax.jit, static_argnames=("spec",))
+@compile_options.jit(static_argnames=("spec",))
 def summarize_chunk(scen_batch: ScenarioArrays, key, stream_ids, first_block, n_valid, lo, hi,
                     spec: ChunkSpec):
     """Simulate a chunk and reduce it on the device to its ``Accumulator`` contribution, the
