@@ -51,15 +51,19 @@ def options() -> dict[str, Any]:
 
 def jit(fn: Callable | None = None, **jit_kwargs) -> Callable:
     """``jax.jit(fn, **jit_kwargs)`` compiled with ``options()`` as they are when it is called
-    (one jitted function per distinct set, each with its own trace cache). Usable as
-    ``@jit`` or ``@jit(static_argnames=...)``."""
+    (one jitted function per distinct set, each with its own trace cache); called inside
+    another program's trace, a plain ``jax.jit`` (the outer program's options apply). Usable
+    as ``@jit`` or ``@jit(static_argnames=...)``."""
     if fn is None:
         return functools.partial(jit, **jit_kwargs)
     variants: dict[tuple, Callable] = {}
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        opts = options()
+        # inside another program's trace the outer program's options apply (JAX refuses
+        # options on a nested jit)
+        nested = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((args, kwargs)))
+        opts = {} if nested else options()
         key = tuple(sorted(opts.items()))
         f = variants.get(key)
         if f is None:
