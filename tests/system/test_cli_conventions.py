@@ -44,6 +44,44 @@ def test_every_command_has_a_description_and_examples(capsys, command):
     assert examples and all(e.strip().startswith("aicapex ") for e in examples if e.strip())
 
 
+def test_a_bare_command_line_shows_help_that_fits_80_columns(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run(capsys)
+    assert code == 0 and not err
+    assert out.startswith("usage: aicapex") and all(f"    {c} " in out or f"    {c}\n" in out
+                                                     for c in COMMANDS)
+    assert max(map(len, out.splitlines())) <= 80
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["rnu", "baseline"], "Did you mean 'run'?"),
+    (["valdate", "x.yaml"], "Did you mean 'validate'?"),
+    (["list", "--jsn"], "Did you mean --json for --jsn?"),
+    (["params", "--sectoin", "fed"], "Did you mean --section for --sectoin?"),
+    (["--debugg", "list"], "Did you mean --debug for --debugg?"),
+    # an abbreviation is an unknown option, not the option it begins
+    (["run", "baseline", "--out", "o", "--draw", "10"], "Did you mean --draws for --draw?"),
+    (["params", "--sec", "fed"], "unrecognized arguments: --sec"),
+])
+def test_mistyped_commands_and_options_get_the_closest_suggested(capsys, argv, said, tmp_path):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and not out
+    assert said in err and "usage: aicapex" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_validate_reads_standard_input(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("name: piped\nextends: baseline\n"))
+    code, out, _ = run(capsys, "validate", "-")
+    assert code == 0 and "ok <stdin>: piped" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("name: piped\nextends: baseline\ncapex:\n"
+                                                 "  slowdwn: 1\n"))
+    code, _, err = run(capsys, "validate", "-")
+    assert code == 2 and "<stdin>:4: capex.slowdwn: unknown field" in err
+
+
 def test_listings_fit_80_columns_and_never_cut_a_name(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     code, out, _ = run(capsys, "list")

@@ -130,10 +130,10 @@ def add_command(sub, name: str, summary: str, description: str, examples: list[s
     return sub.add_parser(
         name, help=summary, description=description,
         epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
-        formatter_class=_Formatter)
+        formatter_class=HelpFormatter)
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Help text wrapped to the terminal, the examples kept as written."""
 
     def _fill_text(self, text, width, indent):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import os
+import re
 import signal
 import sys
 import warnings
@@ -32,7 +34,15 @@ from . import (
     cmd_show,
     cmd_validate,
 )
-from .console import EXIT_BAD_INPUT, EXIT_FAILED, err, error, labelled, warning
+from .console import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    HelpFormatter,
+    err,
+    error,
+    labelled,
+    warning,
+)
 
 SIMULATING = ("run", "calibrate", "replay")
 """Commands that compile and run the model."""
@@ -44,15 +54,62 @@ COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "params": cmd_pa
 """Each command's module: ``add_parser(subparsers)`` and ``run(args) -> exit status``."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse as the commands use it: an option is spelled out (``--draw`` is not taken for
+    ``--draws``), and a mistyped command or option gets the closest ones suggested."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}{_suggestion(self, message)}\n")
+
+
+def _suggestion(p: argparse.ArgumentParser, message: str) -> str:
+    """" Did you mean ...?" for an unknown command (``invalid choice: 'rnu'``) or options
+    (``unrecognized arguments: --sectoin``), from the names ``p`` and its commands know."""
+    choice = re.match(r"argument \S+: invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        known = re.findall(r"'([^']*)'", choice[2])
+        close = difflib.get_close_matches(choice[1], known, n=1, cutoff=0.5)
+        return f". Did you mean {close[0]!r}?" if close else ""
+    if not message.startswith("unrecognized arguments: "):
+        return ""
+    options = {o for a in p._actions for o in a.option_strings} | set(
+        getattr(p, "root_options", ()))  # `aicapex --debugg run`: the top level's too
+    hints = []
+    for word in message.removeprefix("unrecognized arguments: ").split():
+        name = word.split("=", 1)[0]
+        close = difflib.get_close_matches(name, options, n=1, cutoff=0.6) if (
+            name.startswith("--")) else []
+        if close:
+            hints.append(f"{close[0]} for {name}")
+    return f". Did you mean {', '.join(hints)}?" if hints else ""
+
+
+def _command_parser(p: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser:
+    """The parser of command ``name`` (``p`` itself for None)."""
+    for a in p._actions:
+        if isinstance(a, argparse._SubParsersAction) and name in a.choices:
+            return a.choices[name]
+    return p
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="aicapex", description=(
-        "Monte Carlo scenarios of the AI-capex cycle: capex -> depreciation and AI revenue -> "
-        "earnings -> valuations -> S&P 500."))
+    p = Parser(prog="aicapex", formatter_class=HelpFormatter,
+               description=("Monte Carlo scenarios of the AI-capex cycle: capex -> "
+                            "depreciation and AI revenue -> earnings -> valuations -> "
+                            "S&P 500."),
+               epilog="aicapex COMMAND --help says what a command does, with examples.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     p.add_argument("--version", action="version", version=f"aicapex {version('aicapex')}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in COMMANDS.values():
         module.add_parser(sub)
+    for command in sub.choices.values():
+        command.root_options = [o for a in p._actions for o in a.option_strings]
     return p
 
 
@@ -146,7 +203,13 @@ def _closed_pipe() -> int:
 
 
 def _command(argv: list[str] | None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra:  # reported by the command's own parser, which knows its options
+        _command_parser(p, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command is None:  # a bare `aicapex`: what it can do
+        p.print_help()
+        return 0
     if args.command in SIMULATING and (problem := address_space_problem()):
         error(problem)  # found here: XLA's compiler aborts without a message
         return EXIT_FAILED
