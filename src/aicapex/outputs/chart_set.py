@@ -11,6 +11,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .plots import (
+    QS,
     attribution_chart,
     exceedance_chart,
     fan_chart,
@@ -51,10 +52,13 @@ def chart_selection(ds: xr.Dataset) -> tuple[xr.Dataset, str | None]:
                    "(every one is in summary.csv)")
 
 
-def figures(ds: xr.Dataset) -> dict[str, Figure]:
-    """The standard charts of a run by file stem (``write_plots`` and the gallery)."""
+def figures(ds: xr.Dataset, qs: xr.Dataset | None = None) -> dict[str, Figure]:
+    """The standard charts of a run by file stem (``write_plots`` and the gallery). ``qs``:
+    the run's quantiles over draws (``summary.quantiles``) where already computed."""
     shown, note = chart_selection(ds)
-    out = _figures(shown)
+    if qs is not None and note:
+        qs = qs.sel(scenario=shown["scenario"])
+    out = _figures(shown, qs)
     if has_sweep(ds):
         out["sweep"] = single(lambda ax: sweep_chart(ds, ax=ax))
     for key, fig in out.items():
@@ -63,9 +67,10 @@ def figures(ds: xr.Dataset) -> dict[str, Figure]:
     return out
 
 
-def _figures(ds: xr.Dataset) -> dict[str, Figure]:
+def _figures(ds: xr.Dataset, qs: xr.Dataset | None) -> dict[str, Figure]:
     wanted = sorted({v for vs in FAN_PANELS.values() for v in vs})
-    qs = quantiles_of(ds, wanted)
+    if qs is None or not set(QS) <= set(qs["quantile"].values.tolist()):
+        qs = quantiles_of(ds, wanted)
     n = ds.sizes["scenario"]
     out = {"tail_probabilities": single(lambda ax: tail_chart(ds, ax=ax), (9, 0.5 * n + 1.8))}
     out["fan_index_level_grid"] = fan_grid(ds, "index_level", qs=qs)
@@ -84,11 +89,12 @@ def _figures(ds: xr.Dataset) -> dict[str, Figure]:
     return out
 
 
-def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png") -> list[Path]:
+def write_plots(ds: xr.Dataset, out_dir: Path, fmt: str = "png",
+                qs: xr.Dataset | None = None) -> list[Path]:
     """Write the standard charts (``figures``) to ``out_dir``; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for stem, fig in figures(ds).items():
+    for stem, fig in figures(ds, qs).items():
         path = out_dir / f"{stem}.{fmt}"
         fig.savefig(path, dpi=120)
         paths.append(path)

@@ -23,13 +23,14 @@ def quantiles(ds: xr.Dataset, q=QUANTILES) -> xr.Dataset:
     return ds.quantile(list(q), dim="draw", keep_attrs=True, skipna=not clean)
 
 
-def summary_table(ds: xr.Dataset, q=QUANTILES) -> pd.DataFrame:
+def summary_table(ds: xr.Dataset, q=QUANTILES, qs: xr.Dataset | None = None) -> pd.DataFrame:
     """Long table: scenario, variable, quarter, mean and one column per quantile (plus each
     quantile's error bound for a summary-only run). Rows run variable by variable, each
     scenario's quarters in order; built from whole arrays (one ``sel`` per scenario and
-    variable made a 1,000-point sweep's table take minutes)."""
+    variable made a 1,000-point sweep's table take minutes). ``qs``: ``quantiles(ds, q)``
+    if the caller has them (the charts use the same)."""
     summary = is_summary(ds)
-    qs = ds if summary else quantiles(ds, q)
+    qs = ds if summary else (qs if qs is not None else quantiles(ds, q))
     quarters = pd.DatetimeIndex(ds["time"].values).to_period("Q").astype(str)
     scenarios = ds["scenario"].values
     n_s, n_t = len(scenarios), len(quarters)

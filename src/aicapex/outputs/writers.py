@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from ..runtime import interrupts
 from .chart_set import write_plots
+from .dataset import is_summary
 from .metadata import RunMetadata
 from .ownership import (
     MARKER,
@@ -33,7 +34,7 @@ from .ownership import (
 )
 from .report import write_report
 from .store import metadata_sha256, store_bytes
-from .summary import summary_table, tail_events
+from .summary import quantiles, summary_table, tail_events
 
 
 class OutputExistsError(FileExistsError):
@@ -292,13 +293,14 @@ def write_run(ds: xr.Dataset, out_dir: str | Path, *,
             _FAILED_WRITES.append(e)
             raise OSError(e.errno, f"writing {tmp / 'results.nc'} failed: "
                           f"{e.strerror or e}") from None
-        summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
+        qs = None if is_summary(ds) else quantiles(ds)  # the table's and the charts'
+        summary_table(ds, qs=qs).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         tail_events(ds).to_csv(tmp / "tail_probabilities.csv", index=False, float_format="%.6g")
         for name, table in (tables or {}).items():
             table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
         t1 = time.perf_counter()
         if plots:
-            write_plots(ds, tmp / "plots")
+            write_plots(ds, tmp / "plots", qs=qs)
         if report:
             write_report(ds, tmp, (tables or {}).get("anchor_check"), analysis)
         t2 = time.perf_counter()
