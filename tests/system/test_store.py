@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import warnings
 
 import dask.array
 import numpy as np
@@ -56,9 +57,12 @@ def test_a_streamed_store_holds_the_run_in_memory_and_opens_lazily(memory, tmp_p
     assert (got.seed, got.draws, got.scenario_names) == (5, 3000, NAMES)
     assert got.nonfinite_counts == want.nonfinite_counts
     assert got.scenarios == want.scenarios  # the resolved YAML travels with the store
-    # any reader of the format opens it: plain xarray, lazily
-    plain = (xr.open_zarr(path, consolidated=False) if suffix == ".zarr"
-             else xr.open_dataset(path, engine="h5netcdf", chunks={}))
+    # any reader of the format opens it: plain xarray, lazily, with its defaults and no
+    # warning (a zarr store's metadata is consolidated)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = (xr.open_zarr(path) if suffix == ".zarr"
+                 else xr.open_dataset(path, engine="h5netcdf", chunks={}))
     with plain:
         np.testing.assert_array_equal(plain["index_level"].values, memory["index_level"].values)
         assert plain["regime"].attrs["flag_meanings"] == "ramp wobble bust"

@@ -17,6 +17,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -159,7 +160,15 @@ class PathStore:
     def _commit(self, attrs: Mapping[str, Any]) -> Path:
         self._stop_pool()
         if self.format == "zarr":
+            import zarr
+
             self._group.attrs.update({k: _plain(v) for k, v in attrs.items()})
+            # one metadata document: xarray.open_zarr(path) opens it without a warning. (zarr
+            # warns that format 3 does not specify it yet; zarr and xarray read it)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Consolidated metadata is currently not",
+                                        UserWarning)
+                zarr.consolidate_metadata(self._group.store)
         else:
             for k, v in attrs.items():
                 self._file.attrs[k] = v
