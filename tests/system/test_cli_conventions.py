@@ -245,3 +245,34 @@ def test_the_closing_table_of_a_large_sweep_shows_its_ends_and_says_where_the_re
     assert lines[-2].split() == ["1000", "life_and_cut.useful_life_years12.99.growth_shift-0.4"]
     assert [line.split()[0] for line in lines if "life_and_cut" in line] == [
         str(k + 1) for k in shown]
+
+
+def test_bash_completes_commands_and_options_from_the_generated_script(capsys, tmp_path):
+    """``aicapex completion bash`` is a script bash accepts, and with it loaded, Tab completes
+    a command and a command's option (run in bash as a shell would call the function)."""
+    import shutil
+    import subprocess
+
+    code, out, _ = run(capsys, "completion", "bash")
+    assert code == 0
+    script = tmp_path / "aicapex.bash"
+    script.write_text(out)
+    code, zsh, _ = run(capsys, "completion", "zsh")
+    assert code == 0 and zsh.startswith("#compdef aicapex")
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(("aicapex", *words))
+        body = (f"source {script}; COMP_WORDS=(aicapex {' '.join(words)}); "
+                f"COMP_CWORD={len(words)}; COMP_LINE='{line}'; COMP_POINT={len(line)}; "
+                f"_shtab_aicapex aicapex {words[-1]} {('aicapex', *words)[-2]}; "
+                'echo "${COMPREPLY[@]}"')
+        done = subprocess.run(["bash", "-c", body], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("ru") == ["run"]
+    assert complete("rev") == ["reverse-stress"]
+    assert complete("run", "--dra") == ["--draws"]
+    assert "--section" in complete("params", "--")

@@ -22,6 +22,7 @@ from ..runtime import interrupts
 from ..runtime.memory import address_space_problem
 from . import (
     cmd_calibrate,
+    cmd_completion,
     cmd_list,
     cmd_params,
     cmd_plot,
@@ -50,7 +51,8 @@ SIMULATING = ("run", "calibrate", "replay")
 COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "params": cmd_params,
             "validate": cmd_validate, "schema": cmd_schema, "report": cmd_report,
             "plot": cmd_plot, "calibrate": cmd_calibrate, "replay": cmd_replay,
-            "sensitivities": cmd_sensitivities, "reverse-stress": cmd_reverse_stress}
+            "sensitivities": cmd_sensitivities, "reverse-stress": cmd_reverse_stress,
+            "completion": cmd_completion}
 """Each command's module: ``add_parser(subparsers)`` and ``run(args) -> exit status``."""
 
 
@@ -110,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
         module.add_parser(sub)
     for command in sub.choices.values():
         command.root_options = [o for a in p._actions for o in a.option_strings]
+    p.set_defaults(parser=p)  # for the command that describes the command line (completion)
     return p
 
 
