@@ -96,6 +96,25 @@ def test_the_closing_table_prints_the_runs_numbers(full):
             assert _close(cell, value), f"{name} {what}: printed {cell}, the run's {value:.6g}"
 
 
+def test_run_json_gives_the_closing_table_of_every_scenario_unrounded(full, tmp_path):
+    """``run --json`` prints what the closing table shows, for scripts: the same run's
+    numbers at full precision, and nothing else on standard output."""
+    import json
+
+    _, ds, _ = full
+    got = json.loads(_run(tmp_path / "json", "--json"))
+    assert got["out"] == str(tmp_path / "json") and got["horizon"] == "2030-09-30"
+    assert got["index_start"] == pytest.approx(ds["index_level"].attrs["start_value"])
+    assert [r["scenario"] for r in got["scenarios"]] == [str(n) for n in ds["scenario"].values]
+    for row in got["scenarios"]:
+        x = _exact(ds, row["scenario"])
+        for key, want in (("index_median", x["median"]), ("index_p05", x["q05"]),
+                          ("index_p95", x["q95"]), ("p_drawdown_20", x["p_dd20"]),
+                          ("mag10_weight_median", x["mag10"]),
+                          ("platform_earnings_change_median", x["platforms"])):
+            assert row[key] == pytest.approx(want, rel=1e-5, abs=1e-9), (row["scenario"], key)
+
+
 def test_a_summary_runs_closing_table_is_the_draws_within_its_quantile_error(full, summary):
     exact_ds = full[1]
     printed, ds = summary

@@ -3,6 +3,7 @@ work; this module parses the flags and prints)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def add_parser(sub) -> None:
                    "random-number cost; the draws are then not independent)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--json", action="store_true",
+                   help="print the closing table as JSON (every scenario) instead of a table")
     r.add_argument("--report", action="store_true",
                    help="also write a self-contained report.html")
     r.add_argument("--summary-only", action="store_true",
@@ -130,8 +133,34 @@ def run(args) -> int:
         except (NoSpaceError, ResultsCheckError) as e:
             error(e.strerror if isinstance(e, NoSpaceError) else e)
             return EXIT_FAILED
-    _print_table(horizon_table(done.dataset), done.dataset, done.out)
+    if args.json:
+        print(json.dumps(table_json(horizon_table(done.dataset), done.dataset, done.out),
+                         indent=1, allow_nan=False))
+    else:
+        _print_table(horizon_table(done.dataset), done.dataset, done.out)
     return 0
+
+
+JSON_COLUMNS = {"index median": "index_median", "index 5%": "index_p05",
+                "index 95%": "index_p95", "P(drawdown>20%)": "p_drawdown_20",
+                "Mag-10 weight median": "mag10_weight_median",
+                "platform earnings change median": "platform_earnings_change_median"}
+"""The closing table's columns (``summary.horizon_table``) by their names in ``--json``."""
+
+
+def table_json(table, ds, where) -> dict:
+    """``run --json``: the closing table of every scenario, with the horizon's date, the
+    index's start and the run directory; probabilities and changes as decimals, a value
+    that is not finite as null."""
+    def plain(v) -> float | None:
+        return float(v) if v == v and abs(v) != float("inf") else None
+
+    start = ds["index_level"].attrs.get("start_value")
+    return {"out": str(where), "horizon": str(ds["time"].values[-1])[:10],
+            "index_start": None if start is None else plain(start),
+            "scenarios": [{"scenario": str(name),
+                           **{JSON_COLUMNS[k]: plain(v) for k, v in row.items()}}
+                          for name, row in table.iterrows()]}
 
 
 TABLE_ROWS = 40
