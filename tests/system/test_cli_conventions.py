@@ -276,3 +276,17 @@ def test_bash_completes_commands_and_options_from_the_generated_script(capsys, t
     assert complete("rev") == ["reverse-stress"]
     assert complete("run", "--dra") == ["--draws"]
     assert "--section" in complete("params", "--")
+
+
+def test_quiet_leaves_only_the_results_and_the_errors(capsys, tmp_path):
+    """``aicapex -q``: no status lines, notes or progress on standard error, so that a script
+    reads ``run --json`` alone; an error is still said."""
+    code, out, err = run(capsys, "-q", "run", "baseline", "--draws", "500", "--no-plots",
+                         "--out", tmp_path / "q", "--json")
+    assert code == 0 and err == ""
+    assert json.loads(out)["scenarios"][0]["scenario"] == "baseline"
+    code, out, err = run(capsys, "run", "baseline", "--draws", "500", "--no-plots",
+                         "--out", tmp_path / "loud", "--json")
+    assert code == 0 and "simulating 1 scenario(s) (baseline)" in err and "wrote" in err
+    code, out, err = run(capsys, "-q", "run", "no_such_scenario", "--out", tmp_path / "x")
+    assert code == 2 and not out and "no scenario file or built-in named" in err

@@ -14,6 +14,7 @@ from .console import (
     err,
     error,
     frame_table,
+    info,
     out,
 )
 
@@ -58,14 +59,14 @@ def _check(args) -> int:
     if args.draws < 100:
         error("--draws must be at least 100 for a check")
         return EXIT_BAD_INPUT
-    err.print(f"simulating {args.scenario} x {args.draws:,} draws (seed {args.seed})")
+    info.print(f"simulating {args.scenario} x {args.draws:,} draws (seed {args.seed})")
     table, _ = check_baseline(args.draws, args.seed, scenario=args.scenario)
     shown = table.drop(columns=["scenario"])
     out.print(frame_table(shown, f"Anchor check: {args.scenario}, {args.draws:,} draws"))
     if args.out is not None:
         with atomic_dir(args.out, args.overwrite) as tmp:
             table.to_csv(tmp / "anchor_check.csv", index=False, float_format="%.6g")
-        err.print(f"wrote {args.out}/anchor_check.csv")
+        info.print(f"wrote {args.out}/anchor_check.csv")
     n_fail = int((table["passed"] == "FAIL").sum())
     err.print("all anchors pass" if all_passed(table) else f"{n_fail} anchor(s) FAIL",
               highlight=False)
@@ -101,8 +102,8 @@ def _fit(args) -> int:
     if not args.no_smm:
         from ..calibration.smm import fit_smm, result_document
 
-        err.print("fitting by simulated moments (steady-state scenario, 20,000 draws a try)")
-        res = fit_smm(progress=lambda i, v: err.print(f"  try {i}: distance {v:.2f}")
+        info.print("fitting by simulated moments (steady-state scenario, 20,000 draws a try)")
+        res = fit_smm(progress=lambda i, v: info.print(f"  try {i}: distance {v:.2f}")
                       if i % 20 == 0 else None)
         smm_doc = result_document(res)
         table = res.moments.reset_index(names="moment")
@@ -117,5 +118,5 @@ def _fit(args) -> int:
     if args.out is not None:
         with atomic_dir(args.out, args.overwrite) as tmp:
             write_fit(tmp, fits, moments, smm_doc, scales)
-        err.print(f"wrote {args.out}/fitted.yaml and fit.csv")
+        info.print(f"wrote {args.out}/fitted.yaml and fit.csv")
     return 0

@@ -9,9 +9,9 @@ from .console import (
     add_cache_flag,
     add_command,
     check_out,
-    err,
     error,
     frame_table,
+    info,
     out,
 )
 
@@ -42,7 +42,7 @@ def run(args) -> int:
     if args.draws < 100:
         error("--draws must be at least 100 for a replay")
         return EXIT_BAD_INPUT
-    err.print(f"replaying {args.scenario} x {args.draws:,} draws (seed {args.seed})")
+    info.print(f"replaying {args.scenario} x {args.draws:,} draws (seed {args.seed})")
     try:
         r = replay(args.scenario, args.draws, args.seed)
     except ReplayDataError as e:
@@ -57,6 +57,6 @@ def run(args) -> int:
         out.print(frame_table(r.earnings, "Earnings against the first year's (year averages; "
                               "realised: Shiller's S&P 500 earnings)"))
     write_replay(r, args.out, args.overwrite)
-    err.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay_earnings.csv, "
+    info.print(f"wrote {args.out}/replay.csv, replay_summary.csv, replay_earnings.csv, "
               "replay.png")
     return 0

@@ -21,6 +21,7 @@ from .console import (
     add_command,
     err,
     error,
+    info,
     out,
 )
 
@@ -93,9 +94,9 @@ def run(args) -> int:
     from ..outputs import NoSpaceError, OutputExistsError, horizon_table
     from ..workflow import ResultsCheckError, run
 
-    live = err.is_terminal or os.environ.get("AICAPEX_PROGRESS") == "1"
+    live = (err.is_terminal or os.environ.get("AICAPEX_PROGRESS") == "1") and not info.quiet
     passes = 2 if args.format else 1
-    plain = None if live else PlainProgress(0, float(os.environ.get(
+    plain = None if live or info.quiet else PlainProgress(0, float(os.environ.get(
         "AICAPEX_PROGRESS_SECONDS", PlainProgress.INTERVAL)))
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,}/{task.total:,} draws"), TimeElapsedColumn(),
@@ -124,9 +125,9 @@ def run(args) -> int:
                        compression=not args.no_compression, plots=not args.no_plots,
                        report=args.report, overwrite=args.overwrite,
                        allow_nonfinite=args.allow_nonfinite, scheduler=args.scheduler,
-                       progress=progress, on_note=lambda m: err.print(f"note: {m}",
-                                                                      soft_wrap=True),
-                       on_status=lambda m: err.print(m, soft_wrap=True))
+                       progress=progress, on_note=lambda m: info.print(f"note: {m}",
+                                                                       soft_wrap=True),
+                       on_status=lambda m: info.print(m, soft_wrap=True))
         except (RunSettingError, OutputExistsError) as e:
             error(e)
             return EXIT_BAD_INPUT

@@ -19,6 +19,9 @@ from rich.text import Text
 # like "runs/[a]"). Colour comes from ``labelled``'s styled label instead.
 err = Console(stderr=True, highlight=False, markup=False)
 out = Console(width=None if sys.stdout.isatty() else 120, markup=False)
+info = Console(stderr=True, highlight=False, markup=False)
+"""Status lines, notes and progress on standard error: what ``aicapex -q`` silences (errors
+and warnings go to ``err`` and are always shown)."""
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -76,7 +79,7 @@ class PlainProgress:
         self.last = now
         elapsed = now - self.t0
         left = elapsed * (self.total - self.done) / self.done
-        err.print(f"progress: {self.done:,}/{self.total:,} draws ({self.done / self.total:.0%})"
+        info.print(f"progress: {self.done:,}/{self.total:,} draws ({self.done / self.total:.0%})"
                   f" in {elapsed:.0f}s, ~{left:.0f}s left", highlight=False)
 
 

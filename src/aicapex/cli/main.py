@@ -41,6 +41,7 @@ from .console import (
     HelpFormatter,
     err,
     error,
+    info,
     labelled,
     warning,
 )
@@ -106,6 +107,8 @@ def parser() -> argparse.ArgumentParser:
                             "S&P 500."),
                epilog="aicapex COMMAND --help says what a command does, with examples.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no status lines, notes or progress (errors and warnings still show)")
     p.add_argument("--version", action="version", version=f"aicapex {version('aicapex')}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in COMMANDS.values():
@@ -128,7 +131,7 @@ def _compile_cache(args) -> None:
     try:
         use_compile_cache()
     except OSError as e:
-        err.print(f"note: no compilation cache ({default_compile_cache_dir()}: {e}); "
+        info.print(f"note: no compilation cache ({default_compile_cache_dir()}: {e}); "
                   "every run compiles afresh")
 
 
@@ -210,6 +213,7 @@ def _command(argv: list[str] | None) -> int:
     args, extra = p.parse_known_args(argv)
     if extra:  # reported by the command's own parser, which knows its options
         _command_parser(p, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
+    info.quiet = args.quiet
     if args.command is None:  # a bare `aicapex`: what it can do
         p.print_help()
         return 0
@@ -242,7 +246,7 @@ def _command(argv: list[str] | None) -> int:
                 # directory (a command whose workflow holds it itself says CLAIMS_OUTPUT)
                 stale = held.enter_context(claim_output(args.out))
                 if stale:
-                    err.print(f"note: removed {len(stale)} temporary director"
+                    info.print(f"note: removed {len(stale)} temporary director"
                               f"{'y' if len(stale) == 1 else 'ies'} of an interrupted earlier "
                               f"run: {', '.join(map(str, stale))}", soft_wrap=True)
             return COMMANDS[args.command].run(args)
