@@ -4,7 +4,7 @@ paths)."""
 
 from __future__ import annotations
 
-from .console import add_command
+from .console import add_command, subcommands
 
 LIGHT = True
 """Runs without the API, the compilation cache or JAX (``main._command``)."""
@@ -27,7 +27,7 @@ def run(args) -> int:
     import shtab
 
     p = args.parser  # the whole command line's (main.parser)
-    for action in _actions(p):
+    for action in [*p._actions, *(a for c in subcommands(p).values() for a in c._actions)]:
         name = f"{action.metavar or ''} {action.dest}".upper()
         if "DIR" in name:
             action.complete = shtab.DIRECTORY
@@ -36,14 +36,3 @@ def run(args) -> int:
     print(shtab.complete(p, shell=args.shell), end="")
     return 0
 
-
-def _actions(p):
-    """Every action of ``p`` and of its commands' parsers."""
-    import argparse
-
-    out = list(p._actions)
-    for a in p._actions:
-        if isinstance(a, argparse._SubParsersAction):
-            for sub in a.choices.values():
-                out += _actions(sub)
-    return out

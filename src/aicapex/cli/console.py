@@ -147,6 +147,12 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
                             for par in text.split("\n\n"))
 
 
+def subcommands(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parsers of ``p``'s commands, by name (none for a command's own parser)."""
+    return {name: sub for a in p._actions if isinstance(a, argparse._SubParsersAction)
+            for name, sub in a.choices.items()}
+
+
 def add_format_flags(p) -> None:
     """``--json`` / ``--csv`` for a listing command."""
     g = p.add_mutually_exclusive_group()

@@ -43,6 +43,7 @@ from .console import (
     error,
     info,
     labelled,
+    subcommands,
     warning,
 )
 
@@ -90,14 +91,6 @@ def _suggestion(p: argparse.ArgumentParser, message: str) -> str:
         if close:
             hints.append(f"{close[0]} for {name}")
     return f". Did you mean {', '.join(hints)}?" if hints else ""
-
-
-def _command_parser(p: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser:
-    """The parser of command ``name`` (``p`` itself for None)."""
-    for a in p._actions:
-        if isinstance(a, argparse._SubParsersAction) and name in a.choices:
-            return a.choices[name]
-    return p
 
 
 def parser() -> argparse.ArgumentParser:
@@ -212,7 +205,7 @@ def _command(argv: list[str] | None) -> int:
     p = parser()
     args, extra = p.parse_known_args(argv)
     if extra:  # reported by the command's own parser, which knows its options
-        _command_parser(p, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
+        subcommands(p).get(args.command, p).error(f"unrecognized arguments: {' '.join(extra)}")
     info.quiet = args.quiet
     if args.command is None:  # a bare `aicapex`: what it can do
         p.print_help()
